@@ -1,0 +1,48 @@
+#pragma once
+// The part of rank 0's engine that the header-only templates (driver, future) call. Everything
+// behind it, MPI included, lives in runtime/src/engine.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tide/detail/registry.hpp"
+
+namespace tide::detail {
+
+using task_id = std::uint64_t;
+struct engine_state;
+
+class engine {
+public:
+    explicit engine(std::unique_ptr<engine_state> state);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    // Queues one task whose arguments are already encoded for `entry`.
+    task_id submit(const task_entry& entry, bytes args);
+    // Queues many tasks of one function in one step; ids come back in order.
+    std::vector<task_id> submit_many(const task_entry& entry, std::vector<bytes> args);
+    // Records a task that failed before it could be sent (unknown name, wrong argument types).
+    task_id submit_failed(std::string name, std::string message, bool unknown_name);
+
+    bool ready(task_id id);
+    // Drives progress until the task is done or the deadline passes; true if done.
+    bool wait_until(task_id id, std::chrono::steady_clock::time_point deadline);
+    // Hands over the result bytes of a finished task and forgets it; throws task_error for a
+    // failed one.
+    bytes take(task_id id);
+    // The future is gone: forget the task once it finishes.
+    void release(task_id id) noexcept;
+
+    int worker_count() const;
+    engine_state& state() { return *state_; }
+
+private:
+    std::unique_ptr<engine_state> state_;
+};
+
+}  // namespace tide::detail

@@ -1,0 +1,131 @@
+#pragma once
+// tide::driver: what the code on rank 0 uses to submit tasks and collect results.
+
+#include <iterator>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tide/detail/engine.hpp"
+#include "tide/future.hpp"
+
+namespace tide {
+
+namespace detail {
+
+template <class T>
+struct is_tuple : std::false_type {};
+template <class... T>
+struct is_tuple<std::tuple<T...>> : std::true_type {};
+
+// Encodes one call's arguments as the tuple of the function's decayed parameter types, so the
+// worker reads back exactly what the function takes.
+template <class... P, class... A>
+bytes encode_call(A&&... args) {
+    static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this task");
+    bytes out;
+    append_values(out, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
+    return out;
+}
+
+// One element of a bulk submission: a tuple is unpacked into the parameters, anything else is
+// the single argument.
+template <class... P, class E>
+bytes encode_element(const E& element) {
+    if constexpr (is_tuple<std::decay_t<E>>::value && sizeof...(P) != 1) {
+        return std::apply([](const auto&... a) { return encode_call<P...>(a...); }, element);
+    } else {
+        return encode_call<P...>(element);
+    }
+}
+
+template <class R, class... P>
+const task_entry& registered_entry(R (*fn)(P...)) {
+    const task_entry* e = registry::instance().by_function(reinterpret_cast<erased_fn>(fn));
+    if (!e)
+        throw error("tide: this function was not registered as a task; add TIDE_TASK(name) "
+                    "after its definition");
+    return *e;
+}
+
+}  // namespace detail
+
+class driver {
+public:
+    driver(detail::engine& eng, std::vector<std::string> args)
+        : engine_(&eng), args_(std::move(args)) {}
+
+    // Runs fn(args...) on a worker. Arguments convert to the parameter types here, on rank 0.
+    //   auto f = d.submit(square, 7);   int r = f.get();
+    template <class R, class... P, class... A>
+    future<R> submit(R (*fn)(P...), A&&... args) {
+        const auto& entry = detail::registered_entry(fn);
+        return {engine_, engine_->submit(entry, detail::encode_call<P...>(std::forward<A>(args)...))};
+    }
+
+    // Runs the task registered under `name`, for code that knows tasks only by name. The
+    // argument types must be exactly the parameter types (after decay) and R the result type;
+    // otherwise get() throws task_error (bad_arguments or unknown_task).
+    //   auto f = d.submit_named<int>("square", 7);
+    template <class R, class... A>
+    future<R> submit_named(std::string_view name, A&&... values) {
+        const auto& sig = detail::signature_of<R, std::decay_t<A>...>();
+        const detail::task_entry* entry = detail::registry::instance().by_name(name);
+        if (!entry)
+            return {engine_, engine_->submit_failed(std::string(name),
+                                                    "no task is registered under this name",
+                                                    true)};
+        if (entry->sig->hash != sig.hash)
+            return {engine_, engine_->submit_failed(
+                                 std::string(name),
+                                 "the task is " + entry->sig->text + " but was called as " +
+                                     sig.text,
+                                 false)};
+        detail::bytes encoded;
+        detail::append_values(encoded, std::tuple<std::decay_t<A>...>(std::forward<A>(values)...));
+        return {engine_, engine_->submit(*entry, std::move(encoded))};
+    }
+
+    // Submits fn once per element of `range` in one step and returns the futures in order. An
+    // element that is a std::tuple is unpacked into the parameters.
+    //   auto fs = d.submit_all(square, std::vector{1, 2, 3});
+    template <class R, class... P, std::ranges::input_range Range>
+    std::vector<future<R>> submit_all(R (*fn)(P...), const Range& range) {
+        const auto& entry = detail::registered_entry(fn);
+        std::vector<detail::bytes> encoded;
+        if constexpr (std::ranges::sized_range<Range>) encoded.reserve(std::ranges::size(range));
+        for (const auto& element : range) encoded.push_back(detail::encode_element<P...>(element));
+        auto ids = engine_->submit_many(entry, std::move(encoded));
+        std::vector<future<R>> futures;
+        futures.reserve(ids.size());
+        for (auto id : ids) futures.emplace_back(engine_, id);
+        return futures;
+    }
+
+    // Like submit_all, then waits and returns the results in order; throws the first
+    // task_error (the other tasks still run to the end).
+    //   std::vector<int> squares = d.map(square, std::vector{1, 2, 3});
+    template <class R, class... P, std::ranges::input_range Range>
+    std::vector<R> map(R (*fn)(P...), const Range& range) {
+        auto futures = submit_all(fn, range);
+        return get_all(futures);
+    }
+
+    // Number of worker ranks (0 when tide runs on a single rank and rank 0 runs the tasks).
+    int workers() const { return engine_->worker_count(); }
+
+    // The program's arguments with every --tide-* flag removed (args()[0] is the program).
+    const std::vector<std::string>& args() const { return args_; }
+
+    detail::engine& engine() { return *engine_; }
+
+private:
+    detail::engine* engine_;
+    std::vector<std::string> args_;
+};
+
+}  // namespace tide

@@ -1,0 +1,97 @@
+#pragma once
+// tide::future<R>: the result of a submitted task, to be collected on rank 0.
+
+#include <chrono>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tide/detail/engine.hpp"
+#include "tide/error.hpp"
+
+namespace tide {
+
+template <class R>
+class future {
+public:
+    future() = default;
+    future(detail::engine* eng, detail::task_id id) : engine_(eng), id_(id) {}
+    future(future&& other) noexcept
+        : engine_(std::exchange(other.engine_, nullptr)), id_(other.id_) {}
+    future& operator=(future&& other) noexcept {
+        if (this != &other) {
+            reset();
+            engine_ = std::exchange(other.engine_, nullptr);
+            id_ = other.id_;
+        }
+        return *this;
+    }
+    future(const future&) = delete;
+    future& operator=(const future&) = delete;
+    // Dropping a future does not cancel its task; its result is discarded when it arrives.
+    ~future() { reset(); }
+
+    // False for a default-constructed future and after get().
+    bool valid() const noexcept { return engine_ != nullptr; }
+    // True once the result (or the error) is on rank 0. Never blocks.
+    bool ready() const { return engine_->ready(id_); }
+    // Blocks (keeping the runtime going) until ready.
+    void wait() const { engine_->wait_until(id_, std::chrono::steady_clock::time_point::max()); }
+    // Blocks at most `timeout`; true if the result is ready.
+    template <class Rep, class Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+        return engine_->wait_until(id_, std::chrono::steady_clock::now() + timeout);
+    }
+
+    // Waits, then returns the result or throws tide::task_error. Call once: the future is
+    // invalid afterwards, as with std::future.
+    R get() {
+        if (!engine_) throw error("tide::future::get() on a future without a task (default-"
+                                  "constructed, moved from, or already collected)");
+        wait();
+        detail::engine* eng = std::exchange(engine_, nullptr);
+        detail::bytes result = eng->take(id_);
+        if constexpr (!std::is_void_v<R>) {
+            try {
+                return detail::read_value<R>(result);
+            } catch (const detail::decode_failure&) {
+                throw protocol_error("tide: the result of task " + std::to_string(id_) +
+                                     " does not decode as the type the future expects");
+            }
+        }
+    }
+
+    detail::task_id id() const noexcept { return id_; }
+
+private:
+    void reset() noexcept {
+        if (engine_) std::exchange(engine_, nullptr)->release(id_);
+    }
+    detail::engine* engine_ = nullptr;
+    detail::task_id id_ = 0;
+};
+
+// Waits until every future in the group is ready (failed ones included).
+template <class R>
+void wait_all(std::span<future<R>> futures) {
+    for (auto& f : futures)
+        if (f.valid()) f.wait();
+}
+template <class R>
+void wait_all(std::vector<future<R>>& futures) {
+    wait_all(std::span<future<R>>(futures));
+}
+
+// Collects every result in order; throws the first task_error met (all tasks still finish).
+template <class R>
+std::vector<R> get_all(std::vector<future<R>>& futures) {
+    wait_all(futures);
+    std::vector<R> out;
+    out.reserve(futures.size());
+    for (auto& f : futures) out.push_back(f.get());
+    return out;
+}
+
+}  // namespace tide

@@ -1,0 +1,117 @@
+#include "config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstring>
+#include <set>
+#include <string_view>
+
+#include "tide/error.hpp"
+
+extern char** environ;
+
+namespace tide::detail {
+
+namespace {
+
+constexpr std::string_view flag_prefix = "--tide-";
+
+void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s) {
+    app.add_option("--tide-log-level", c.log_level, "Log level of the runtime")
+        ->envname("TIDE_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("--tide-prefetch", c.prefetch, "Tasks each worker holds at once")
+        ->envname("TIDE_PREFETCH")
+        ->check(CLI::Range(1u, 1u << 20));
+    app.add_option("--tide-batch", c.batch_max, "Most tasks in one message")
+        ->envname("TIDE_BATCH")
+        ->check(CLI::Range(1u, 1u << 20));
+    app.add_option("--tide-shutdown-timeout", shutdown_s,
+                   "Seconds to wait for workers at shutdown before aborting the job")
+        ->envname("TIDE_SHUTDOWN_TIMEOUT")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-receive-timeout", receive_s,
+                   "Seconds a message may take to arrive once it has started")
+        ->envname("TIDE_RECEIVE_TIMEOUT")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_flag("--tide-help", c.help, "Print the runtime's options and exit");
+}
+
+// The TIDE_* variables the options above read; any other TIDE_* is most likely a typo.
+std::set<std::string, std::less<>> known_variables(const CLI::App& app) {
+    std::set<std::string, std::less<>> names;
+    for (const CLI::Option* opt : app.get_options())
+        if (!opt->get_envname().empty()) names.insert(opt->get_envname());
+    return names;
+}
+
+void check_environment(const CLI::App& app) {
+    const auto known = known_variables(app);
+    for (char** e = environ; e && *e; ++e) {
+        std::string_view entry(*e);
+        if (entry.substr(0, 5) != "TIDE_") continue;
+        const auto name = entry.substr(0, entry.find('='));
+        if (!known.count(name))
+            throw config_error("tide: unknown environment variable " + std::string(name) +
+                               "; known: " + [&] {
+                                   std::string all;
+                                   for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+                                   return all;
+                               }());
+    }
+}
+
+// Option names that take a value, so "--tide-prefetch 64" (two arguments) is stripped whole.
+bool takes_value(const CLI::App& app, std::string_view arg) {
+    for (const CLI::Option* opt : app.get_options())
+        if (opt->get_type_size() != 0 && !opt->get_lnames().empty() &&
+            "--" + opt->get_lnames().front() == arg)
+            return true;
+    return false;
+}
+
+}  // namespace
+
+config parse_config(int& argc, char** argv) {
+    config c;
+    double shutdown_s = 30, receive_s = 60;
+    CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)",
+                 "tide"};
+    app.set_help_flag();  // --help belongs to the user's program
+    add_options(app, c, shutdown_s, receive_s);
+
+    // Split argv: --tide-* arguments (and their separate values) go to CLI11, the rest stay for
+    // the program, in order. Nothing after "--" is ours.
+    std::vector<std::string> ours{"tide"};
+    int keep = 1;
+    bool passthrough = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg(argv[i]);
+        if (arg == "--") passthrough = true;
+        if (!passthrough && arg.substr(0, flag_prefix.size()) == flag_prefix) {
+            ours.emplace_back(arg);
+            if (arg.find('=') == std::string_view::npos && takes_value(app, arg) && i + 1 < argc)
+                ours.emplace_back(argv[++i]);
+            continue;
+        }
+        argv[keep++] = argv[i];
+    }
+    argc = keep;
+    argv[argc] = nullptr;
+
+    std::vector<const char*> cargv;
+    for (const auto& s : ours) cargv.push_back(s.c_str());
+    try {
+        app.parse(static_cast<int>(cargv.size()), cargv.data());
+    } catch (const CLI::ParseError& e) {
+        throw config_error("tide: " + std::string(e.what()) + " (run with --tide-help for the list)");
+    }
+    check_environment(app);
+    c.shutdown_timeout = std::chrono::milliseconds(static_cast<long>(shutdown_s * 1000));
+    c.receive_timeout = std::chrono::milliseconds(static_cast<long>(receive_s * 1000));
+    if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;
+    c.help_text = app.help();
+    return c;
+}
+
+}  // namespace tide::detail

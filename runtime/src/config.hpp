@@ -1,0 +1,31 @@
+#pragma once
+// Runtime settings from --tide-* flags and TIDE_* environment variables (a flag wins over its
+// variable). Parsed before MPI starts, identically on every rank.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tide::detail {
+
+struct config {
+    std::string log_level = "warn";
+    // Tasks a worker holds at once: enough that it never waits a round trip between tasks.
+    unsigned prefetch = 256;
+    // Most tasks in one message, and the byte size past which a batch is closed early.
+    unsigned batch_max = 256;
+    std::size_t batch_bytes = std::size_t{1} << 20;
+    // How long rank 0 waits for workers to acknowledge shutdown before aborting the job.
+    std::chrono::milliseconds shutdown_timeout{30000};
+    // How long a message that has started arriving may take to finish.
+    std::chrono::milliseconds receive_timeout{60000};
+    bool help = false;
+    std::string help_text;
+};
+
+// Removes the --tide-* arguments from argv (compacting it, updating argc) and returns the
+// settings. Throws tide::config_error for unknown flags, bad values, or unknown TIDE_*
+// variables.
+config parse_config(int& argc, char** argv);
+
+}  // namespace tide::detail

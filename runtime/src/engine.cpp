@@ -1,0 +1,450 @@
+#include <algorithm>
+#include <thread>
+
+#include "engine_state.hpp"
+#include "executor.hpp"
+#include "log.hpp"
+#include "tide/error.hpp"
+#include "tide/scheduler/backoff.hpp"
+
+namespace tide::detail {
+
+using clock = std::chrono::steady_clock;
+using sched::task_state;
+
+namespace {
+
+// Messages handled per pump, so a flood from one worker cannot starve dispatch.
+constexpr int receive_budget = 64;
+// The background thread stays out of the way while the driver itself pumped this recently.
+constexpr auto driver_active_window = std::chrono::milliseconds(1);
+
+sched::idle_backoff waiting_backoff() {
+    return sched::idle_backoff(200, std::chrono::microseconds(20), std::chrono::milliseconds(1));
+}
+
+void pause(sched::idle_backoff& backoff, clock::time_point deadline) {
+    const auto d = backoff.next();
+    if (d == clock::duration::zero()) {
+        std::this_thread::yield();
+        return;
+    }
+    const auto now = clock::now();
+    if (now < deadline) std::this_thread::sleep_for(std::min<clock::duration>(d, deadline - now));
+}
+
+task_error::kind kind_of(sched::failure f) {
+    switch (f) {
+        case sched::failure::unknown_task: return task_error::kind::unknown_task;
+        case sched::failure::bad_arguments: return task_error::kind::bad_arguments;
+        case sched::failure::protocol: return task_error::kind::protocol;
+        default: return task_error::kind::threw;
+    }
+}
+
+sched::failure failure_of(wire::result_status s) {
+    switch (s) {
+        case wire::result_status::unknown_task: return sched::failure::unknown_task;
+        case wire::result_status::bad_arguments: return sched::failure::bad_arguments;
+        default: return sched::failure::threw;
+    }
+}
+
+}  // namespace
+
+engine_state::engine_state(const config& c, transport& n, std::string h)
+    : cfg(c), net(n), host(std::move(h)), last_pump(clock::now()) {
+    for (int r = 1; r < net.size(); ++r) {
+        worker_info w;
+        w.rank = r;
+        workers.push_back(std::move(w));
+    }
+}
+
+// ---- progress ----------------------------------------------------------------------------------
+
+bool engine_state::pump() {
+    last_pump = clock::now();
+    bool progressed = net.progress_sends();
+    progressed |= receive_some();
+    progressed |= dispatch();
+    return progressed;
+}
+
+bool engine_state::receive_some() {
+    bool any = false;
+    message m;
+    for (int i = 0; i < receive_budget && net.try_receive(m, cfg.receive_timeout); ++i) {
+        handle(m);
+        net.recycle(std::move(m.body));
+        any = true;
+    }
+    return any;
+}
+
+void engine_state::protocol_fault(int source, const std::string& what) {
+    ++counters.protocol_errors;
+    log().warn("protocol error from rank {} (message dropped, {} so far): {}", source,
+               counters.protocol_errors, what);
+}
+
+void engine_state::handle(message& m) {
+    const int w = m.source - 1;
+    if (w < 0 || w >= static_cast<int>(workers.size())) {
+        protocol_fault(m.source, "message from a rank that is not a worker");
+        return;
+    }
+    worker_info& worker = workers[static_cast<std::size_t>(w)];
+    try {
+        switch (static_cast<wire::msg>(m.tag)) {
+            case wire::msg::result_batch: {
+                const auto h = wire::decode_result_batch(m.body, results_scratch);
+                worker.reported_in_hand = h.in_hand;
+                for (const auto& r : results_scratch) {
+                    sched::task_record* rec = tasks.find(r.id);
+                    if (!rec || rec->state != task_state::running || rec->owner != w) {
+                        protocol_fault(m.source, "result for task " + std::to_string(r.id) +
+                                                     " which that worker does not hold");
+                        continue;
+                    }
+                    complete(r.id, *rec, r.status, r.payload, w);
+                }
+                return;
+            }
+            case wire::msg::hello: {
+                auto h = wire::decode_hello(m.body);
+                worker.host = h.host;
+                if (h.version != wire::protocol_version) {
+                    log().error("rank {} speaks protocol {}, rank 0 speaks {}: not using it",
+                                m.source, h.version, wire::protocol_version);
+                    worker.load.accepting = false;
+                }
+                log().debug("worker rank {} is up on {} (pid {})", m.source, h.host, h.pid);
+                return;
+            }
+            case wire::msg::batch_rejected: {
+                auto b = wire::decode_batch_rejected(m.body);
+                fail_batch(w, b.seq, b.reason);
+                return;
+            }
+            case wire::msg::goodbye: {
+                worker.farewell = wire::decode_goodbye(m.body);
+                worker.gone = true;
+                worker.load.accepting = false;
+                return;
+            }
+            default:
+                protocol_fault(m.source, "unexpected message tag " + std::to_string(m.tag));
+                return;
+        }
+    } catch (const protocol_error& e) {
+        protocol_fault(m.source, e.what());
+    }
+}
+
+void engine_state::complete(sched::task_id id, sched::task_record& rec,
+                            wire::result_status status, std::span<const std::byte> payload,
+                            int worker) {
+    if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
+    if (status == wire::result_status::ok)
+        ++counters.completed;
+    else
+        ++counters.failed;
+    if (rec.abandoned) {
+        tasks.erase(id);
+        return;
+    }
+    rec.owner = -1;
+    rec.args = {};  // the task cannot need re-sending any more
+    if (status == wire::result_status::ok) {
+        rec.state = task_state::done;
+        rec.result.assign(payload.begin(), payload.end());
+    } else {
+        rec.state = task_state::failed;
+        rec.why = failure_of(status);
+        rec.error.assign(reinterpret_cast<const char*>(payload.data()), payload.size());
+        rec.failed_on = worker;
+    }
+}
+
+void engine_state::fail_batch(int worker, std::uint64_t seq, const std::string& reason) {
+    ++counters.protocol_errors;
+    log().error("rank {} rejected task batch {}: {}", worker + 1, seq, reason);
+    const std::string text = "the worker rejected the message carrying it: " + reason;
+    const auto* bytes_of = reinterpret_cast<const std::byte*>(text.data());
+    std::vector<sched::task_id> hit;
+    tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
+        if (rec.state == task_state::running && rec.owner == worker && rec.batch == seq)
+            hit.push_back(id);
+    });
+    for (auto id : hit) {
+        auto* rec = tasks.find(id);
+        complete(id, *rec, wire::result_status::threw, {bytes_of, text.size()}, worker);
+        if (auto* still = tasks.find(id)) still->why = sched::failure::protocol;
+    }
+}
+
+bool engine_state::dispatch() {
+    if (shutting_down || queue.empty() || workers.empty()) return false;
+    loads_scratch.clear();
+    for (const auto& w : workers) loads_scratch.push_back(w.load);
+    const auto plan = sched::plan_dispatch(queue.size(), loads_scratch, cfg.prefetch);
+    bool sent = false;
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        std::size_t want = plan[i];
+        while (want > 0 && !queue.empty()) {
+            bytes buf = net.take_buffer();
+            const auto seq = next_seq++;
+            wire::task_batch_writer batch(buf, seq);
+            while (batch.count() < std::min<std::size_t>(want, cfg.batch_max) && !queue.empty() &&
+                   (batch.count() == 0 || buf.size() < cfg.batch_bytes)) {
+                const auto id = queue.front();
+                queue.pop_front();
+                sched::task_record* rec = tasks.find(id);
+                rec->state = task_state::running;
+                rec->owner = static_cast<int>(i);
+                rec->batch = seq;
+                batch.add(id, rec->name_hash, rec->signature, rec->args);
+            }
+            want -= batch.count();
+            workers[i].load.in_hand += batch.count();
+            net.send(workers[i].rank, static_cast<int>(wire::msg::task_batch), std::move(buf));
+            ++counters.batches_sent;
+            sent = true;
+        }
+    }
+    return sent;
+}
+
+void engine_state::run_one_locally() {
+    const auto id = queue.front();
+    queue.pop_front();
+    sched::task_record* rec = tasks.find(id);
+    bytes out;
+    const auto status = execute(rec->name_hash, rec->signature, rec->args, out);
+    rec->state = task_state::running;
+    complete(id, *rec, status, out, -1);
+}
+
+bool engine_state::outstanding() const {
+    if (!queue.empty()) return true;
+    return std::any_of(workers.begin(), workers.end(),
+                       [](const worker_info& w) { return w.load.in_hand > 0; });
+}
+
+std::size_t engine_state::running() const {
+    std::size_t n = 0;
+    for (const auto& w : workers) n += w.load.in_hand;
+    return n;
+}
+
+std::string engine_state::host_of(int worker) const {
+    return worker < 0 ? host : workers[static_cast<std::size_t>(worker)].host;
+}
+
+// ---- background progress ----------------------------------------------------------------------
+
+void engine_state::start_background() {
+    if (workers.empty()) return;  // single rank: tasks run inside the driver's waits
+    background = std::thread([this] { background_loop(); });
+}
+
+void engine_state::stop_background() {
+    {
+        std::lock_guard lock(mu);
+        stop = true;
+    }
+    wake_background.notify_all();
+    if (background.joinable()) background.join();
+}
+
+void engine_state::background_loop() {
+    std::unique_lock lock(mu);
+    while (!stop) {
+        // With work in flight, look in every millisecond; otherwise sleep until a submit.
+        const auto period = outstanding() ? std::chrono::milliseconds(1)
+                                          : std::chrono::milliseconds(100);
+        wake_background.wait_for(lock, period);
+        if (stop) break;
+        if (clock::now() - last_pump < driver_active_window) continue;
+        try {
+            pump();
+        } catch (const std::exception& e) {
+            // The driver sees the same failure on its next call; keep the first report here.
+            log().error("background progress failed: {}", e.what());
+            return;
+        }
+    }
+}
+
+// ---- shutdown -----------------------------------------------------------------------------------
+
+bool engine_state::shutdown() {
+    stop_background();
+    std::lock_guard lock(mu);
+    shutting_down = true;
+    const auto unfinished = queue.size() + running();
+    if (unfinished > 0)
+        log().warn("the driver finished with {} task(s) not done; they are discarded",
+                   unfinished);
+    for (auto& w : workers)
+        if (!w.gone) net.send(w.rank, static_cast<int>(wire::msg::shutdown), {});
+
+    const auto deadline = clock::now() + cfg.shutdown_timeout;
+    auto backoff = waiting_backoff();
+    auto all_gone = [&] {
+        return std::all_of(workers.begin(), workers.end(),
+                           [](const worker_info& w) { return w.gone; });
+    };
+    while (!all_gone() && clock::now() < deadline) {
+        if (pump())
+            backoff.reset();
+        else
+            pause(backoff, deadline);
+    }
+    const bool clean = all_gone() && net.drain_sends(deadline);
+    std::uint64_t executed = 0;
+    double worker_cpu = 0;
+    for (const auto& w : workers) {
+        if (!w.gone)
+            log().error("worker rank {} on {} did not stop within {} s", w.rank, w.host,
+                        cfg.shutdown_timeout.count() / 1000.0);
+        executed += w.farewell.executed;
+        worker_cpu += w.farewell.cpu_seconds;
+    }
+    log().info("done: {} tasks submitted, {} completed, {} failed, {} batches sent, {} run by "
+               "workers using {:.3f} s CPU, {} protocol errors",
+               counters.submitted, counters.completed, counters.failed, counters.batches_sent,
+               executed, worker_cpu, counters.protocol_errors);
+    return clean;
+}
+
+// ---- engine: the face the templates see ---------------------------------------------------------
+
+engine::engine(std::unique_ptr<engine_state> state) : state_(std::move(state)) {}
+engine::~engine() = default;
+
+task_id engine::submit(const task_entry& entry, bytes args) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    sched::task_record rec;
+    rec.name_hash = entry.name_hash;
+    rec.signature = entry.sig->hash;
+    rec.args = std::move(args);
+    const auto id = s.tasks.insert(std::move(rec));
+    s.queue.push_back(id);
+    ++s.counters.submitted;
+    // Dispatch at once when the pipe may be dry or a batch is full; otherwise let submissions
+    // collect into one message (the next wait or the background thread sends them).
+    if (s.queue.size() >= s.cfg.batch_max || clock::now() - s.last_pump > std::chrono::microseconds(50))
+        s.pump();
+    s.wake_background.notify_one();
+    return id;
+}
+
+std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<bytes> args) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    std::vector<task_id> ids;
+    ids.reserve(args.size());
+    for (auto& a : args) {
+        sched::task_record rec;
+        rec.name_hash = entry.name_hash;
+        rec.signature = entry.sig->hash;
+        rec.args = std::move(a);
+        ids.push_back(s.tasks.insert(std::move(rec)));
+        s.queue.push_back(ids.back());
+    }
+    s.counters.submitted += ids.size();
+    s.pump();
+    s.wake_background.notify_one();
+    return ids;
+}
+
+task_id engine::submit_failed(std::string name, std::string message, bool unknown_name) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    sched::task_record rec;
+    rec.name_hash = fnv1a(name);
+    rec.state = task_state::failed;
+    rec.why = unknown_name ? sched::failure::unknown_task : sched::failure::bad_arguments;
+    rec.error = std::move(message);
+    const auto id = s.tasks.insert(std::move(rec));
+    s.names_of_unknown.emplace(id, std::move(name));
+    ++s.counters.submitted;
+    ++s.counters.failed;
+    return id;
+}
+
+bool engine::ready(task_id id) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    const auto* rec = s.tasks.find(id);
+    return !rec || rec->state == task_state::done || rec->state == task_state::failed;
+}
+
+bool engine::wait_until(task_id id, clock::time_point deadline) {
+    auto& s = *state_;
+    auto backoff = waiting_backoff();
+    for (;;) {
+        {
+            std::lock_guard lock(s.mu);
+            auto finished = [&] {
+                const auto* rec = s.tasks.find(id);
+                return !rec || rec->state == task_state::done || rec->state == task_state::failed;
+            };
+            if (finished()) return true;
+            if (s.local_mode() && !s.queue.empty()) {
+                s.run_one_locally();
+                continue;
+            }
+            const bool progressed = s.pump();
+            if (finished()) return true;
+            if (progressed) backoff.reset();
+        }
+        if (clock::now() >= deadline) return false;
+        pause(backoff, deadline);
+    }
+}
+
+bytes engine::take(task_id id) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    sched::task_record* rec = s.tasks.find(id);
+    if (!rec) throw error("tide: task " + std::to_string(id) + " is not known to rank 0");
+    if (rec->state == task_state::done) {
+        bytes out = std::move(rec->result);
+        s.tasks.erase(id);
+        return out;
+    }
+    if (rec->state != task_state::failed)
+        throw error("tide: task " + std::to_string(id) + " is not finished");
+    std::string name;
+    if (auto it = s.names_of_unknown.find(id); it != s.names_of_unknown.end()) {
+        name = std::move(it->second);
+        s.names_of_unknown.erase(it);
+    } else if (const auto* entry = registry::instance().by_hash(rec->name_hash)) {
+        name = entry->name;
+    }
+    task_error err(kind_of(rec->why), name, rec->failed_on + 1, s.host_of(rec->failed_on),
+                   std::move(rec->error));
+    s.tasks.erase(id);
+    throw err;
+}
+
+void engine::release(task_id id) noexcept {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    sched::task_record* rec = s.tasks.find(id);
+    if (!rec) return;
+    if (rec->state == task_state::done || rec->state == task_state::failed) {
+        s.names_of_unknown.erase(id);
+        s.tasks.erase(id);
+    } else {
+        rec->abandoned = true;
+    }
+}
+
+int engine::worker_count() const { return static_cast<int>(state_->workers.size()); }
+
+}  // namespace tide::detail

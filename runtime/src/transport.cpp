@@ -1,0 +1,116 @@
+#include "transport.hpp"
+
+#include <climits>
+#include <string>
+#include <thread>
+
+#include "mpi_call.hpp"
+#include "tide/error.hpp"
+
+namespace tide::detail {
+
+void throw_mpi_error(const char* routine, int code) {
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) len = 0;
+    throw mpi_error(routine, code, std::string(text, static_cast<std::size_t>(len)));
+}
+
+transport::transport(MPI_Comm comm) : comm_(comm) {
+    TIDE_MPI(MPI_Comm_rank, comm_, &rank_);
+    TIDE_MPI(MPI_Comm_size, comm_, &size_);
+}
+
+transport::~transport() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized) return;
+    // Sends still pending here belong to peers that never took them (a shutdown past its
+    // deadline); cancelling is all that can be done, and errors are moot in a destructor.
+    for (auto& s : sends_) {
+        MPI_Cancel(&s.request);
+        MPI_Request_free(&s.request);
+    }
+    MPI_Comm_free(&comm_);
+}
+
+void transport::send(int dest, int tag, bytes body) {
+    if (body.size() > static_cast<std::size_t>(INT_MAX))
+        throw error("tide: a message of " + std::to_string(body.size()) +
+                    " bytes exceeds what one MPI message carries (2 GiB); send smaller tasks");
+    sends_.push_back({MPI_REQUEST_NULL, std::move(body)});
+    auto& s = sends_.back();
+    TIDE_MPI(MPI_Isend, s.body.data(), static_cast<int>(s.body.size()), MPI_BYTE, dest, tag, comm_,
+             &s.request);
+}
+
+bool transport::progress_sends() {
+    bool any = false;
+    for (std::size_t i = 0; i < sends_.size();) {
+        int done = 0;
+        TIDE_MPI(MPI_Test, &sends_[i].request, &done, MPI_STATUS_IGNORE);
+        if (done) {
+            recycle(std::move(sends_[i].body));
+            sends_[i] = std::move(sends_.back());
+            sends_.pop_back();
+            any = true;
+        } else {
+            ++i;
+        }
+    }
+    return any;
+}
+
+bool transport::drain_sends(std::chrono::steady_clock::time_point deadline) {
+    while (!sends_.empty()) {
+        if (!progress_sends()) {
+            if (std::chrono::steady_clock::now() >= deadline) return false;
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    }
+    return true;
+}
+
+bool transport::try_receive(message& out, std::chrono::milliseconds receive_timeout) {
+    int found = 0;
+    MPI_Message handle;
+    MPI_Status status;
+    TIDE_MPI(MPI_Improbe, MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &found, &handle, &status);
+    if (!found) return false;
+    int count = 0;
+    TIDE_MPI(MPI_Get_count, &status, MPI_BYTE, &count);
+    out.source = status.MPI_SOURCE;
+    out.tag = status.MPI_TAG;
+    out.body = take_buffer();
+    out.body.resize(static_cast<std::size_t>(count));
+    MPI_Request request;
+    TIDE_MPI(MPI_Imrecv, out.body.data(), count, MPI_BYTE, &handle, &request);
+    // Small messages are complete at once; a large one streams in, and must not stall forever
+    // if its sender dies half-way.
+    const auto deadline = std::chrono::steady_clock::now() + receive_timeout;
+    for (int done = 0;;) {
+        TIDE_MPI(MPI_Test, &request, &done, MPI_STATUS_IGNORE);
+        if (done) return true;
+        if (std::chrono::steady_clock::now() >= deadline)
+            throw error("tide: a " + std::to_string(count) + "-byte message from rank " +
+                        std::to_string(out.source) + " did not arrive within " +
+                        std::to_string(receive_timeout.count()) + " ms");
+        std::this_thread::yield();
+    }
+}
+
+bytes transport::take_buffer() {
+    if (pool_.empty()) return {};
+    bytes b = std::move(pool_.back());
+    pool_.pop_back();
+    b.clear();
+    return b;
+}
+
+void transport::recycle(bytes&& buffer) {
+    // Keep a handful of modest buffers; a huge one would pin memory for the rest of the run.
+    if (pool_.size() < 16 && buffer.capacity() <= (std::size_t{8} << 20))
+        pool_.push_back(std::move(buffer));
+}
+
+}  // namespace tide::detail

@@ -1,0 +1,255 @@
+#include "wire.hpp"
+
+#include <cstring>
+#include <limits>
+
+namespace tide::wire {
+
+bool is_known(int tag) { return tag >= 1 && tag <= static_cast<int>(msg::goodbye); }
+
+const char* name_of(msg type) {
+    switch (type) {
+        case msg::hello: return "hello";
+        case msg::task_batch: return "task_batch";
+        case msg::result_batch: return "result_batch";
+        case msg::batch_rejected: return "batch_rejected";
+        case msg::shutdown: return "shutdown";
+        case msg::goodbye: return "goodbye";
+    }
+    return "unknown";
+}
+
+// ---- writer ----------------------------------------------------------------------------------
+
+void writer::put(const void* p, std::size_t n) {
+    const auto old = out_.size();
+    out_.resize(old + n);
+    std::memcpy(out_.data() + old, p, n);
+}
+
+void writer::str(std::string_view s) {
+    if (s.size() > std::numeric_limits<std::uint16_t>::max())
+        throw protocol_error("tide: string of " + std::to_string(s.size()) +
+                             " bytes is too long for the wire (65535 at most)");
+    u16(static_cast<std::uint16_t>(s.size()));
+    put(s.data(), s.size());
+}
+
+void writer::blob(std::span<const std::byte> data) {
+    if (data.size() > std::numeric_limits<std::uint32_t>::max())
+        throw protocol_error("tide: payload of " + std::to_string(data.size()) +
+                             " bytes is too large for one task (4 GiB at most)");
+    u32(static_cast<std::uint32_t>(data.size()));
+    put(data.data(), data.size());
+}
+
+std::size_t writer::reserve_u32() {
+    const auto at = out_.size();
+    u32(0);
+    return at;
+}
+
+void writer::patch_u32(std::size_t at, std::uint32_t v) { std::memcpy(out_.data() + at, &v, 4); }
+
+// ---- reader ----------------------------------------------------------------------------------
+
+void reader::get(void* p, std::size_t n) {
+    if (n > remaining())
+        throw protocol_error("tide: message truncated: needed " + std::to_string(n) +
+                             " more bytes at offset " + std::to_string(pos_) + ", have " +
+                             std::to_string(remaining()));
+    std::memcpy(p, in_.data() + pos_, n);
+    pos_ += n;
+}
+
+std::uint8_t reader::u8() { std::uint8_t v; get(&v, 1); return v; }
+std::uint16_t reader::u16() { std::uint16_t v; get(&v, 2); return v; }
+std::uint32_t reader::u32() { std::uint32_t v; get(&v, 4); return v; }
+std::uint64_t reader::u64() { std::uint64_t v; get(&v, 8); return v; }
+double reader::f64() { double v; get(&v, 8); return v; }
+
+std::string reader::str() {
+    const auto n = u16();
+    if (n > remaining())
+        throw protocol_error("tide: string length " + std::to_string(n) + " exceeds the " +
+                             std::to_string(remaining()) + " bytes left in the message");
+    std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
+    pos_ += n;
+    return s;
+}
+
+std::span<const std::byte> reader::blob() {
+    const auto n = u32();
+    if (n > remaining())
+        throw protocol_error("tide: payload length " + std::to_string(n) + " exceeds the " +
+                             std::to_string(remaining()) + " bytes left in the message");
+    auto s = in_.subspan(pos_, n);
+    pos_ += n;
+    return s;
+}
+
+void reader::expect_done(const char* what) const {
+    if (!done())
+        throw protocol_error(std::string("tide: ") + what + " message has " +
+                             std::to_string(remaining()) + " unexpected trailing bytes");
+}
+
+// ---- messages --------------------------------------------------------------------------------
+
+bytes encode(const hello& m) {
+    bytes out;
+    writer w(out);
+    w.u32(m.version);
+    w.u32(m.pid);
+    w.str(m.host);
+    return out;
+}
+
+hello decode_hello(std::span<const std::byte> body) {
+    reader r(body);
+    hello m;
+    m.version = r.u32();
+    m.pid = r.u32();
+    m.host = r.str();
+    r.expect_done("hello");
+    return m;
+}
+
+task_batch_writer::task_batch_writer(bytes& out, std::uint64_t seq) : w_(out) {
+    w_.u64(seq);
+    count_at_ = w_.reserve_u32();
+}
+
+void task_batch_writer::add(std::uint64_t id, std::uint64_t name_hash, std::uint64_t signature,
+                            std::span<const std::byte> args) {
+    w_.u64(id);
+    w_.u64(name_hash);
+    w_.u64(signature);
+    w_.blob(args);
+    w_.patch_u32(count_at_, ++count_);
+}
+
+task_batch_header decode_task_batch(std::span<const std::byte> body, std::vector<task_view>& out) {
+    reader r(body);
+    task_batch_header h;
+    h.seq = r.u64();
+    h.count = r.u32();
+    // Each task takes at least 28 bytes: a count larger than the frame can hold is a lie, and
+    // must not drive a huge reserve().
+    if (h.count > r.remaining() / 28)
+        throw protocol_error("tide: task_batch claims " + std::to_string(h.count) +
+                             " tasks but has only " + std::to_string(r.remaining()) + " bytes");
+    out.clear();
+    out.reserve(h.count);
+    for (std::uint32_t i = 0; i < h.count; ++i) {
+        task_view t;
+        t.id = r.u64();
+        t.name_hash = r.u64();
+        t.signature = r.u64();
+        t.args = r.blob();
+        out.push_back(t);
+    }
+    r.expect_done("task_batch");
+    return h;
+}
+
+bool peek_batch_seq(std::span<const std::byte> body, std::uint64_t& seq) {
+    if (body.size() < 8) return false;
+    std::memcpy(&seq, body.data(), 8);
+    return true;
+}
+
+result_batch_writer::result_batch_writer(bytes& out) : w_(out) {
+    in_hand_at_ = w_.reserve_u32();
+    count_at_ = w_.reserve_u32();
+}
+
+void result_batch_writer::begin_result(std::uint64_t id) {
+    w_.u64(id);
+    status_at_ = w_.size();
+    w_.u8(0);
+    len_at_ = w_.reserve_u32();
+}
+
+void result_batch_writer::end_result(result_status status) {
+    const auto len = w_.size() - len_at_ - 4;
+    if (len > std::numeric_limits<std::uint32_t>::max())
+        throw protocol_error("tide: a task result of " + std::to_string(len) +
+                             " bytes is too large (4 GiB at most)");
+    w_.buffer()[status_at_] = static_cast<std::byte>(status);
+    w_.patch_u32(len_at_, static_cast<std::uint32_t>(len));
+    w_.patch_u32(count_at_, ++count_);
+}
+
+void result_batch_writer::set_in_hand(std::uint32_t in_hand) { w_.patch_u32(in_hand_at_, in_hand); }
+
+result_batch_header decode_result_batch(std::span<const std::byte> body,
+                                        std::vector<result_view>& out) {
+    reader r(body);
+    result_batch_header h;
+    h.in_hand = r.u32();
+    h.count = r.u32();
+    if (h.count > r.remaining() / 13)  // 13 bytes per result at least
+        throw protocol_error("tide: result_batch claims " + std::to_string(h.count) +
+                             " results but has only " + std::to_string(r.remaining()) + " bytes");
+    out.clear();
+    out.reserve(h.count);
+    for (std::uint32_t i = 0; i < h.count; ++i) {
+        result_view v;
+        v.id = r.u64();
+        const auto status = r.u8();
+        if (status > static_cast<std::uint8_t>(result_status::bad_arguments))
+            throw protocol_error("tide: result_batch has unknown status " +
+                                 std::to_string(status));
+        v.status = static_cast<result_status>(status);
+        v.payload = r.blob();
+        out.push_back(v);
+    }
+    r.expect_done("result_batch");
+    return h;
+}
+
+bytes encode(const batch_rejected& m) {
+    bytes out;
+    writer w(out);
+    w.u64(m.seq);
+    w.str(m.reason.substr(0, 1000));
+    return out;
+}
+
+batch_rejected decode_batch_rejected(std::span<const std::byte> body) {
+    reader r(body);
+    batch_rejected m;
+    m.seq = r.u64();
+    m.reason = r.str();
+    r.expect_done("batch_rejected");
+    return m;
+}
+
+bytes encode(const goodbye& m) {
+    bytes out;
+    writer w(out);
+    w.u64(m.executed);
+    w.u64(m.dropped);
+    w.u64(m.protocol_errors);
+    w.f64(m.cpu_seconds);
+    return out;
+}
+
+goodbye decode_goodbye(std::span<const std::byte> body) {
+    reader r(body);
+    goodbye m;
+    m.executed = r.u64();
+    m.dropped = r.u64();
+    m.protocol_errors = r.u64();
+    m.cpu_seconds = r.f64();
+    r.expect_done("goodbye");
+    return m;
+}
+
+void decode_shutdown(std::span<const std::byte> body) {
+    reader r(body);
+    r.expect_done("shutdown");
+}
+
+}  // namespace tide::wire

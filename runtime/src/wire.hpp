@@ -1,0 +1,181 @@
+#pragma once
+// tide's wire protocol: every message between ranks, written down in one place.
+//
+// Each message is one MPI message on the runtime's own communicator; the MPI tag is the
+// message type. Integers are little-endian fixed width (ranks of one job share a byte order).
+//
+// | type           | from -> to  | body                                                    | effect on the receiver                          |
+// |----------------|-------------|---------------------------------------------------------|-------------------------------------------------|
+// | hello          | worker -> 0 | u32 version, u32 pid, str host                          | worker's host known (for errors, later binding) |
+// | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, blob}   | tasks join the worker's local queue             |
+// | result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}       | tasks done/failed, worker's in-hand count drops |
+// | batch_rejected | worker -> 0 | u64 seq, str reason                                     | every task of batch `seq` fails (protocol)      |
+// | shutdown       | 0 -> worker | (empty)                                                 | worker drops its queue, answers goodbye, exits  |
+// | goodbye        | worker -> 0 | u64 executed, u64 dropped, u64 protocol_errors, f64 cpu | worker is gone; its counters reach the log      |
+//
+// blob = u32 length + bytes; str = u16 length + bytes. status: see result_status.
+// Decoding checks every length against the bytes present and throws tide::protocol_error for
+// anything short, oversized or of unknown type, so a bad frame is rejected and counted, never
+// trusted.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tide/detail/serialize.hpp"
+#include "tide/error.hpp"
+
+namespace tide::wire {
+
+using detail::bytes;
+inline constexpr std::uint32_t protocol_version = 1;
+
+enum class msg : int {
+    hello = 1,
+    task_batch = 2,
+    result_batch = 3,
+    batch_rejected = 4,
+    shutdown = 5,
+    goodbye = 6,
+};
+bool is_known(int tag);
+const char* name_of(msg type);
+
+enum class result_status : std::uint8_t { ok = 0, threw = 1, unknown_task = 2, bad_arguments = 3 };
+
+// ---- writing ---------------------------------------------------------------------------------
+
+class writer {
+public:
+    explicit writer(bytes& out) : out_(out) {}
+    void u8(std::uint8_t v) { put(&v, 1); }
+    void u16(std::uint16_t v) { put(&v, 2); }
+    void u32(std::uint32_t v) { put(&v, 4); }
+    void u64(std::uint64_t v) { put(&v, 8); }
+    void f64(double v) { put(&v, 8); }
+    void str(std::string_view s);                // throws protocol_error past 65535 bytes
+    void blob(std::span<const std::byte> data);  // throws protocol_error past 4 GiB
+    // Reserves a u32 to be filled by patch_u32 once the size is known.
+    std::size_t reserve_u32();
+    void patch_u32(std::size_t at, std::uint32_t v);
+    std::size_t size() const { return out_.size(); }
+    bytes& buffer() { return out_; }
+
+private:
+    void put(const void* p, std::size_t n);
+    bytes& out_;
+};
+
+// ---- reading ---------------------------------------------------------------------------------
+
+class reader {
+public:
+    explicit reader(std::span<const std::byte> in) : in_(in) {}
+    std::uint8_t u8();
+    std::uint16_t u16();
+    std::uint32_t u32();
+    std::uint64_t u64();
+    double f64();
+    std::string str();
+    std::span<const std::byte> blob();
+    bool done() const { return pos_ == in_.size(); }
+    std::size_t remaining() const { return in_.size() - pos_; }
+    void expect_done(const char* what) const;
+
+private:
+    void get(void* p, std::size_t n);
+    std::span<const std::byte> in_;
+    std::size_t pos_ = 0;
+};
+
+// ---- messages --------------------------------------------------------------------------------
+
+struct hello {
+    std::uint32_t version = protocol_version;
+    std::uint32_t pid = 0;
+    std::string host;
+};
+bytes encode(const hello& m);
+hello decode_hello(std::span<const std::byte> body);
+
+// A task inside a received batch; `args` points into the batch's buffer.
+struct task_view {
+    std::uint64_t id;
+    std::uint64_t name_hash;
+    std::uint64_t signature;
+    std::span<const std::byte> args;
+};
+struct task_batch_header {
+    std::uint64_t seq;
+    std::uint32_t count;
+};
+// Builds a task_batch in place: start, add tasks, finish.
+class task_batch_writer {
+public:
+    task_batch_writer(bytes& out, std::uint64_t seq);
+    void add(std::uint64_t id, std::uint64_t name_hash, std::uint64_t signature,
+             std::span<const std::byte> args);
+    std::uint32_t count() const { return count_; }
+
+private:
+    writer w_;
+    std::size_t count_at_;
+    std::uint32_t count_ = 0;
+};
+// Validates the whole frame before returning any task.
+task_batch_header decode_task_batch(std::span<const std::byte> body, std::vector<task_view>& out);
+// The sequence number alone, for rejecting a batch that does not decode (nullopt if even that
+// is missing).
+bool peek_batch_seq(std::span<const std::byte> body, std::uint64_t& seq);
+
+struct result_view {
+    std::uint64_t id;
+    result_status status;
+    std::span<const std::byte> payload;  // result bytes, or the error text
+};
+class result_batch_writer {
+public:
+    explicit result_batch_writer(bytes& out);
+    // Appends a result whose payload the caller writes next into buffer(); then end_result.
+    void begin_result(std::uint64_t id);
+    void end_result(result_status status);
+    void set_in_hand(std::uint32_t in_hand);
+    std::uint32_t count() const { return count_; }
+    bytes& buffer() { return w_.buffer(); }
+
+private:
+    writer w_;
+    std::size_t in_hand_at_;
+    std::size_t count_at_;
+    std::size_t status_at_ = 0;
+    std::size_t len_at_ = 0;
+    std::uint32_t count_ = 0;
+};
+struct result_batch_header {
+    std::uint32_t in_hand;
+    std::uint32_t count;
+};
+result_batch_header decode_result_batch(std::span<const std::byte> body,
+                                        std::vector<result_view>& out);
+
+struct batch_rejected {
+    std::uint64_t seq = 0;
+    std::string reason;
+};
+bytes encode(const batch_rejected& m);
+batch_rejected decode_batch_rejected(std::span<const std::byte> body);
+
+struct goodbye {
+    std::uint64_t executed = 0;
+    std::uint64_t dropped = 0;  // tasks still queued at shutdown, never run
+    std::uint64_t protocol_errors = 0;
+    double cpu_seconds = 0;
+};
+bytes encode(const goodbye& m);
+goodbye decode_goodbye(std::span<const std::byte> body);
+
+void decode_shutdown(std::span<const std::byte> body);
+
+}  // namespace tide::wire

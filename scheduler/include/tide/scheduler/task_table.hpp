@@ -1,0 +1,75 @@
+#pragma once
+// Rank 0's table of every task it knows about: a slot map, so that lookups by id are an index
+// plus a generation check, freed slots are reused, and a stale id (a future that outlived its
+// task) can never alias a newer task.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tide::sched {
+
+using task_id = std::uint64_t;
+inline constexpr task_id no_task = 0;
+
+enum class task_state : std::uint8_t {
+    queued,   // in rank 0's central queue
+    running,  // sent to a worker (owner), result not yet back
+    done,     // result bytes are in `result`
+    failed,   // error text is in `error`
+};
+
+// How a task failed; the runtime turns this into tide::task_error.
+enum class failure : std::uint8_t {
+    none,
+    threw,          // the task function threw
+    unknown_task,   // no function is registered under the name
+    bad_arguments,  // arguments do not deserialize into the parameters
+    protocol,       // the message carrying it was rejected
+};
+
+struct task_record {
+    std::uint64_t name_hash = 0;
+    std::uint64_t signature = 0;
+    std::vector<std::byte> args;  // kept until the result is back, so the task can be re-sent
+    task_state state = task_state::queued;
+    int owner = -1;          // worker index holding it while running, else -1
+    std::uint64_t batch = 0; // sequence number of the batch message that carried it
+    std::vector<std::byte> result;
+    failure why = failure::none;
+    std::string error;
+    int failed_on = -1;      // worker index (or -1 for rank 0) that reported the failure
+    bool abandoned = false;  // its future is gone: drop the record when the task finishes
+};
+
+class task_table {
+public:
+    task_id insert(task_record record);
+    // nullptr for an id that was never issued or whose record was erased.
+    task_record* find(task_id id);
+    const task_record* find(task_id id) const;
+    void erase(task_id id);
+    std::size_t size() const { return live_; }
+
+    template <class F>
+    void for_each(F&& f) {
+        for (std::size_t i = 0; i < slots_.size(); ++i)
+            if (slots_[i].record) f(make_id(i, slots_[i].generation), *slots_[i].record);
+    }
+
+private:
+    struct slot {
+        std::uint32_t generation = 1;
+        std::optional<task_record> record;
+    };
+    static task_id make_id(std::size_t index, std::uint32_t generation) {
+        return (static_cast<task_id>(generation) << 32) | static_cast<task_id>(index);
+    }
+    std::vector<slot> slots_;
+    std::vector<std::uint32_t> free_;
+    std::size_t live_ = 0;
+};
+
+}  // namespace tide::sched
