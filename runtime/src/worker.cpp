@@ -20,8 +20,10 @@ using clock = std::chrono::steady_clock;
 
 // Results of long tasks are not held back longer than this waiting for company.
 constexpr auto flush_interval = std::chrono::milliseconds(1);
-// Tasks run between two looks at the network.
+// Tasks run between two looks at the network: several when they are tiny (polling costs more
+// than they do), one at a time once they take longer, so a shutdown is seen promptly.
 constexpr int tasks_per_poll = 16;
+constexpr auto poll_at_least_every = std::chrono::microseconds(100);
 
 double cpu_seconds() {
     rusage ru{};
@@ -41,13 +43,17 @@ public:
         // Quick polls for a few hundred microseconds after the last message, then sleeps of
         // up to a millisecond: an idle worker costs a fraction of a percent of a core.
         sched::idle_backoff backoff(500, std::chrono::microseconds(20),
-                                    std::chrono::milliseconds(1));
+                                    std::chrono::milliseconds(5));
         while (!stopping_) {
             bool progressed = net_.progress_sends();
             progressed |= receive();
             if (stopping_) break;
             if (in_hand_ > 0) {
-                for (int i = 0; i < tasks_per_poll && in_hand_ > 0; ++i) run_next();
+                const auto started = clock::now();
+                for (int i = 0; i < tasks_per_poll && in_hand_ > 0; ++i) {
+                    run_next();
+                    if (clock::now() - started >= poll_at_least_every) break;
+                }
                 if (should_flush()) flush();
                 backoff.reset();
                 continue;

@@ -1,0 +1,88 @@
+// Flag and environment parsing: --tide-* flags are removed from argv, everything else stays in
+// order, and mistakes are config_errors with a message naming the culprit.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "tide/error.hpp"
+
+namespace {
+
+struct argv_builder {
+    explicit argv_builder(std::vector<std::string> a) : storage(std::move(a)) {
+        for (auto& s : storage) ptrs.push_back(s.data());
+        ptrs.push_back(nullptr);
+        argc = static_cast<int>(storage.size());
+    }
+    std::vector<std::string> rest() const { return {ptrs.begin(), ptrs.begin() + argc}; }
+    std::vector<std::string> storage;
+    std::vector<char*> ptrs;
+    int argc;
+};
+
+std::string message_of(std::vector<std::string> args) {
+    argv_builder a(std::move(args));
+    try {
+        tide::detail::parse_config(a.argc, a.ptrs.data());
+    } catch (const tide::config_error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+}  // namespace
+
+TEST(Config, DefaultsWithoutFlags) {
+    argv_builder a({"prog", "x"});
+    const auto c = tide::detail::parse_config(a.argc, a.ptrs.data());
+    EXPECT_EQ(c.log_level, "warn");
+    EXPECT_EQ(c.prefetch, 256u);
+    EXPECT_EQ(a.rest(), (std::vector<std::string>{"prog", "x"}));
+}
+
+TEST(Config, FlagsAreStrippedAndOrderKept) {
+    argv_builder a({"prog", "in.txt", "--tide-log-level=debug", "-v", "--tide-prefetch", "32",
+                    "out", "--", "--tide-not-ours"});
+    const auto c = tide::detail::parse_config(a.argc, a.ptrs.data());
+    EXPECT_EQ(c.log_level, "debug");
+    EXPECT_EQ(c.prefetch, 32u);
+    EXPECT_EQ(a.rest(),
+              (std::vector<std::string>{"prog", "in.txt", "-v", "out", "--", "--tide-not-ours"}));
+    EXPECT_EQ(a.ptrs[static_cast<std::size_t>(a.argc)], nullptr);
+}
+
+TEST(Config, EnvironmentIsReadAndFlagWins) {
+    setenv("TIDE_PREFETCH", "64", 1);
+    argv_builder a({"prog"});
+    EXPECT_EQ(tide::detail::parse_config(a.argc, a.ptrs.data()).prefetch, 64u);
+    argv_builder b({"prog", "--tide-prefetch=8"});
+    EXPECT_EQ(tide::detail::parse_config(b.argc, b.ptrs.data()).prefetch, 8u);
+    unsetenv("TIDE_PREFETCH");
+}
+
+TEST(Config, MistakesAreClearErrors) {
+    EXPECT_NE(message_of({"prog", "--tide-bogus=1"}).find("--tide-bogus"), std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-prefetch=0"}).find("--tide-prefetch"),
+              std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-prefetch=lots"}).find("--tide-prefetch"),
+              std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-log-level=loud"}).find("--tide-log-level"),
+              std::string::npos);
+    setenv("TIDE_PREFECTH", "3", 1);  // a typo of TIDE_PREFETCH
+    EXPECT_NE(message_of({"prog"}).find("TIDE_PREFECTH"), std::string::npos);
+    unsetenv("TIDE_PREFECTH");
+    EXPECT_EQ(message_of({"prog"}), "no error");
+}
+
+TEST(Config, HelpListsEveryOption) {
+    argv_builder a({"prog", "--tide-help"});
+    const auto c = tide::detail::parse_config(a.argc, a.ptrs.data());
+    EXPECT_TRUE(c.help);
+    for (const char* flag : {"--tide-log-level", "--tide-prefetch", "--tide-batch",
+                             "--tide-shutdown-timeout", "--tide-receive-timeout"})
+        EXPECT_NE(c.help_text.find(flag), std::string::npos) << flag;
+}

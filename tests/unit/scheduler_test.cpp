@@ -1,0 +1,164 @@
+// Unit tests of tide::scheduler: no MPI, microseconds each.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "tide/scheduler/backoff.hpp"
+#include "tide/scheduler/dispatch.hpp"
+#include "tide/scheduler/task_table.hpp"
+
+using namespace tide::sched;
+
+TEST(TaskTable, InsertFindErase) {
+    task_table t;
+    task_record r;
+    r.name_hash = 42;
+    const auto a = t.insert(r);
+    const auto b = t.insert(r);
+    EXPECT_NE(a, b);
+    EXPECT_NE(a, no_task);
+    ASSERT_NE(t.find(a), nullptr);
+    EXPECT_EQ(t.find(a)->name_hash, 42u);
+    EXPECT_EQ(t.size(), 2u);
+    t.erase(a);
+    EXPECT_EQ(t.find(a), nullptr);
+    EXPECT_NE(t.find(b), nullptr);
+    EXPECT_EQ(t.size(), 1u);
+    t.erase(a);  // erasing twice is harmless
+    EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(TaskTable, StaleIdNeverAliasesReusedSlot) {
+    task_table t;
+    const auto old_id = t.insert({});
+    t.erase(old_id);
+    const auto new_id = t.insert({});
+    EXPECT_NE(old_id, new_id);
+    EXPECT_EQ(t.find(old_id), nullptr);
+    EXPECT_NE(t.find(new_id), nullptr);
+    EXPECT_EQ(t.find(no_task), nullptr);
+    EXPECT_EQ(t.find(0xffffffff00000000ull), nullptr);
+}
+
+TEST(TaskTable, ManyInsertsAndErasesKeepEveryLiveRecord) {
+    task_table t;
+    std::mt19937 rng(7);
+    std::vector<std::pair<task_id, std::uint64_t>> live;
+    for (std::uint64_t i = 0; i < 20000; ++i) {
+        if (!live.empty() && rng() % 3 == 0) {
+            const auto k = rng() % live.size();
+            t.erase(live[k].first);
+            live[k] = live.back();
+            live.pop_back();
+        } else {
+            task_record r;
+            r.name_hash = i;
+            live.emplace_back(t.insert(r), i);
+        }
+    }
+    EXPECT_EQ(t.size(), live.size());
+    for (const auto& [id, value] : live) {
+        ASSERT_NE(t.find(id), nullptr);
+        EXPECT_EQ(t.find(id)->name_hash, value);
+    }
+    std::size_t seen = 0;
+    t.for_each([&](task_id, task_record&) { ++seen; });
+    EXPECT_EQ(seen, live.size());
+}
+
+static std::size_t sum(const std::vector<std::size_t>& v) {
+    return std::accumulate(v.begin(), v.end(), std::size_t{0});
+}
+
+TEST(PlanDispatch, SharesFewTasksEvenly) {
+    std::vector<worker_load> w(2);
+    const auto plan = plan_dispatch(10, w, 256);
+    EXPECT_EQ(plan, (std::vector<std::size_t>{5, 5}));
+}
+
+TEST(PlanDispatch, OddRemainderGoesOneEach) {
+    std::vector<worker_load> w(3);
+    const auto plan = plan_dispatch(10, w, 256);
+    EXPECT_EQ(sum(plan), 10u);
+    for (auto n : plan) EXPECT_TRUE(n == 3 || n == 4);
+}
+
+TEST(PlanDispatch, LeastLoadedFirst) {
+    std::vector<worker_load> w{{10, true}, {0, true}, {4, true}};
+    const auto plan = plan_dispatch(6, w, 256);
+    EXPECT_EQ(plan, (std::vector<std::size_t>{0, 5, 1}));
+}
+
+TEST(PlanDispatch, NeverPastPrefetch) {
+    std::vector<worker_load> w{{0, true}, {3, true}};
+    const auto plan = plan_dispatch(1000, w, 8);
+    EXPECT_EQ(plan, (std::vector<std::size_t>{8, 5}));
+}
+
+TEST(PlanDispatch, SkipsWorkersNotAccepting) {
+    std::vector<worker_load> w{{0, false}, {0, true}};
+    EXPECT_EQ(plan_dispatch(7, w, 256), (std::vector<std::size_t>{0, 7}));
+    std::vector<worker_load> none{{0, false}};
+    EXPECT_EQ(plan_dispatch(7, none, 256), (std::vector<std::size_t>{0}));
+}
+
+TEST(PlanDispatch, NothingQueuedOrNoWorkers) {
+    std::vector<worker_load> w(3);
+    EXPECT_EQ(sum(plan_dispatch(0, w, 256)), 0u);
+    EXPECT_TRUE(plan_dispatch(5, {}, 256).empty());
+}
+
+// Any mix of loads: the plan hands out min(queued, free room), respects prefetch, and leaves
+// the accepting workers within one task of each other wherever none is full.
+TEST(PlanDispatch, RandomLoadsInvariants) {
+    std::mt19937 rng(11);
+    for (int round = 0; round < 2000; ++round) {
+        const std::size_t prefetch = 1 + rng() % 64;
+        std::vector<worker_load> w(1 + rng() % 9);
+        std::size_t room = 0;
+        for (auto& x : w) {
+            x.in_hand = rng() % (prefetch + 1);
+            x.accepting = rng() % 5 != 0;
+            if (x.accepting) room += prefetch - x.in_hand;
+        }
+        const std::size_t queued = rng() % 200;
+        const auto plan = plan_dispatch(queued, w, prefetch);
+        ASSERT_EQ(plan.size(), w.size());
+        EXPECT_EQ(sum(plan), std::min(queued, room));
+        std::size_t lo = SIZE_MAX, hi = 0;
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            if (!w[i].accepting) {
+                EXPECT_EQ(plan[i], 0u);
+                continue;
+            }
+            const auto after = w[i].in_hand + plan[i];
+            EXPECT_LE(after, prefetch);
+            if (plan[i] > 0) hi = std::max(hi, after);
+            if (after < prefetch) lo = std::min(lo, after);
+        }
+        // A worker that received tasks never ends more than one above a worker left below
+        // prefetch: nobody is skipped in favour of a busier one.
+        if (hi > 0 && lo != SIZE_MAX) {
+            EXPECT_LE(hi, lo + 1);
+        }
+    }
+}
+
+TEST(IdleBackoff, QuickPollsThenDoublingSleepsThenCap) {
+    using namespace std::chrono;
+    idle_backoff b(3, microseconds(10), microseconds(50));
+    EXPECT_EQ(b.next(), nanoseconds::zero());
+    EXPECT_EQ(b.next(), nanoseconds::zero());
+    EXPECT_EQ(b.next(), nanoseconds::zero());
+    EXPECT_EQ(b.next(), microseconds(10));
+    EXPECT_EQ(b.next(), microseconds(20));
+    EXPECT_EQ(b.next(), microseconds(40));
+    EXPECT_EQ(b.next(), microseconds(50));
+    EXPECT_EQ(b.next(), microseconds(50));
+    b.reset();
+    EXPECT_EQ(b.next(), nanoseconds::zero());
+}
