@@ -5,7 +5,7 @@
 #include "executor.hpp"
 #include "log.hpp"
 #include "tide/error.hpp"
-#include "tide/scheduler/backoff.hpp"
+#include "polling.hpp"
 
 namespace tide::detail {
 
@@ -17,21 +17,7 @@ namespace {
 // Messages handled per pump, so a flood from one worker cannot starve dispatch.
 constexpr int receive_budget = 64;
 // The background thread stays out of the way while the driver itself pumped this recently.
-constexpr auto driver_active_window = std::chrono::milliseconds(1);
-
-sched::idle_backoff waiting_backoff() {
-    return sched::idle_backoff(200, std::chrono::microseconds(20), std::chrono::milliseconds(1));
-}
-
-void pause(sched::idle_backoff& backoff, clock::time_point deadline) {
-    const auto d = backoff.next();
-    if (d == clock::duration::zero()) {
-        std::this_thread::yield();
-        return;
-    }
-    const auto now = clock::now();
-    if (now < deadline) std::this_thread::sleep_for(std::min<clock::duration>(d, deadline - now));
-}
+constexpr auto driver_active_window = std::chrono::milliseconds(5);
 
 task_error::kind kind_of(sched::failure f) {
     switch (f) {
@@ -261,8 +247,9 @@ void engine_state::stop_background() {
 void engine_state::background_loop() {
     std::unique_lock lock(mu);
     while (!stop) {
-        // With work in flight, look in every millisecond; otherwise sleep until a submit.
-        const auto period = outstanding() ? std::chrono::milliseconds(1)
+        // With work in flight, look in as often as an idle worker polls; otherwise sleep until
+        // a submit wakes this thread.
+        const auto period = outstanding() ? std::chrono::milliseconds(5)
                                           : std::chrono::milliseconds(100);
         wake_background.wait_for(lock, period);
         if (stop) break;
@@ -291,7 +278,7 @@ bool engine_state::shutdown() {
         if (!w.gone) net.send(w.rank, static_cast<int>(wire::msg::shutdown), {});
 
     const auto deadline = clock::now() + cfg.shutdown_timeout;
-    auto backoff = waiting_backoff();
+    auto backoff = idle_polling();
     auto all_gone = [&] {
         return std::all_of(workers.begin(), workers.end(),
                            [](const worker_info& w) { return w.gone; });
@@ -300,7 +287,7 @@ bool engine_state::shutdown() {
         if (pump())
             backoff.reset();
         else
-            pause(backoff, deadline);
+            idle_pause(backoff, deadline);
     }
     const bool clean = all_gone() && net.drain_sends(deadline);
     std::uint64_t executed = 0;
@@ -385,7 +372,7 @@ bool engine::ready(task_id id) {
 
 bool engine::wait_until(task_id id, clock::time_point deadline) {
     auto& s = *state_;
-    auto backoff = waiting_backoff();
+    auto backoff = idle_polling();
     for (;;) {
         {
             std::lock_guard lock(s.mu);
@@ -403,7 +390,7 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
             if (progressed) backoff.reset();
         }
         if (clock::now() >= deadline) return false;
-        pause(backoff, deadline);
+        idle_pause(backoff, deadline);
     }
 }
 

@@ -1,5 +1,7 @@
 #include "tide/error.hpp"
 
+#include "tide/detail/registry.hpp"
+
 namespace tide {
 
 mpi_error::mpi_error(std::string routine, int code, const std::string& message)
@@ -28,5 +30,13 @@ task_error::task_error(kind k, std::string task_name, int rank, std::string host
       rank_(rank),
       host_(std::move(host)),
       message_(std::move(message)) {}
+
+namespace detail {
+void throw_arguments_too_large(const task_entry& entry) {
+    throw error("tide: the arguments of task '" + entry.name + "' are larger than the " +
+                std::to_string(max_payload) +
+                " bytes one message can carry; pass a file name or split the data");
+}
+}  // namespace detail
 
 }  // namespace tide

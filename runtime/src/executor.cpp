@@ -30,6 +30,10 @@ wire::result_status execute(std::uint64_t name_hash, std::uint64_t signature,
     try {
         entry->invoke(entry->fn, args, out);
         return wire::result_status::ok;
+    } catch (const payload_too_large&) {
+        return fail(out, mark, wire::result_status::threw,
+                    "the result is larger than the " + std::to_string(max_payload) +
+                        " bytes one message can carry");
     } catch (const decode_failure&) {
         return fail(out, mark, wire::result_status::bad_arguments,
                     "the arguments do not decode as " + entry->sig->text);

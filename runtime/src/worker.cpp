@@ -9,7 +9,7 @@
 
 #include "executor.hpp"
 #include "log.hpp"
-#include "tide/scheduler/backoff.hpp"
+#include "polling.hpp"
 #include "wire.hpp"
 
 namespace tide::detail {
@@ -40,10 +40,7 @@ public:
         net_.send(0, static_cast<int>(wire::msg::hello),
                   wire::encode(wire::hello{wire::protocol_version,
                                            static_cast<std::uint32_t>(getpid()), host}));
-        // Quick polls for a few hundred microseconds after the last message, then sleeps of
-        // up to a millisecond: an idle worker costs a fraction of a percent of a core.
-        sched::idle_backoff backoff(500, std::chrono::microseconds(20),
-                                    std::chrono::milliseconds(5));
+        auto backoff = idle_polling();
         while (!stopping_) {
             bool progressed = net_.progress_sends();
             progressed |= receive();
@@ -63,11 +60,7 @@ public:
                 backoff.reset();
                 continue;
             }
-            const auto d = backoff.next();
-            if (d == clock::duration::zero())
-                std::this_thread::yield();
-            else
-                std::this_thread::sleep_for(d);
+            idle_pause(backoff);
         }
         return say_goodbye();
     }

@@ -75,6 +75,9 @@ int sleep_ms(int ms) {
 }
 TIDE_TASK(sleep_ms);
 
+std::size_t byte_count(const std::vector<std::uint8_t>& v) { return v.size(); }
+TIDE_TASK(byte_count);
+
 double process_cpu_seconds(int) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
@@ -304,5 +307,35 @@ TEST(Idle, RanksUseAlmostNoCpuWhenIdle) {
                     driver_used, driver_used / 2 * 100, worker_used, worker_used / 2 * 100);
         EXPECT_LT(driver_used, 0.1);  // under 5% of a core
         EXPECT_LT(worker_used, 0.1);
+    });
+}
+
+// Rank 0 blocked in get() on a long task: the driver's wait must sleep, not spin.
+TEST(Idle, WaitingDriverUsesAlmostNoCpu) {
+    with_tide([](tide::driver& d) {
+        auto long_task = d.submit(sleep_ms, 2000);
+        const double before = process_cpu_seconds(0);
+        EXPECT_EQ(long_task.get(), 2000);
+        const double used = process_cpu_seconds(0) - before;
+        std::printf("rank 0 CPU while waiting 2 s in get(): %.4f s (%.2f%%)\n", used,
+                    used / 2 * 100);
+        EXPECT_LT(used, 0.1);
+    });
+}
+
+// Arguments no MPI message can carry are refused at submit with a clear error, before anything
+// is queued, and the run goes on. (2 GiB allocations: registered once, at two ranks.)
+TEST(Limits, OversizedArgumentsAreRefused) {
+    with_tide([](tide::driver& d) {
+        std::vector<std::uint8_t> huge((std::size_t{1} << 31) + 1, 1);
+        try {
+            (void)d.submit(byte_count, huge);
+            ADD_FAILURE() << "expected tide::error";
+        } catch (const tide::error& e) {
+            EXPECT_NE(std::string(e.what()).find("byte_count"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("larger than"), std::string::npos) << e.what();
+        }
+        huge.resize(1000);
+        EXPECT_EQ(d.submit(byte_count, huge).get(), 1000u);
     });
 }

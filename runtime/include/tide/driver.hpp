@@ -22,24 +22,48 @@ struct is_tuple : std::false_type {};
 template <class... T>
 struct is_tuple<std::tuple<T...>> : std::true_type {};
 
+// Passes an argument through untouched when it already has the parameter's type, converts it
+// otherwise, so that encoding never copies a large argument just to serialize it.
+template <class P, class A>
+decltype(auto) as_parameter(A&& a) {
+    if constexpr (std::is_same_v<std::decay_t<A>, std::decay_t<P>>)
+        return std::forward<A>(a);
+    else
+        return std::decay_t<P>(std::forward<A>(a));
+}
+
 // Encodes one call's arguments as the tuple of the function's decayed parameter types, so the
-// worker reads back exactly what the function takes.
+// worker reads back exactly what the function takes. (A tuple of references encodes exactly as
+// the tuple of values it refers to.)
 template <class... P, class... A>
 bytes encode_call(A&&... args) {
     static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this task");
     bytes out;
-    append_values(out, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
+    append_values(out, std::forward_as_tuple(as_parameter<P>(std::forward<A>(args))...));
     return out;
+}
+
+[[noreturn]] void throw_arguments_too_large(const task_entry& entry);
+
+// encode_call for `entry`, turning an oversized payload into a tide::error naming the task.
+template <class... P, class... A>
+bytes encode_for(const task_entry& entry, A&&... args) {
+    try {
+        return encode_call<P...>(std::forward<A>(args)...);
+    } catch (const payload_too_large&) {
+        throw_arguments_too_large(entry);
+    }
 }
 
 // One element of a bulk submission: a tuple is unpacked into the parameters, anything else is
 // the single argument.
 template <class... P, class E>
-bytes encode_element(const E& element) {
+bytes encode_element(const task_entry& entry, const E& element) {
     if constexpr (is_tuple<std::decay_t<E>>::value && sizeof...(P) != 1) {
-        return std::apply([](const auto&... a) { return encode_call<P...>(a...); }, element);
+        return std::apply([&](const auto&... a) { return encode_for<P...>(entry, a...); },
+                          element);
     } else {
-        return encode_call<P...>(element);
+        return encode_for<P...>(entry, element);
     }
 }
 
@@ -64,7 +88,8 @@ public:
     template <class R, class... P, class... A>
     future<R> submit(R (*fn)(P...), A&&... args) {
         const auto& entry = detail::registered_entry(fn);
-        return {engine_, engine_->submit(entry, detail::encode_call<P...>(std::forward<A>(args)...))};
+        return {engine_,
+                engine_->submit(entry, detail::encode_for<P...>(entry, std::forward<A>(args)...))};
     }
 
     // Runs the task registered under `name`, for code that knows tasks only by name. The
@@ -85,9 +110,8 @@ public:
                                  "the task is " + entry->sig->text + " but was called as " +
                                      sig.text,
                                  false)};
-        detail::bytes encoded;
-        detail::append_values(encoded, std::tuple<std::decay_t<A>...>(std::forward<A>(values)...));
-        return {engine_, engine_->submit(*entry, std::move(encoded))};
+        return {engine_, engine_->submit(*entry, detail::encode_for<std::decay_t<A>...>(
+                                                     *entry, std::forward<A>(values)...))};
     }
 
     // Submits fn once per element of `range` in one step and returns the futures in order. An
@@ -98,7 +122,7 @@ public:
         const auto& entry = detail::registered_entry(fn);
         std::vector<detail::bytes> encoded;
         if constexpr (std::ranges::sized_range<Range>) encoded.reserve(std::ranges::size(range));
-        for (const auto& element : range) encoded.push_back(detail::encode_element<P...>(element));
+        for (const auto& element : range) encoded.push_back(detail::encode_element<P...>(entry, element));
         auto ids = engine_->submit_many(entry, std::move(encoded));
         std::vector<future<R>> futures;
         futures.reserve(ids.size());

@@ -26,19 +26,34 @@ namespace tide::detail {
 
 using bytes = std::vector<std::byte>;
 
-// Appends everything written to it to a byte vector.
+// The largest encoded argument tuple or result of one task: one MPI message carries at most
+// 2 GiB (an int count of bytes), less room for the batch around it.
+inline constexpr std::size_t max_payload = (std::size_t{1} << 31) - (std::size_t{4} << 20);
+
+// Raised while encoding as soon as a payload passes max_payload, before gigabytes are copied.
+struct payload_too_large : std::exception {
+    const char* what() const noexcept override { return "payload larger than one message"; }
+};
+
+// Appends everything written to it to a byte vector, refusing to grow one payload past
+// max_payload.
 class append_buffer : public std::streambuf {
 public:
-    void target(bytes* out) { out_ = out; }
+    void target(bytes* out) {
+        out_ = out;
+        start_ = out->size();
+    }
 
 protected:
     std::streamsize xsputn(const char* s, std::streamsize n) override {
         const auto old = out_->size();
+        if (old - start_ + static_cast<std::size_t>(n) > max_payload) throw payload_too_large{};
         out_->resize(old + static_cast<std::size_t>(n));
         std::memcpy(out_->data() + old, s, static_cast<std::size_t>(n));
         return n;
     }
     int_type overflow(int_type c) override {
+        if (out_->size() - start_ + 1 > max_payload) throw payload_too_large{};
         if (!traits_type::eq_int_type(c, traits_type::eof()))
             out_->push_back(static_cast<std::byte>(traits_type::to_char_type(c)));
         return traits_type::not_eof(c);
@@ -46,6 +61,7 @@ protected:
 
 private:
     bytes* out_ = nullptr;
+    std::size_t start_ = 0;
 };
 
 // Reads from a byte span without copying it.
@@ -63,7 +79,7 @@ struct decode_failure : std::exception {
     const char* what() const noexcept override { return "payload does not decode"; }
 };
 
-// Appends the cereal encoding of `values` to `out`.
+// Appends the cereal encoding of `values` to `out`; throws payload_too_large past max_payload.
 template <class... T>
 void append_values(bytes& out, const T&... values) {
     thread_local append_buffer buf;
