@@ -22,6 +22,7 @@ namespace {
 constexpr int exit_driver_threw = 1;
 constexpr int exit_bad_config = 2;
 constexpr int exit_workers_stuck = 3;
+constexpr int exit_runtime_failure = 4;
 
 // Before MPI starts, the launcher's environment tells whether this is rank 0, so a config
 // error is printed once, not once per rank.
@@ -110,8 +111,8 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         return 0;
     }
     std::vector<std::string> args(argv, argv + argc);
+    mpi_session mpi(argc, argv);
     try {
-        mpi_session mpi(argc, argv);
         MPI_Comm comm;
         // The one collective after MPI starts: tide's own communicator, so its messages never
         // mix with the program's.
@@ -120,18 +121,22 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         transport net(comm);
         const std::string host = host_name();
         configure_log(cfg.log_level, net.rank(), host);
-        if (net.rank() != 0) return run_worker(cfg, net, host);
-        const bool serialized = mpi.thread_level() >= MPI_THREAD_SERIALIZED;
-        if (!serialized)
-            log().warn("MPI gives no thread support beyond FUNNELED: progress only happens "
-                       "inside tide calls");
-        return drive(cfg, net, host, std::move(args), body, serialized);
+        // Threads besides the one that called tide may make MPI calls only with
+        // MPI_THREAD_MULTIPLE: the program's own code may use MPI at the same time.
+        const bool background = mpi.thread_level() >= MPI_THREAD_MULTIPLE;
+        if (!background && net.rank() == 0)
+            log().warn("MPI provides thread level {} (not MULTIPLE): tide makes progress only "
+                       "inside its own calls",
+                       mpi.thread_level());
+        if (net.rank() != 0) return run_worker(cfg, net, host, background);
+        return drive(cfg, net, host, std::move(args), body, background);
     } catch (const std::exception& e) {
-        log().critical("{}", e.what());
-        int finalized = 0;
-        MPI_Finalized(&finalized);
-        if (!finalized) MPI_Abort(MPI_COMM_WORLD, exit_driver_threw);
-        return exit_driver_threw;
+        // A failure of the runtime itself (an MPI error, a message that never completed).
+        // Returning would reach MPI_Finalize, which waits for every rank and would hang while
+        // a peer still waits on this one: end the whole job instead.
+        log().critical("{}; aborting the job", e.what());
+        MPI_Abort(MPI_COMM_WORLD, exit_runtime_failure);
+        return exit_runtime_failure;
     }
 }
 

@@ -26,10 +26,12 @@ transport::~transport() {
     MPI_Finalized(&finalized);
     if (finalized) return;
     // Sends still pending here belong to peers that never took them (a shutdown past its
-    // deadline); cancelling is all that can be done, and errors are moot in a destructor.
+    // deadline, a failure). MPI may read their buffers until they complete, which may be
+    // never: release the requests and leak the buffers on purpose rather than free memory MPI
+    // can still touch. This happens only on the way to an abort.
     for (auto& s : sends_) {
-        MPI_Cancel(&s.request);
         MPI_Request_free(&s.request);
+        new bytes(std::move(s.body));
     }
     MPI_Comm_free(&comm_);
 }

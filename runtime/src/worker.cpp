@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "executor.hpp"
@@ -18,12 +21,15 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-// Results of long tasks are not held back longer than this waiting for company.
+// Results are not held back longer than this waiting for company.
 constexpr auto flush_interval = std::chrono::milliseconds(1);
-// Tasks run between two looks at the network: several when they are tiny (polling costs more
-// than they do), one at a time once they take longer, so a shutdown is seen promptly.
+// The task thread looks at the network after this many tiny tasks (a poll costs more than
+// they do), or sooner once this much time has passed.
 constexpr int tasks_per_poll = 16;
 constexpr auto poll_at_least_every = std::chrono::microseconds(100);
+// The keeper thread steps in when the task thread has not polled for this long (it is inside
+// a long task), and looks that often.
+constexpr auto keeper_period = std::chrono::milliseconds(5);
 
 double cpu_seconds() {
     rusage ru{};
@@ -32,36 +38,28 @@ double cpu_seconds() {
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
+// A worker is two threads around one mutex. The task thread runs tasks (without the lock) and
+// does the messaging between them; the keeper thread does the messaging only while the task
+// thread is busy in a long task, so finished results go back and a shutdown is seen without
+// waiting for that task. All MPI calls happen under the mutex.
 class worker {
 public:
     worker(const config& cfg, transport& net) : cfg_(cfg), net_(net) {}
 
-    int run(const std::string& host) {
+    int run(const std::string& host, bool background) {
+        std::unique_lock lock(mu_);
         net_.send(0, static_cast<int>(wire::msg::hello),
                   wire::encode(wire::hello{wire::protocol_version,
                                            static_cast<std::uint32_t>(getpid()), host}));
-        auto backoff = idle_polling();
-        while (!stopping_) {
-            bool progressed = net_.progress_sends();
-            progressed |= receive();
-            if (stopping_) break;
-            if (in_hand_ > 0) {
-                const auto started = clock::now();
-                for (int i = 0; i < tasks_per_poll && in_hand_ > 0; ++i) {
-                    run_next();
-                    if (clock::now() - started >= poll_at_least_every) break;
-                }
-                if (should_flush()) flush();
-                backoff.reset();
-                continue;
-            }
-            if (pending_ > 0) flush();
-            if (progressed) {
-                backoff.reset();
-                continue;
-            }
-            idle_pause(backoff);
+        std::thread keeper;
+        if (background) keeper = std::thread([this] { keep(); });
+        try {
+            run_tasks(lock);
+        } catch (...) {
+            stop_keeper(lock, keeper);
+            throw;
         }
+        stop_keeper(lock, keeper);
         return say_goodbye();
     }
 
@@ -72,8 +70,55 @@ private:
         std::size_t next = 0;
     };
 
-    bool receive() {
-        bool any = false;
+    void run_tasks(std::unique_lock<std::mutex>& lock) {
+        auto backoff = idle_polling();
+        bytes scratch;
+        int since_poll = tasks_per_poll;
+        auto last_poll = clock::now();
+        while (!stopping_) {
+            bool progressed = false;
+            if (since_poll >= tasks_per_poll || clock::now() - last_poll >= poll_at_least_every ||
+                in_hand_ == 0) {
+                progressed = pump();
+                since_poll = 0;
+                last_poll = clock::now();
+                if (stopping_) break;
+            }
+            if (in_hand_ > 0) {
+                // deque::push_back (the keeper's doing) keeps references to elements valid;
+                // only this thread pops, after the batch's last task.
+                batch& b = batches_.front();
+                const wire::task_view& t = b.tasks[b.next++];
+                --in_hand_;
+                lock.unlock();
+                scratch.clear();
+                const auto status = execute(t.name_hash, t.signature, t.args, scratch);
+                lock.lock();
+                add_result(t.id, status, scratch);
+                if (b.next == b.tasks.size()) {
+                    net_.recycle(std::move(b.buffer));
+                    batches_.pop_front();
+                }
+                ++since_poll;
+                if (should_flush()) flush();
+                backoff.reset();
+                continue;
+            }
+            if (pending_ > 0) flush();
+            if (progressed) {
+                backoff.reset();
+                continue;
+            }
+            lock.unlock();
+            idle_pause(backoff);
+            lock.lock();
+        }
+    }
+
+    // One round of messaging; needs the lock. True if anything arrived or left.
+    bool pump() {
+        last_pump_ = clock::now();
+        bool any = net_.progress_sends();
         message m;
         while (net_.try_receive(m, cfg_.receive_timeout)) {
             any = true;
@@ -92,6 +137,30 @@ private:
         return any;
     }
 
+    void keep() {
+        std::unique_lock lock(mu_);
+        while (!keeper_stop_) {
+            keeper_wake_.wait_for(lock, keeper_period);
+            if (keeper_stop_ || clock::now() - last_pump_ < keeper_period) continue;
+            try {
+                pump();
+                if (pending_ > 0 && clock::now() - first_pending_ >= flush_interval) flush();
+            } catch (const std::exception& e) {
+                // The task thread meets the same failure at its next poll and ends the job.
+                log().error("worker messaging failed: {}", e.what());
+                return;
+            }
+        }
+    }
+
+    void stop_keeper(std::unique_lock<std::mutex>& lock, std::thread& keeper) {
+        keeper_stop_ = true;
+        lock.unlock();
+        keeper_wake_.notify_all();
+        if (keeper.joinable()) keeper.join();
+        lock.lock();
+    }
+
     void accept_batch(message& m) {
         batch b;
         try {
@@ -105,28 +174,23 @@ private:
                           wire::encode(wire::batch_rejected{seq, e.what()}));
             return;
         }
+        if (b.tasks.empty()) return;
         in_hand_ += b.tasks.size();
         b.buffer = std::move(m.body);  // moving keeps the data where the views point
         batches_.push_back(std::move(b));
     }
 
-    void run_next() {
-        batch& b = batches_.front();
-        const auto& t = b.tasks[b.next++];
+    void add_result(std::uint64_t id, wire::result_status status, const bytes& payload) {
         if (pending_ == 0) {
             out_ = net_.take_buffer();
             writer_.emplace(out_);
             first_pending_ = clock::now();
         }
-        writer_->begin_result(t.id);
-        writer_->end_result(execute(t.name_hash, t.signature, t.args, writer_->buffer()));
+        writer_->begin_result(id);
+        writer_->buffer().insert(writer_->buffer().end(), payload.begin(), payload.end());
+        writer_->end_result(status);
         ++pending_;
         ++executed_;
-        --in_hand_;
-        if (b.next == b.tasks.size()) {
-            net_.recycle(std::move(b.buffer));
-            batches_.pop_front();
-        }
     }
 
     // Send results when the batch is full, when we are about to run dry (rank 0 refills on
@@ -161,21 +225,25 @@ private:
 
     const config& cfg_;
     transport& net_;
+    std::mutex mu_;  // guards everything below and every use of net_
     std::deque<batch> batches_;
     std::size_t in_hand_ = 0;
     bytes out_;
     std::optional<wire::result_batch_writer> writer_;
     std::size_t pending_ = 0;
     clock::time_point first_pending_;
+    clock::time_point last_pump_ = clock::now();
     std::uint64_t executed_ = 0;
     std::uint64_t protocol_errors_ = 0;
     bool stopping_ = false;
+    bool keeper_stop_ = false;
+    std::condition_variable keeper_wake_;
 };
 
 }  // namespace
 
-int run_worker(const config& cfg, transport& net, const std::string& host) {
-    return worker(cfg, net).run(host);
+int run_worker(const config& cfg, transport& net, const std::string& host, bool background) {
+    return worker(cfg, net).run(host, background);
 }
 
 }  // namespace tide::detail

@@ -8,7 +8,8 @@
 namespace tide::detail {
 
 // The loop every rank other than 0 runs: take task batches, run them, send results back in
-// batches, until rank 0 says shutdown. Returns the process's exit code.
-int run_worker(const config& cfg, transport& net, const std::string& host);
+// batches, until rank 0 says shutdown. With `background` (MPI_THREAD_MULTIPLE), a second thread
+// keeps messages moving while a long task runs. Returns the process's exit code.
+int run_worker(const config& cfg, transport& net, const std::string& host, bool background);
 
 }  // namespace tide::detail

@@ -267,6 +267,21 @@ TEST(Runtime, FutureWaitingAndReadiness) {
     });
 }
 
+// A quick task's result must not wait behind a long task the same worker starts next (at two
+// ranks both land on the one worker, in one batch).
+TEST(Runtime, QuickResultIsNotHeldBehindALongTask) {
+    with_tide([](tide::driver& d) {
+        auto both = d.submit_all(sleep_ms, std::vector{0, 2000});  // one batch
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_TRUE(both[0].wait_for(std::chrono::milliseconds(1500)));
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        EXPECT_EQ(both[0].get(), 0);
+        EXPECT_LT(s, 1.5);
+        EXPECT_EQ(both[1].get(), 2000);
+    });
+}
+
 TEST(Runtime, DroppedFuturesDoNotDisturbOthers) {
     with_tide([](tide::driver& d) {
         for (int i = 0; i < 1000; ++i) (void)d.submit(square, i);  // dropped at once
