@@ -212,6 +212,17 @@ void engine_state::run_one_locally() {
     complete(id, *rec, status, out, -1);
 }
 
+bool engine_state::finished(sched::task_id id) const {
+    const auto* rec = tasks.find(id);
+    return !rec || rec->state == task_state::done || rec->state == task_state::failed;
+}
+
+void engine_state::check_open() const {
+    if (closed)
+        throw error("tide: this tide run has ended; futures cannot be used after the driver "
+                    "function returns");
+}
+
 bool engine_state::outstanding() const {
     if (!queue.empty()) return true;
     return std::any_of(workers.begin(), workers.end(),
@@ -314,6 +325,7 @@ engine::~engine() = default;
 task_id engine::submit(const task_entry& entry, bytes args) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
+    s.check_open();
     sched::task_record rec;
     rec.name_hash = entry.name_hash;
     rec.signature = entry.sig->hash;
@@ -332,6 +344,7 @@ task_id engine::submit(const task_entry& entry, bytes args) {
 std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<bytes> args) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
+    s.check_open();
     std::vector<task_id> ids;
     ids.reserve(args.size());
     for (auto& a : args) {
@@ -351,6 +364,7 @@ std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<by
 task_id engine::submit_failed(std::string name, std::string message, bool unknown_name) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
+    s.check_open();
     sched::task_record rec;
     rec.name_hash = fnv1a(name);
     rec.state = task_state::failed;
@@ -366,8 +380,14 @@ task_id engine::submit_failed(std::string name, std::string message, bool unknow
 bool engine::ready(task_id id) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
-    const auto* rec = s.tasks.find(id);
-    return !rec || rec->state == task_state::done || rec->state == task_state::failed;
+    s.check_open();
+    if (s.finished(id)) return true;
+    if (s.local_mode()) {
+        if (!s.queue.empty()) s.run_one_locally();
+    } else {
+        s.pump();
+    }
+    return s.finished(id);
 }
 
 bool engine::wait_until(task_id id, clock::time_point deadline) {
@@ -376,17 +396,15 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
     for (;;) {
         {
             std::lock_guard lock(s.mu);
-            auto finished = [&] {
-                const auto* rec = s.tasks.find(id);
-                return !rec || rec->state == task_state::done || rec->state == task_state::failed;
-            };
-            if (finished()) return true;
+            s.check_open();
+            if (s.finished(id)) return true;
             if (s.local_mode() && !s.queue.empty()) {
+                if (clock::now() >= deadline) return false;
                 s.run_one_locally();
                 continue;
             }
             const bool progressed = s.pump();
-            if (finished()) return true;
+            if (s.finished(id)) return true;
             if (progressed) backoff.reset();
         }
         if (clock::now() >= deadline) return false;
@@ -397,6 +415,7 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
 bytes engine::take(task_id id) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
+    s.check_open();
     sched::task_record* rec = s.tasks.find(id);
     if (!rec) throw error("tide: task " + std::to_string(id) + " is not known to rank 0");
     if (rec->state == task_state::done) {
@@ -422,6 +441,7 @@ bytes engine::take(task_id id) {
 void engine::release(task_id id) noexcept {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
+    if (s.closed) return;
     sched::task_record* rec = s.tasks.find(id);
     if (!rec) return;
     if (rec->state == task_state::done || rec->state == task_state::failed) {
@@ -433,5 +453,12 @@ void engine::release(task_id id) noexcept {
 }
 
 int engine::worker_count() const { return static_cast<int>(state_->workers.size()); }
+
+bool engine::close() {
+    const bool clean = state_->shutdown();
+    std::lock_guard lock(state_->mu);
+    state_->closed = true;
+    return clean;
+}
 
 }  // namespace tide::detail

@@ -54,6 +54,8 @@ struct engine_state {
                   std::span<const std::byte> payload, int worker);
     void fail_batch(int worker, std::uint64_t seq, const std::string& reason);
     void protocol_fault(int source, const std::string& what);
+    bool finished(sched::task_id id) const;
+    void check_open() const;  // throws once the run has ended
     bool outstanding() const;
     std::size_t running() const;
     bool local_mode() const { return workers.empty(); }
@@ -80,6 +82,7 @@ struct engine_state {
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
     bool shutting_down = false;
+    bool closed = false;  // the run is over: futures that outlived it get an error
     engine_counters counters;
 
     std::chrono::steady_clock::time_point last_pump;

@@ -67,10 +67,9 @@ private:
 int drive(const config& cfg, transport& net, const std::string& host,
           std::vector<std::string> args, const std::function<int(driver&)>& body,
           bool background_progress) {
-    engine eng(std::make_unique<engine_state>(cfg, net, host));
-    auto& state = eng.state();
-    if (background_progress) state.start_background();
-    log().info("driver starting with {} worker(s)", state.workers.size());
+    auto eng = std::make_shared<engine>(std::make_unique<engine_state>(cfg, net, host));
+    if (background_progress) eng->state().start_background();
+    log().info("driver starting with {} worker(s)", eng->worker_count());
     int code = 0;
     try {
         driver d(eng, std::move(args));
@@ -84,7 +83,7 @@ int drive(const config& cfg, transport& net, const std::string& host,
     }
     bool clean = false;
     try {
-        clean = state.shutdown();
+        clean = eng->close();
     } catch (const std::exception& e) {
         log().error("shutdown failed: {}", e.what());
     }

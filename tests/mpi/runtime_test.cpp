@@ -75,6 +75,12 @@ int sleep_ms(int ms) {
 }
 TIDE_TASK(sleep_ms);
 
+std::string greet(const std::string& who) { return "hello " + who; }
+TIDE_TASK(greet);
+
+void touch(int) {}
+TIDE_TASK(touch);
+
 std::size_t byte_count(const std::vector<std::uint8_t>& v) { return v.size(); }
 TIDE_TASK(byte_count);
 
@@ -257,9 +263,8 @@ TEST(Runtime, FutureWaitingAndReadiness) {
             EXPECT_FALSE(slow.wait_for(std::chrono::milliseconds(1)));
             EXPECT_FALSE(slow.ready());
         } else {
-            // On one rank a wait runs the queued task on rank 0 itself, however long it takes.
-            EXPECT_FALSE(slow.ready());
-            EXPECT_TRUE(slow.wait_for(std::chrono::milliseconds(1)));
+            // On one rank, ready() runs the queued task on rank 0 itself.
+            EXPECT_TRUE(slow.ready());
         }
         EXPECT_TRUE(slow.wait_for(std::chrono::seconds(30)));
         EXPECT_TRUE(slow.ready());
@@ -279,6 +284,59 @@ TEST(Runtime, QuickResultIsNotHeldBehindALongTask) {
         EXPECT_EQ(both[0].get(), 0);
         EXPECT_LT(s, 1.5);
         EXPECT_EQ(both[1].get(), 2000);
+    });
+}
+
+TEST(Runtime, VoidTasksAndCStrings) {
+    with_tide([](tide::driver& d) {
+        d.map(touch, std::vector{1, 2, 3});  // map of a void task returns nothing
+        auto fs = d.submit_all(touch, std::vector{4, 5});
+        tide::get_all(fs);
+        d.submit(touch, 6).get();
+        EXPECT_EQ(d.submit(greet, "ada").get(), "hello ada");
+        EXPECT_EQ(d.submit_named<std::string>("greet", "bob").get(), "hello bob");
+    });
+}
+
+TEST(Runtime, FutureMisuseIsAClearError) {
+    tide::future<int> kept;
+    with_tide([&kept](tide::driver& d) {
+        tide::future<int> empty;
+        EXPECT_FALSE(empty.valid());
+        EXPECT_THROW(empty.ready(), tide::error);
+        EXPECT_THROW(empty.wait(), tide::error);
+        auto f = d.submit(square, 4);
+        auto g = std::move(f);
+        EXPECT_THROW(f.ready(), tide::error);  // moved from
+        EXPECT_EQ(g.get(), 16);
+        kept = d.submit(square, 5);  // kept past the end of the run: misuse
+    });
+    // On rank 0 the future's run is over; elsewhere it never had a task. Either way: an error.
+    EXPECT_THROW(kept.get(), tide::error);
+}
+
+// Polling ready() alone must finish the task, on one rank too (there rank 0 runs it).
+TEST(Runtime, PollingReadyMakesProgress) {
+    with_tide([](tide::driver& d) {
+        auto f = d.submit(square, 9);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!f.ready() && std::chrono::steady_clock::now() < give_up) {
+        }
+        ASSERT_TRUE(f.ready());
+        EXPECT_EQ(f.get(), 81);
+    });
+}
+
+// wait_for keeps its deadline even when rank 0 runs the tasks itself.
+TEST(Runtime, WaitForKeepsItsDeadline) {
+    with_tide([](tide::driver& d) {
+        auto fs = d.submit_all(sleep_ms, std::vector<int>(40, 25));  // 1 s of work
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_FALSE(fs.back().wait_for(std::chrono::milliseconds(50)));
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        EXPECT_LT(s, 0.5);
+        tide::wait_all(fs);
     });
 }
 

@@ -45,6 +45,12 @@ TIDE_TASK(throws_int);
 void no_result(int) {}
 TIDE_TASK(no_result);
 
+// Overloads: each registered under its own name by naming the one meant.
+int scale(int x) { return 2 * x; }
+double scale(double x) { return 0.5 * x; }
+TIDE_TASK_NAMED(static_cast<int (*)(int)>(scale), "scale_int");
+TIDE_TASK_NAMED(static_cast<double (*)(double)>(scale), "scale_double");
+
 using tide::detail::bytes;
 using tide::wire::result_status;
 
@@ -72,6 +78,17 @@ TEST(Registry, LooksUpByNameHashAndFunction) {
     ASSERT_NE(r.by_name("geometry::mirror"), nullptr);
     EXPECT_EQ(r.by_name("mirror"), nullptr);
     EXPECT_EQ(r.by_name("nothing"), nullptr);
+}
+
+TEST(Registry, OverloadsRegisterUnderTheirOwnNames) {
+    auto& r = tide::detail::registry::instance();
+    ASSERT_NE(r.by_name("scale_int"), nullptr);
+    ASSERT_NE(r.by_name("scale_double"), nullptr);
+    EXPECT_EQ(r.by_name("scale_int")->sig->text, "int(int)");
+    EXPECT_EQ(r.by_name("scale_double")->sig->text, "double(double)");
+    bytes out;
+    ASSERT_EQ(run_task(static_cast<double (*)(double)>(scale), out, 3.0), result_status::ok);
+    EXPECT_EQ(tide::detail::read_value<double>(out), 1.5);
 }
 
 TEST(Registry, SameFunctionTwiceIsFineAnotherUnderSameNameIsNot) {

@@ -2,6 +2,7 @@
 // tide::driver: what the code on rank 0 uses to submit tasks and collect results.
 
 #include <iterator>
+#include <memory>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -26,11 +27,24 @@ struct is_tuple<std::tuple<T...>> : std::true_type {};
 // otherwise, so that encoding never copies a large argument just to serialize it.
 template <class P, class A>
 decltype(auto) as_parameter(A&& a) {
-    if constexpr (std::is_same_v<std::decay_t<A>, std::decay_t<P>>)
+    using param = std::decay_t<P>;
+    static_assert(std::is_convertible_v<A&&, param>,
+                  "a task argument does not convert implicitly to the task's parameter type");
+    if constexpr (std::is_same_v<std::decay_t<A>, param>) {
         return std::forward<A>(a);
-    else
-        return std::decay_t<P>(std::forward<A>(a));
+    } else {
+        param converted = std::forward<A>(a);  // copy-initialisation: implicit conversions only
+        return converted;
+    }
 }
+
+// What submit_named sends for an argument: its decayed type, except that C strings travel as
+// std::string (a pointer cannot leave the process).
+template <class A>
+using named_argument_t =
+    std::conditional_t<std::is_same_v<std::decay_t<A>, const char*> ||
+                           std::is_same_v<std::decay_t<A>, char*>,
+                       std::string, std::decay_t<A>>;
 
 // Encodes one call's arguments as the tuple of the function's decayed parameter types, so the
 // worker reads back exactly what the function takes. (A tuple of references encodes exactly as
@@ -80,8 +94,8 @@ const task_entry& registered_entry(R (*fn)(P...)) {
 
 class driver {
 public:
-    driver(detail::engine& eng, std::vector<std::string> args)
-        : engine_(&eng), args_(std::move(args)) {}
+    driver(std::shared_ptr<detail::engine> eng, std::vector<std::string> args)
+        : engine_(std::move(eng)), args_(std::move(args)) {}
 
     // Runs fn(args...) on a worker. Arguments convert to the parameter types here, on rank 0.
     //   auto f = d.submit(square, 7);   int r = f.get();
@@ -98,7 +112,7 @@ public:
     //   auto f = d.submit_named<int>("square", 7);
     template <class R, class... A>
     future<R> submit_named(std::string_view name, A&&... values) {
-        const auto& sig = detail::signature_of<R, std::decay_t<A>...>();
+        const auto& sig = detail::signature_of<R, detail::named_argument_t<A>...>();
         const detail::task_entry* entry = detail::registry::instance().by_name(name);
         if (!entry)
             return {engine_, engine_->submit_failed(std::string(name),
@@ -110,7 +124,7 @@ public:
                                  "the task is " + entry->sig->text + " but was called as " +
                                      sig.text,
                                  false)};
-        return {engine_, engine_->submit(*entry, detail::encode_for<std::decay_t<A>...>(
+        return {engine_, engine_->submit(*entry, detail::encode_for<detail::named_argument_t<A>...>(
                                                      *entry, std::forward<A>(values)...))};
     }
 
@@ -130,11 +144,11 @@ public:
         return futures;
     }
 
-    // Like submit_all, then waits and returns the results in order; throws the first
-    // task_error (the other tasks still run to the end).
+    // Like submit_all, then waits and returns the results in order (nothing for a void task);
+    // throws the first task_error once all tasks have finished.
     //   std::vector<int> squares = d.map(square, std::vector{1, 2, 3});
     template <class R, class... P, std::ranges::input_range Range>
-    std::vector<R> map(R (*fn)(P...), const Range& range) {
+    auto map(R (*fn)(P...), const Range& range) {
         auto futures = submit_all(fn, range);
         return get_all(futures);
     }
@@ -145,10 +159,8 @@ public:
     // The program's arguments with every --tide-* flag removed (args()[0] is the program).
     const std::vector<std::string>& args() const { return args_; }
 
-    detail::engine& engine() { return *engine_; }
-
 private:
-    detail::engine* engine_;
+    std::shared_ptr<detail::engine> engine_;
     std::vector<std::string> args_;
 };
 

@@ -2,6 +2,7 @@
 // tide::future<R>: the result of a submitted task, to be collected on rank 0.
 
 #include <chrono>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -17,13 +18,13 @@ template <class R>
 class future {
 public:
     future() = default;
-    future(detail::engine* eng, detail::task_id id) : engine_(eng), id_(id) {}
-    future(future&& other) noexcept
-        : engine_(std::exchange(other.engine_, nullptr)), id_(other.id_) {}
+    future(std::shared_ptr<detail::engine> eng, detail::task_id id)
+        : engine_(std::move(eng)), id_(id) {}
+    future(future&& other) noexcept = default;
     future& operator=(future&& other) noexcept {
         if (this != &other) {
             reset();
-            engine_ = std::exchange(other.engine_, nullptr);
+            engine_ = std::move(other.engine_);
             id_ = other.id_;
         }
         return *this;
@@ -33,25 +34,25 @@ public:
     // Dropping a future does not cancel its task; its result is discarded when it arrives.
     ~future() { reset(); }
 
-    // False for a default-constructed future and after get().
+    // False for a default-constructed future, a moved-from one, and after get().
     bool valid() const noexcept { return engine_ != nullptr; }
-    // True once the result (or the error) is on rank 0. Never blocks.
-    bool ready() const { return engine_->ready(id_); }
+    // True once the result (or the error) is on rank 0. Does not wait for the network; on a
+    // single rank it runs at most one queued task, since rank 0 is then the only executor.
+    bool ready() const { return checked().ready(id_); }
     // Blocks (keeping the runtime going) until ready.
-    void wait() const { engine_->wait_until(id_, std::chrono::steady_clock::time_point::max()); }
-    // Blocks at most `timeout`; true if the result is ready.
+    void wait() const { checked().wait_until(id_, std::chrono::steady_clock::time_point::max()); }
+    // Blocks at most about `timeout` (on a single rank, plus the duration of a task already
+    // started); true if the result is ready.
     template <class Rep, class Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
-        return engine_->wait_until(id_, std::chrono::steady_clock::now() + timeout);
+        return checked().wait_until(id_, std::chrono::steady_clock::now() + timeout);
     }
 
     // Waits, then returns the result or throws tide::task_error. Call once: the future is
     // invalid afterwards, as with std::future.
     R get() {
-        if (!engine_) throw error("tide::future::get() on a future without a task (default-"
-                                  "constructed, moved from, or already collected)");
         wait();
-        detail::engine* eng = std::exchange(engine_, nullptr);
+        const auto eng = std::move(engine_);
         detail::bytes result = eng->take(id_);
         if constexpr (!std::is_void_v<R>) {
             try {
@@ -66,10 +67,18 @@ public:
     detail::task_id id() const noexcept { return id_; }
 
 private:
+    detail::engine& checked() const {
+        if (!engine_)
+            throw error("tide::future used without a task (default-constructed, moved from, "
+                        "or already collected with get())");
+        return *engine_;
+    }
     void reset() noexcept {
         if (engine_) std::exchange(engine_, nullptr)->release(id_);
     }
-    detail::engine* engine_ = nullptr;
+    // Shared so that a future kept past the end of its run finds a closed engine (and throws)
+    // rather than freed memory.
+    std::shared_ptr<detail::engine> engine_;
     detail::task_id id_ = 0;
 };
 
@@ -84,14 +93,19 @@ void wait_all(std::vector<future<R>>& futures) {
     wait_all(std::span<future<R>>(futures));
 }
 
-// Collects every result in order; throws the first task_error met (all tasks still finish).
+// Collects every result in order (nothing for void tasks); throws the first task_error met
+// after all tasks have finished.
 template <class R>
-std::vector<R> get_all(std::vector<future<R>>& futures) {
+auto get_all(std::vector<future<R>>& futures) {
     wait_all(futures);
-    std::vector<R> out;
-    out.reserve(futures.size());
-    for (auto& f : futures) out.push_back(f.get());
-    return out;
+    if constexpr (std::is_void_v<R>) {
+        for (auto& f : futures) f.get();
+    } else {
+        std::vector<R> out;
+        out.reserve(futures.size());
+        for (auto& f : futures) out.push_back(f.get());
+        return out;
+    }
 }
 
 }  // namespace tide

@@ -39,6 +39,9 @@ public:
     void release(task_id id) noexcept;
 
     int worker_count() const;
+    // Ends the run: shuts every worker down, then refuses further use (futures that outlive
+    // the run get a tide::error). True if every worker stopped in time.
+    bool close();
     engine_state& state() { return *state_; }
 
 private:

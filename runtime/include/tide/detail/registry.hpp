@@ -80,7 +80,9 @@ const task_entry& register_task(std::string name, R (*fn)(P...)) {
 //                                               TIDE_TASK(square);
 #define TIDE_TASK(fn) TIDE_TASK_NAMED(fn, #fn)
 
-// Registers `fn` under an explicit stable name, for example one that survives a rename.
+// Registers `fn` under an explicit stable name, for example one that survives a rename. For one
+// of several overloads, name the one meant:
+//   TIDE_TASK_NAMED(static_cast<int (*)(int)>(scale), "scale_int");
 #define TIDE_TASK_NAMED(fn, name)                                                 \
     [[maybe_unused]] static const ::tide::detail::task_entry& TIDE_DETAIL_CONCAT( \
-        tide_task_registration_, __COUNTER__) = ::tide::detail::register_task(name, &fn)
+        tide_task_registration_, __COUNTER__) = ::tide::detail::register_task(name, fn)
