@@ -110,7 +110,8 @@ void engine_state::handle(message& m) {
             }
             case wire::msg::batch_rejected: {
                 auto b = wire::decode_batch_rejected(m.body);
-                fail_batch(w, b.seq, b.reason);
+                ++counters.protocol_errors;
+                fail_running(w, b.seq, "the worker rejected the message carrying it: " + b.reason);
                 return;
             }
             case wire::msg::goodbye: {
@@ -125,6 +126,12 @@ void engine_state::handle(message& m) {
         }
     } catch (const protocol_error& e) {
         protocol_fault(m.source, e.what());
+        // Results in a frame that does not decode are lost, and with them the count of what
+        // the worker holds: fail its tasks now rather than let their futures wait forever.
+        if (m.tag == static_cast<int>(wire::msg::result_batch))
+            fail_running(w, std::nullopt,
+                         "a result message from the worker did not decode: " +
+                             std::string(e.what()));
     }
 }
 
@@ -153,21 +160,22 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec,
     }
 }
 
-void engine_state::fail_batch(int worker, std::uint64_t seq, const std::string& reason) {
-    ++counters.protocol_errors;
-    log().error("rank {} rejected task batch {}: {}", worker + 1, seq, reason);
-    const std::string text = "the worker rejected the message carrying it: " + reason;
-    const auto* bytes_of = reinterpret_cast<const std::byte*>(text.data());
+void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
+                                const std::string& reason) {
+    const auto* bytes_of = reinterpret_cast<const std::byte*>(reason.data());
     std::vector<sched::task_id> hit;
     tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
-        if (rec.state == task_state::running && rec.owner == worker && rec.batch == seq)
+        if (rec.state == task_state::running && rec.owner == worker &&
+            (!batch || rec.batch == *batch))
             hit.push_back(id);
     });
     for (auto id : hit) {
-        auto* rec = tasks.find(id);
-        complete(id, *rec, wire::result_status::threw, {bytes_of, text.size()}, worker);
+        complete(id, *tasks.find(id), wire::result_status::threw, {bytes_of, reason.size()},
+                 worker);
         if (auto* still = tasks.find(id)) still->why = sched::failure::protocol;
     }
+    if (!hit.empty())
+        log().error("{} task(s) held by rank {} failed: {}", hit.size(), worker + 1, reason);
 }
 
 bool engine_state::dispatch() {
@@ -182,6 +190,7 @@ bool engine_state::dispatch() {
             bytes buf = net.take_buffer();
             const auto seq = next_seq++;
             wire::task_batch_writer batch(buf, seq);
+            batch_ids.clear();
             while (batch.count() < std::min<std::size_t>(want, cfg.batch_max) && !queue.empty() &&
                    (batch.count() == 0 || buf.size() < cfg.batch_bytes)) {
                 const auto id = queue.front();
@@ -191,10 +200,22 @@ bool engine_state::dispatch() {
                 rec->owner = static_cast<int>(i);
                 rec->batch = seq;
                 batch.add(id, rec->name_hash, rec->signature, rec->args);
+                batch_ids.push_back(id);
+            }
+            try {
+                net.send(workers[i].rank, static_cast<int>(wire::msg::task_batch), std::move(buf));
+            } catch (...) {
+                // Not sent: put the batch's tasks back at the head of the queue, in order.
+                for (std::size_t k = batch_ids.size(); k-- > 0;) {
+                    sched::task_record* rec = tasks.find(batch_ids[k]);
+                    rec->state = task_state::queued;
+                    rec->owner = -1;
+                    queue.push_front(batch_ids[k]);
+                }
+                throw;
             }
             want -= batch.count();
             workers[i].load.in_hand += batch.count();
-            net.send(workers[i].rank, static_cast<int>(wire::msg::task_batch), std::move(buf));
             ++counters.batches_sent;
             sent = true;
         }

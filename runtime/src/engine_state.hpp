@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -52,7 +53,8 @@ struct engine_state {
     void run_one_locally();
     void complete(sched::task_id id, sched::task_record& rec, wire::result_status status,
                   std::span<const std::byte> payload, int worker);
-    void fail_batch(int worker, std::uint64_t seq, const std::string& reason);
+    // Fails the tasks `worker` holds (those of one batch, or all) with a protocol error.
+    void fail_running(int worker, std::optional<std::uint64_t> batch, const std::string& reason);
     void protocol_fault(int source, const std::string& what);
     bool finished(sched::task_id id) const;
     void check_open() const;  // throws once the run has ended
@@ -79,6 +81,7 @@ struct engine_state {
     std::vector<worker_info> workers;  // worker i is rank i + 1
     std::vector<sched::worker_load> loads_scratch;
     std::vector<wire::result_view> results_scratch;
+    std::vector<sched::task_id> batch_ids;  // scratch of dispatch()
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
     bool shutting_down = false;

@@ -1,0 +1,136 @@
+// Rank 0 runs an ordinary tide driver; rank 1 is not a tide worker but a hostile peer speaking
+// the wire protocol by hand: it answers with a result frame that does not decode, a message of
+// unknown type, a result for a task it never had, and a rejected batch. Rank 0 must turn each
+// into a counted protocol error or a task_error — never a crash, a hang or a wrong result.
+// Run on exactly two ranks; exits 0 when rank 0 saw what it should.
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "tide/tide.hpp"
+#include "transport.hpp"
+#include "wire.hpp"
+
+namespace {
+
+int square(int x) { return x * x; }
+TIDE_TASK(square);
+
+using namespace tide;
+using namespace std::chrono_literals;
+
+detail::message wait_for_message(detail::transport& net) {
+    detail::message m;
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    while (!net.try_receive(m, 10s)) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            std::fprintf(stderr, "hostile peer: rank 0 sent nothing for 30 s\n");
+            MPI_Abort(MPI_COMM_WORLD, 5);
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    return m;
+}
+
+std::vector<wire::task_view> take_batch(detail::transport& net, detail::message& m,
+                                        std::uint64_t& seq) {
+    m = wait_for_message(net);
+    std::vector<wire::task_view> tasks;
+    if (m.tag != static_cast<int>(wire::msg::task_batch)) {
+        std::fprintf(stderr, "hostile peer: expected a task batch, got tag %d\n", m.tag);
+        MPI_Abort(MPI_COMM_WORLD, 5);
+    }
+    seq = wire::decode_task_batch(m.body, tasks).seq;
+    return tasks;
+}
+
+void send(detail::transport& net, wire::msg type, detail::bytes body) {
+    net.send(0, static_cast<int>(type), std::move(body));
+}
+
+void hostile_peer() {
+    MPI_Comm comm;
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);  // matches the runtime's own dup on rank 0
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    detail::transport net(comm);
+    send(net, wire::msg::hello, wire::encode(wire::hello{wire::protocol_version, 1, "hostile"}));
+
+    detail::message m;
+    std::uint64_t seq = 0;
+    // 1. A result frame that claims a result but is cut short.
+    auto tasks = take_batch(net, m, seq);
+    detail::bytes garbage;
+    wire::writer w(garbage);
+    w.u32(0);
+    w.u32(1);
+    w.u64(tasks.at(0).id);
+    send(net, wire::msg::result_batch, std::move(garbage));
+
+    // 2. A message type nobody knows, a result for a task this peer never had, then a
+    //    rejection of the batch it did get.
+    tasks = take_batch(net, m, seq);
+    send(net, static_cast<wire::msg>(99), {});
+    detail::bytes bogus;
+    wire::result_batch_writer rb(bogus);
+    rb.begin_result(tasks.at(0).id + 1000);
+    rb.end_result(wire::result_status::ok);
+    send(net, wire::msg::result_batch, std::move(bogus));
+    send(net, wire::msg::batch_rejected, wire::encode(wire::batch_rejected{seq, "not today"}));
+
+    // 3. Honest work: run the task and answer properly.
+    tasks = take_batch(net, m, seq);
+    detail::bytes good;
+    wire::result_batch_writer ok(good);
+    for (const auto& t : tasks) {
+        ok.begin_result(t.id);
+        detail::append_values(ok.buffer(), 9);
+        ok.end_result(wire::result_status::ok);
+    }
+    send(net, wire::msg::result_batch, std::move(good));
+
+    m = wait_for_message(net);
+    if (m.tag != static_cast<int>(wire::msg::shutdown)) MPI_Abort(MPI_COMM_WORLD, 5);
+    send(net, wire::msg::goodbye, wire::encode(wire::goodbye{}));
+    net.drain_sends(std::chrono::steady_clock::now() + 10s);
+}
+
+bool fails_with_protocol_error(future<int> f, const char* expected_text) {
+    try {
+        f.get();
+    } catch (const task_error& e) {
+        std::printf("task_error: %s\n", e.what());
+        return e.reason() == task_error::kind::protocol &&
+               e.message().find(expected_text) != std::string::npos;
+    }
+    return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    int rank = 0, size = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size != 2) MPI_Abort(MPI_COMM_WORLD, 6);
+    int code = 0;
+    if (rank == 1) {
+        hostile_peer();
+    } else {
+        code = tide::run(argc, argv, [](tide::driver& d) -> int {
+            bool ok = fails_with_protocol_error(d.submit(square, 1), "did not decode");
+            ok &= fails_with_protocol_error(d.submit(square, 2), "not today");
+            const int honest = d.submit(square, 3).get();
+            std::printf("honest answer: %d\n", honest);
+            ok &= honest == 9;
+            std::printf("%s\n", ok ? "rank 0 handled every hostile message" : "MISHANDLED");
+            return ok ? 0 : 1;
+        });
+    }
+    MPI_Finalize();
+    return code;
+}
