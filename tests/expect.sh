@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# expect.sh CODE REGEX -- COMMAND...: runs COMMAND, passes when it exits with CODE and its
-# combined output matches REGEX (grep -E). Shows the output when it fails.
+# expect.sh CODE REGEX [REGEX...] -- COMMAND...: runs COMMAND; passes when it exits with CODE
+# and every REGEX (grep -E) matches some line of its combined output. Shows the output always.
 set -uo pipefail
-want_code=$1 pattern=$2
-shift 2
-[ "$1" = "--" ] && shift
+want_code=$1
+shift
+patterns=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    patterns+=("$1")
+    shift
+done
+[ $# -gt 0 ] && shift  # the "--"
 out=$("$@" 2>&1)
 code=$?
+printf '%s\n' "$out"
 if [ "$code" -ne "$want_code" ]; then
-    printf '%s\n' "$out"
     echo "expect.sh: exit code $code, wanted $want_code" >&2
     exit 1
 fi
-if ! grep -Eq -- "$pattern" <<<"$out"; then
-    printf '%s\n' "$out"
-    echo "expect.sh: output does not match /$pattern/" >&2
-    exit 1
-fi
-printf '%s\n' "$out"
+for p in "${patterns[@]}"; do
+    if ! grep -Eq -- "$p" <<<"$out"; then
+        echo "expect.sh: output does not match /$p/" >&2
+        exit 1
+    fi
+done
