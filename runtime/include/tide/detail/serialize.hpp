@@ -1,13 +1,15 @@
 #pragma once
-// Serialization of task arguments and results with cereal's binary archives, written into and
-// read from plain byte vectors. The streams are per thread and reused: building a std::ostream
-// costs more than serializing a small task.
+// Serialization of task arguments and results with cereal's binary format, written into and
+// read from plain byte vectors. The output stream is per thread and reused (building a
+// std::ostream costs more than serializing a small task); input is read straight from the span.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
-#include <istream>
 #include <ostream>
+#include <memory>
 #include <span>
+#include <type_traits>
 #include <streambuf>
 #include <vector>
 
@@ -64,20 +66,55 @@ private:
     std::size_t start_ = 0;
 };
 
-// Reads from a byte span without copying it.
-class span_buffer : public std::streambuf {
-public:
-    void source(std::span<const std::byte> in) {
-        auto* p = const_cast<char*>(reinterpret_cast<const char*>(in.data()));
-        setg(p, p, p + in.size());
-    }
-    std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
-};
-
 // Raised when bytes do not deserialize into the expected types.
 struct decode_failure : std::exception {
     const char* what() const noexcept override { return "payload does not decode"; }
 };
+
+// Reads what cereal::BinaryOutputArchive writes, from a byte span, and refuses a container
+// size larger than the bytes left. cereal sizes a container before reading its elements, so
+// with the stock binary archive a corrupt size field of 2^60 would allocate before failing;
+// here it fails at once. (Every element takes at least one byte — a container of empty
+// classes is the one legal exception, and is refused.)
+class bounded_input_archive
+    : public cereal::InputArchive<bounded_input_archive, cereal::AllowEmptyClassElision> {
+public:
+    explicit bounded_input_archive(std::span<const std::byte> in)
+        : InputArchive(this), in_(in) {}
+
+    void loadBinary(void* data, std::size_t size) {
+        if (size > remaining()) throw decode_failure{};
+        std::memcpy(data, in_.data() + pos_, size);
+        pos_ += size;
+    }
+    std::size_t remaining() const { return in_.size() - pos_; }
+
+private:
+    std::span<const std::byte> in_;
+    std::size_t pos_ = 0;
+};
+
+template <class T>
+std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar,
+                                                                     T& t) {
+    ar.loadBinary(std::addressof(t), sizeof(t));
+}
+
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, cereal::NameValuePair<T>& t) {
+    ar(t.value);
+}
+
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, cereal::SizeTag<T>& t) {
+    ar(t.size);
+    if (static_cast<std::uint64_t>(t.size) > ar.remaining()) throw decode_failure{};
+}
+
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, cereal::BinaryData<T>& bd) {
+    ar.loadBinary(bd.data, static_cast<std::size_t>(bd.size));
+}
 
 // Appends the cereal encoding of `values` to `out`; throws payload_too_large past max_payload.
 template <class... T>
@@ -93,22 +130,27 @@ void append_values(bytes& out, const T&... values) {
 // longer than one T (trailing bytes mean the sender encoded something else).
 template <class T>
 T read_value(std::span<const std::byte> in) {
-    thread_local span_buffer buf;
-    thread_local std::istream is(&buf);
-    buf.source(in);
+    bounded_input_archive archive(in);
     T value{};
     try {
-        cereal::BinaryInputArchive archive(is);
         archive(value);
-    } catch (const cereal::Exception&) {
+    } catch (const cereal::Exception&) {  // e.g. an out-of-range variant index
         throw decode_failure{};
-    } catch (const std::length_error&) {  // a lying size field
+    } catch (const std::length_error&) {
         throw decode_failure{};
     } catch (const std::bad_alloc&) {
         throw decode_failure{};
     }
-    if (buf.remaining() != 0) throw decode_failure{};
+    if (archive.remaining() != 0) throw decode_failure{};
     return value;
 }
 
 }  // namespace tide::detail
+
+// Binary data written by cereal's binary output archive is what the bounded archive reads.
+namespace cereal::traits::detail {
+template <>
+struct get_output_from_input<tide::detail::bounded_input_archive> {
+    using type = cereal::BinaryOutputArchive;
+};
+}  // namespace cereal::traits::detail
