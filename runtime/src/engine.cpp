@@ -60,7 +60,7 @@ bool engine_state::pump() {
 bool engine_state::receive_some() {
     bool any = false;
     message m;
-    for (int i = 0; i < receive_budget && net.try_receive(m, cfg.receive_timeout); ++i) {
+    for (int i = 0; i < receive_budget && net.try_receive(m); ++i) {
         handle(m);
         net.recycle(std::move(m.body));
         any = true;

@@ -117,7 +117,7 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         // mix with the program's.
         TIDE_MPI(MPI_Comm_dup, MPI_COMM_WORLD, &comm);
         TIDE_MPI(MPI_Comm_set_errhandler, comm, MPI_ERRORS_RETURN);
-        transport net(comm);
+        transport net(comm, cfg.receive_timeout);
         const std::string host = host_name();
         configure_log(cfg.log_level, net.rank(), host);
         // Threads besides the one that called tide may make MPI calls only with

@@ -16,7 +16,8 @@ void throw_mpi_error(const char* routine, int code) {
     throw mpi_error(routine, code, std::string(text, static_cast<std::size_t>(len)));
 }
 
-transport::transport(MPI_Comm comm) : comm_(comm) {
+transport::transport(MPI_Comm comm, std::chrono::milliseconds receive_timeout)
+    : comm_(comm), receive_timeout_(receive_timeout) {
     TIDE_MPI(MPI_Comm_rank, comm_, &rank_);
     TIDE_MPI(MPI_Comm_size, comm_, &size_);
 }
@@ -32,6 +33,11 @@ transport::~transport() {
     for (auto& s : sends_) {
         MPI_Request_free(&s.request);
         new bytes(std::move(s.body));
+    }
+    for (auto& r : receives_) {
+        if (r.complete) continue;
+        MPI_Request_free(&r.request);
+        new bytes(std::move(r.msg.body));
     }
     MPI_Comm_free(&comm_);
 }
@@ -73,7 +79,37 @@ bool transport::drain_sends(std::chrono::steady_clock::time_point deadline) {
     return true;
 }
 
-bool transport::try_receive(message& out, std::chrono::milliseconds receive_timeout) {
+bool transport::deliver_completed(message& out) {
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < receives_.size(); ++i) {
+        auto& r = receives_[i];
+        if (!r.complete) {
+            int done = 0;
+            TIDE_MPI(MPI_Test, &r.request, &done, MPI_STATUS_IGNORE);
+            r.complete = done != 0;
+        }
+        if (!r.complete) {
+            if (now - r.started > receive_timeout_)
+                throw error("tide: a " + std::to_string(r.msg.body.size()) +
+                            "-byte message from rank " + std::to_string(r.msg.source) +
+                            " did not finish arriving within " +
+                            std::to_string(receive_timeout_.count()) + " ms");
+            continue;
+        }
+        // A complete message goes out only if nothing from the same peer is ahead of it.
+        bool blocked = false;
+        for (std::size_t j = 0; j < i && !blocked; ++j)
+            blocked = receives_[j].msg.source == r.msg.source;
+        if (blocked) continue;
+        out = std::move(r.msg);
+        receives_.erase(receives_.begin() + static_cast<std::ptrdiff_t>(i));
+        return true;
+    }
+    return false;
+}
+
+bool transport::try_receive(message& out) {
+    if (!receives_.empty() && deliver_completed(out)) return true;
     int found = 0;
     MPI_Message handle;
     MPI_Status status;
@@ -81,24 +117,16 @@ bool transport::try_receive(message& out, std::chrono::milliseconds receive_time
     if (!found) return false;
     int count = 0;
     TIDE_MPI(MPI_Get_count, &status, MPI_BYTE, &count);
-    out.source = status.MPI_SOURCE;
-    out.tag = status.MPI_TAG;
-    out.body = take_buffer();
-    out.body.resize(static_cast<std::size_t>(count));
-    MPI_Request request;
-    TIDE_MPI(MPI_Imrecv, out.body.data(), count, MPI_BYTE, &handle, &request);
-    // Small messages are complete at once; a large one streams in, and must not stall forever
-    // if its sender dies half-way.
-    const auto deadline = std::chrono::steady_clock::now() + receive_timeout;
-    for (int done = 0;;) {
-        TIDE_MPI(MPI_Test, &request, &done, MPI_STATUS_IGNORE);
-        if (done) return true;
-        if (std::chrono::steady_clock::now() >= deadline)
-            throw error("tide: a " + std::to_string(count) + "-byte message from rank " +
-                        std::to_string(out.source) + " did not arrive within " +
-                        std::to_string(receive_timeout.count()) + " ms");
-        std::this_thread::yield();
-    }
+    pending_receive r;
+    r.msg.source = status.MPI_SOURCE;
+    r.msg.tag = status.MPI_TAG;
+    r.msg.body = take_buffer();
+    r.msg.body.resize(static_cast<std::size_t>(count));
+    r.started = std::chrono::steady_clock::now();
+    receives_.push_back(std::move(r));
+    auto& posted = receives_.back();  // the buffer MPI writes into stays in the deque
+    TIDE_MPI(MPI_Imrecv, posted.msg.body.data(), count, MPI_BYTE, &handle, &posted.request);
+    return deliver_completed(out);
 }
 
 bytes transport::take_buffer() {

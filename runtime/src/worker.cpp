@@ -120,7 +120,7 @@ private:
         last_pump_ = clock::now();
         bool any = net_.progress_sends();
         message m;
-        while (net_.try_receive(m, cfg_.receive_timeout)) {
+        while (net_.try_receive(m)) {
             any = true;
             switch (static_cast<wire::msg>(m.tag)) {
                 case wire::msg::task_batch: accept_batch(m); break;

@@ -81,6 +81,12 @@ TIDE_TASK(greet);
 void touch(int) {}
 TIDE_TASK(touch);
 
+std::vector<std::uint8_t> blob_after(std::size_t bytes, int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return std::vector<std::uint8_t>(bytes, 7);
+}
+TIDE_TASK(blob_after);
+
 std::size_t byte_count(const std::vector<std::uint8_t>& v) { return v.size(); }
 TIDE_TASK(byte_count);
 
@@ -284,6 +290,20 @@ TEST(Runtime, QuickResultIsNotHeldBehindALongTask) {
         EXPECT_EQ(both[0].get(), 0);
         EXPECT_LT(s, 1.5);
         EXPECT_EQ(both[1].get(), 2000);
+    });
+}
+
+// A large result must reach rank 0 while its worker is busy with the next, long task (over TCP
+// the transfer needs the sender to keep calling MPI: the worker's keeper thread does).
+TEST(Runtime, LargeResultArrivesWhileWorkerIsBusy) {
+    with_tide([](tide::driver& d) {
+        using job = std::tuple<std::size_t, int>;
+        auto fs = d.submit_all(blob_after, std::vector<job>{{16u << 20, 0}, {1, 2500}});
+        EXPECT_TRUE(fs[0].wait_for(std::chrono::milliseconds(2000)));
+        const auto big = fs[0].get();
+        ASSERT_EQ(big.size(), 16u << 20);
+        EXPECT_EQ(big.back(), 7);
+        EXPECT_EQ(fs[1].get().size(), 1u);
     });
 }
 

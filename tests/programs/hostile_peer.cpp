@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 detail::message wait_for_message(detail::transport& net) {
     detail::message m;
     const auto give_up = std::chrono::steady_clock::now() + 30s;
-    while (!net.try_receive(m, 10s)) {
+    while (!net.try_receive(m)) {
         if (std::chrono::steady_clock::now() > give_up) {
             std::fprintf(stderr, "hostile peer: rank 0 sent nothing for 30 s\n");
             MPI_Abort(MPI_COMM_WORLD, 5);
@@ -55,7 +55,7 @@ void hostile_peer() {
     MPI_Comm comm;
     MPI_Comm_dup(MPI_COMM_WORLD, &comm);  // matches the runtime's own dup on rank 0
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-    detail::transport net(comm);
+    detail::transport net(comm, std::chrono::seconds(10));
     send(net, wire::msg::hello, wire::encode(wire::hello{wire::protocol_version, 1, "hostile"}));
 
     detail::message m;
