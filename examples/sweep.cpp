@@ -54,8 +54,7 @@ int main(int argc, char** argv) {
             for (double c : {0.0, 0.1, 0.5}) grid.push_back({k, c, 20000});
 
         auto futures = d.submit_all(simulate, grid);
-        std::cout << std::fixed << std::setprecision(4)
-                  << "stiffness damping  energy  crossings\n";
+        std::cout << std::fixed << std::setprecision(4) << "stiffness damping  energy  crossings\n";
         for (auto& f : futures) {
             const summary s = f.get();
             std::cout << std::setw(9) << s.params.stiffness << std::setw(8) << s.params.damping

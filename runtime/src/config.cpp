@@ -75,8 +75,7 @@ bool takes_value(const CLI::App& app, std::string_view arg) {
 config parse_config(int& argc, char** argv) {
     config c;
     double shutdown_s = 30, receive_s = 60;
-    CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)",
-                 "tide"};
+    CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)", "tide"};
     app.set_help_flag();  // --help belongs to the user's program
     add_options(app, c, shutdown_s, receive_s);
 
@@ -104,7 +103,8 @@ config parse_config(int& argc, char** argv) {
     try {
         app.parse(static_cast<int>(cargv.size()), cargv.data());
     } catch (const CLI::ParseError& e) {
-        throw config_error("tide: " + std::string(e.what()) + " (run with --tide-help for the list)");
+        throw config_error("tide: " + std::string(e.what()) +
+                           " (run with --tide-help for the list)");
     }
     check_environment(app);
     c.shutdown_timeout = std::chrono::milliseconds(static_cast<long>(shutdown_s * 1000));

@@ -4,8 +4,8 @@
 #include "engine_state.hpp"
 #include "executor.hpp"
 #include "log.hpp"
-#include "tide/error.hpp"
 #include "polling.hpp"
+#include "tide/error.hpp"
 
 namespace tide::detail {
 
@@ -21,18 +21,25 @@ constexpr auto driver_active_window = std::chrono::milliseconds(5);
 
 task_error::kind kind_of(sched::failure f) {
     switch (f) {
-        case sched::failure::unknown_task: return task_error::kind::unknown_task;
-        case sched::failure::bad_arguments: return task_error::kind::bad_arguments;
-        case sched::failure::protocol: return task_error::kind::protocol;
-        default: return task_error::kind::threw;
+        case sched::failure::unknown_task:
+            return task_error::kind::unknown_task;
+        case sched::failure::bad_arguments:
+            return task_error::kind::bad_arguments;
+        case sched::failure::protocol:
+            return task_error::kind::protocol;
+        default:
+            return task_error::kind::threw;
     }
 }
 
 sched::failure failure_of(wire::result_status s) {
     switch (s) {
-        case wire::result_status::unknown_task: return sched::failure::unknown_task;
-        case wire::result_status::bad_arguments: return sched::failure::bad_arguments;
-        default: return sched::failure::threw;
+        case wire::result_status::unknown_task:
+            return sched::failure::unknown_task;
+        case wire::result_status::bad_arguments:
+            return sched::failure::bad_arguments;
+        default:
+            return sched::failure::threw;
     }
 }
 
@@ -129,15 +136,14 @@ void engine_state::handle(message& m) {
         // Results in a frame that does not decode are lost, and with them the count of what
         // the worker holds: fail its tasks now rather than let their futures wait forever.
         if (m.tag == static_cast<int>(wire::msg::result_batch))
-            fail_running(w, std::nullopt,
-                         "a result message from the worker did not decode: " +
-                             std::string(e.what()));
+            fail_running(
+                w, std::nullopt,
+                "a result message from the worker did not decode: " + std::string(e.what()));
     }
 }
 
-void engine_state::complete(sched::task_id id, sched::task_record& rec,
-                            wire::result_status status, std::span<const std::byte> payload,
-                            int worker) {
+void engine_state::complete(sched::task_id id, sched::task_record& rec, wire::result_status status,
+                            std::span<const std::byte> payload, int worker) {
     if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
     if (status == wire::result_status::ok)
         ++counters.completed;
@@ -240,8 +246,9 @@ bool engine_state::finished(sched::task_id id) const {
 
 void engine_state::check_open() const {
     if (closed)
-        throw error("tide: this tide run has ended; futures cannot be used after the driver "
-                    "function returns");
+        throw error(
+            "tide: this tide run has ended; futures cannot be used after the driver "
+            "function returns");
 }
 
 bool engine_state::outstanding() const {
@@ -281,8 +288,8 @@ void engine_state::background_loop() {
     while (!stop) {
         // With work in flight, look in as often as an idle worker polls; otherwise sleep until
         // a submit wakes this thread.
-        const auto period = outstanding() ? std::chrono::milliseconds(5)
-                                          : std::chrono::milliseconds(100);
+        const auto period =
+            outstanding() ? std::chrono::milliseconds(5) : std::chrono::milliseconds(100);
         wake_background.wait_for(lock, period);
         if (stop) break;
         if (clock::now() - last_pump < driver_active_window) continue;
@@ -304,8 +311,7 @@ bool engine_state::shutdown() {
     shutting_down = true;
     const auto unfinished = queue.size() + running();
     if (unfinished > 0)
-        log().warn("the driver finished with {} task(s) not done; they are discarded",
-                   unfinished);
+        log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);
     for (auto& w : workers)
         if (!w.gone) net.send(w.rank, static_cast<int>(wire::msg::shutdown), {});
 
@@ -331,10 +337,11 @@ bool engine_state::shutdown() {
         executed += w.farewell.executed;
         worker_cpu += w.farewell.cpu_seconds;
     }
-    log().info("done: {} tasks submitted, {} completed, {} failed, {} batches sent, {} run by "
-               "workers using {:.3f} s CPU, {} protocol errors",
-               counters.submitted, counters.completed, counters.failed, counters.batches_sent,
-               executed, worker_cpu, counters.protocol_errors);
+    log().info(
+        "done: {} tasks submitted, {} completed, {} failed, {} batches sent, {} run by "
+        "workers using {:.3f} s CPU, {} protocol errors",
+        counters.submitted, counters.completed, counters.failed, counters.batches_sent, executed,
+        worker_cpu, counters.protocol_errors);
     return clean;
 }
 
@@ -356,7 +363,8 @@ task_id engine::submit(const task_entry& entry, bytes args) {
     ++s.counters.submitted;
     // Dispatch at once when the pipe may be dry or a batch is full; otherwise let submissions
     // collect into one message (the next wait or the background thread sends them).
-    if (s.queue.size() >= s.cfg.batch_max || clock::now() - s.last_pump > std::chrono::microseconds(50))
+    if (s.queue.size() >= s.cfg.batch_max ||
+        clock::now() - s.last_pump > std::chrono::microseconds(50))
         s.pump();
     s.wake_background.notify_one();
     return id;

@@ -29,7 +29,7 @@ struct worker_info {
     int rank = -1;
     std::string host = "?";  // known once its hello arrives
     sched::worker_load load;
-    bool gone = false;       // said goodbye
+    bool gone = false;  // said goodbye
     std::uint32_t reported_in_hand = 0;
     wire::goodbye farewell;
 };
@@ -81,7 +81,7 @@ struct engine_state {
     std::vector<worker_info> workers;  // worker i is rank i + 1
     std::vector<sched::worker_load> loads_scratch;
     std::vector<wire::result_view> results_scratch;
-    std::vector<sched::task_id> batch_ids;  // scratch of dispatch()
+    std::vector<sched::task_id> batch_ids;                             // scratch of dispatch()
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
     bool shutting_down = false;

@@ -12,10 +12,14 @@ mpi_error::mpi_error(std::string routine, int code, const std::string& message)
 namespace {
 const char* describe(task_error::kind k) {
     switch (k) {
-        case task_error::kind::threw: return "threw";
-        case task_error::kind::unknown_task: return "is unknown";
-        case task_error::kind::bad_arguments: return "got arguments that do not match";
-        case task_error::kind::protocol: return "was lost to a protocol error";
+        case task_error::kind::threw:
+            return "threw";
+        case task_error::kind::unknown_task:
+            return "is unknown";
+        case task_error::kind::bad_arguments:
+            return "got arguments that do not match";
+        case task_error::kind::protocol:
+            return "was lost to a protocol error";
     }
     return "failed";
 }
@@ -23,8 +27,8 @@ const char* describe(task_error::kind k) {
 
 task_error::task_error(kind k, std::string task_name, int rank, std::string host,
                        std::string message)
-    : error("task '" + task_name + "' " + describe(k) + " on rank " + std::to_string(rank) +
-            " (" + host + "): " + message),
+    : error("task '" + task_name + "' " + describe(k) + " on rank " + std::to_string(rank) + " (" +
+            host + "): " + message),
       kind_(k),
       task_name_(std::move(task_name)),
       rank_(rank),

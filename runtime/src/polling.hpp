@@ -18,8 +18,9 @@ inline sched::idle_backoff idle_polling() {
 }
 
 // Waits as the backoff says after a poll that found nothing, never past `deadline`.
-inline void idle_pause(sched::idle_backoff& backoff, std::chrono::steady_clock::time_point deadline =
-                                                         std::chrono::steady_clock::time_point::max()) {
+inline void idle_pause(
+    sched::idle_backoff& backoff,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
     const auto d = backoff.next();
     if (d == std::chrono::nanoseconds::zero()) {
         std::this_thread::yield();
@@ -27,7 +28,8 @@ inline void idle_pause(sched::idle_backoff& backoff, std::chrono::steady_clock::
     }
     const auto now = std::chrono::steady_clock::now();
     if (now < deadline)
-        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(d, deadline - now));
+        std::this_thread::sleep_for(
+            std::min<std::chrono::steady_clock::duration>(d, deadline - now));
 }
 
 }  // namespace tide::detail

@@ -13,8 +13,8 @@ namespace tide::detail {
 
 std::string demangle(const char* mangled) {
     int status = 0;
-    std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                               std::free);
+    std::unique_ptr<char, void (*)(void*)> out(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
     std::string text = status == 0 && out ? std::string(out.get()) : std::string(mangled);
     // The spelled-out std::string is unreadable in an error message.
     const std::string_view long_string =

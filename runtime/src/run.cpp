@@ -64,9 +64,8 @@ private:
     int provided_ = MPI_THREAD_SINGLE;
 };
 
-int drive(const config& cfg, transport& net, const std::string& host,
-          std::vector<std::string> args, const std::function<int(driver&)>& body,
-          bool background_progress) {
+int drive(const config& cfg, transport& net, const std::string& host, std::vector<std::string> args,
+          const std::function<int(driver&)>& body, bool background_progress) {
     auto eng = std::make_shared<engine>(std::make_unique<engine_state>(cfg, net, host));
     if (background_progress) eng->state().start_background();
     log().info("driver starting with {} worker(s)", eng->worker_count());
@@ -124,9 +123,10 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         // MPI_THREAD_MULTIPLE: the program's own code may use MPI at the same time.
         const bool background = mpi.thread_level() >= MPI_THREAD_MULTIPLE;
         if (!background && net.rank() == 0)
-            log().warn("MPI provides thread level {} (not MULTIPLE): tide makes progress only "
-                       "inside its own calls",
-                       mpi.thread_level());
+            log().warn(
+                "MPI provides thread level {} (not MULTIPLE): tide makes progress only "
+                "inside its own calls",
+                mpi.thread_level());
         if (net.rank() != 0) return run_worker(cfg, net, host, background);
         return drive(cfg, net, host, std::move(args), body, background);
     } catch (const std::exception& e) {

@@ -9,12 +9,18 @@ bool is_known(int tag) { return tag >= 1 && tag <= static_cast<int>(msg::goodbye
 
 const char* name_of(msg type) {
     switch (type) {
-        case msg::hello: return "hello";
-        case msg::task_batch: return "task_batch";
-        case msg::result_batch: return "result_batch";
-        case msg::batch_rejected: return "batch_rejected";
-        case msg::shutdown: return "shutdown";
-        case msg::goodbye: return "goodbye";
+        case msg::hello:
+            return "hello";
+        case msg::task_batch:
+            return "task_batch";
+        case msg::result_batch:
+            return "result_batch";
+        case msg::batch_rejected:
+            return "batch_rejected";
+        case msg::shutdown:
+            return "shutdown";
+        case msg::goodbye:
+            return "goodbye";
     }
     return "unknown";
 }
@@ -62,11 +68,31 @@ void reader::get(void* p, std::size_t n) {
     pos_ += n;
 }
 
-std::uint8_t reader::u8() { std::uint8_t v; get(&v, 1); return v; }
-std::uint16_t reader::u16() { std::uint16_t v; get(&v, 2); return v; }
-std::uint32_t reader::u32() { std::uint32_t v; get(&v, 4); return v; }
-std::uint64_t reader::u64() { std::uint64_t v; get(&v, 8); return v; }
-double reader::f64() { double v; get(&v, 8); return v; }
+std::uint8_t reader::u8() {
+    std::uint8_t v;
+    get(&v, 1);
+    return v;
+}
+std::uint16_t reader::u16() {
+    std::uint16_t v;
+    get(&v, 2);
+    return v;
+}
+std::uint32_t reader::u32() {
+    std::uint32_t v;
+    get(&v, 4);
+    return v;
+}
+std::uint64_t reader::u64() {
+    std::uint64_t v;
+    get(&v, 8);
+    return v;
+}
+double reader::f64() {
+    double v;
+    get(&v, 8);
+    return v;
+}
 
 std::string reader::str() {
     const auto n = u16();
@@ -199,8 +225,7 @@ result_batch_header decode_result_batch(std::span<const std::byte> body,
         v.id = r.u64();
         const auto status = r.u8();
         if (status > static_cast<std::uint8_t>(result_status::bad_arguments))
-            throw protocol_error("tide: result_batch has unknown status " +
-                                 std::to_string(status));
+            throw protocol_error("tide: result_batch has unknown status " + std::to_string(status));
         v.status = static_cast<result_status>(status);
         v.payload = r.blob();
         out.push_back(v);

@@ -4,14 +4,17 @@
 // Each message is one MPI message on the runtime's own communicator; the MPI tag is the
 // message type. Integers are little-endian fixed width (ranks of one job share a byte order).
 //
-// | type           | from -> to  | body                                                    | effect on the receiver                          |
+// | type           | from -> to  | body                                                    | effect
+// on the receiver                          |
 // |----------------|-------------|---------------------------------------------------------|-------------------------------------------------|
-// | hello          | worker -> 0 | u32 version, u32 pid, str host                          | worker's host known (for errors, later binding) |
-// | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, blob}   | tasks join the worker's local queue             |
-// | result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}       | tasks done/failed, worker's in-hand count drops |
-// | batch_rejected | worker -> 0 | u64 seq, str reason                                     | every task of batch `seq` fails (protocol)      |
-// | shutdown       | 0 -> worker | (empty)                                                 | worker drops its queue, answers goodbye, exits  |
-// | goodbye        | worker -> 0 | u64 executed, u64 dropped, u64 protocol_errors, f64 cpu | worker is gone; its counters reach the log      |
+// | hello          | worker -> 0 | u32 version, u32 pid, str host                          |
+// worker's host known (for errors, later binding) | | task_batch     | 0 -> worker | u64 seq, u32
+// n, n x {u64 id, u64 name, u64 sig, blob}   | tasks join the worker's local queue             | |
+// result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}       | tasks
+// done/failed, worker's in-hand count drops | | batch_rejected | worker -> 0 | u64 seq, str reason
+// | every task of batch `seq` fails (protocol)      | | shutdown       | 0 -> worker | (empty) |
+// worker drops its queue, answers goodbye, exits  | | goodbye        | worker -> 0 | u64 executed,
+// u64 dropped, u64 protocol_errors, f64 cpu | worker is gone; its counters reach the log      |
 //
 // blob = u32 length + bytes; str = u16 length + bytes. status: see result_status.
 // Decoding checks every length against the bytes present and throws tide::protocol_error for

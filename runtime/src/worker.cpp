@@ -123,14 +123,15 @@ private:
         while (net_.try_receive(m)) {
             any = true;
             switch (static_cast<wire::msg>(m.tag)) {
-                case wire::msg::task_batch: accept_batch(m); break;
+                case wire::msg::task_batch:
+                    accept_batch(m);
+                    break;
                 case wire::msg::shutdown:
                     stopping_ = true;
                     return true;
                 default:
                     ++protocol_errors_;
-                    log().warn("unexpected message tag {} from rank {} (dropped)", m.tag,
-                               m.source);
+                    log().warn("unexpected message tag {} from rank {} (dropped)", m.tag, m.source);
                     net_.recycle(std::move(m.body));
             }
         }

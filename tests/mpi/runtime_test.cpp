@@ -140,8 +140,8 @@ TEST(Runtime, HundredThousandSmallTasks) {
         const double s =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         EXPECT_EQ(out, in);
-        std::printf("100000 no-op tasks on %d worker(s): %.3f s (%.0f tasks/s)\n", d.workers(),
-                    s, 100000 / s);
+        std::printf("100000 no-op tasks on %d worker(s): %.3f s (%.0f tasks/s)\n", d.workers(), s,
+                    100000 / s);
     });
 }
 

@@ -66,8 +66,7 @@ TEST(Config, EnvironmentIsReadAndFlagWins) {
 
 TEST(Config, MistakesAreClearErrors) {
     EXPECT_NE(message_of({"prog", "--tide-bogus=1"}).find("--tide-bogus"), std::string::npos);
-    EXPECT_NE(message_of({"prog", "--tide-prefetch=0"}).find("--tide-prefetch"),
-              std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-prefetch=0"}).find("--tide-prefetch"), std::string::npos);
     EXPECT_NE(message_of({"prog", "--tide-prefetch=lots"}).find("--tide-prefetch"),
               std::string::npos);
     EXPECT_NE(message_of({"prog", "--tide-log-level=loud"}).find("--tide-log-level"),

@@ -38,8 +38,13 @@ struct record {
 };
 
 record sample() {
-    return {"r", {{1, 2}, {}, {3}}, {{"a", 0.5}, {"b", -1}}, {{7, "seven"}},
-            std::make_tuple(4, 'x', true), std::vector<float>{1.5f, 2.5f}, {{1, 2, 3}}};
+    return {"r",
+            {{1, 2}, {}, {3}},
+            {{"a", 0.5}, {"b", -1}},
+            {{7, "seven"}},
+            std::make_tuple(4, 'x', true),
+            std::vector<float>{1.5f, 2.5f},
+            {{1, 2, 3}}};
 }
 
 bytes encode(const record& r) {

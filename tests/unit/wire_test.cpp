@@ -167,8 +167,8 @@ TEST(Wire, RandomGarbageNeverCrashes) {
     const auto tb = sample_task_batch();
     const auto rb = sample_result_batch();
     for (int i = 0; i < 20000; ++i) {
-        bytes b = (i % 3 == 0) ? some_bytes(rng() % 64, static_cast<int>(rng()))
-                               : (i % 3 == 1 ? tb : rb);
+        bytes b =
+            (i % 3 == 0) ? some_bytes(rng() % 64, static_cast<int>(rng())) : (i % 3 == 1 ? tb : rb);
         for (int k = 0, flips = 1 + static_cast<int>(rng() % 4); k < flips && !b.empty(); ++k)
             b[rng() % b.size()] = static_cast<std::byte>(rng());
         if (!b.empty() && rng() % 2) b.resize(rng() % b.size());

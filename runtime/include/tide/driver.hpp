@@ -41,10 +41,9 @@ decltype(auto) as_parameter(A&& a) {
 // What submit_named sends for an argument: its decayed type, except that C strings travel as
 // std::string (a pointer cannot leave the process).
 template <class A>
-using named_argument_t =
-    std::conditional_t<std::is_same_v<std::decay_t<A>, const char*> ||
-                           std::is_same_v<std::decay_t<A>, char*>,
-                       std::string, std::decay_t<A>>;
+using named_argument_t = std::conditional_t<std::is_same_v<std::decay_t<A>, const char*> ||
+                                                std::is_same_v<std::decay_t<A>, char*>,
+                                            std::string, std::decay_t<A>>;
 
 // Encodes one call's arguments as the tuple of the function's decayed parameter types, so the
 // worker reads back exactly what the function takes. (A tuple of references encodes exactly as
@@ -74,8 +73,7 @@ bytes encode_for(const task_entry& entry, A&&... args) {
 template <class... P, class E>
 bytes encode_element(const task_entry& entry, const E& element) {
     if constexpr (is_tuple<std::decay_t<E>>::value && sizeof...(P) != 1) {
-        return std::apply([&](const auto&... a) { return encode_for<P...>(entry, a...); },
-                          element);
+        return std::apply([&](const auto&... a) { return encode_for<P...>(entry, a...); }, element);
     } else {
         return encode_for<P...>(entry, element);
     }
@@ -85,8 +83,9 @@ template <class R, class... P>
 const task_entry& registered_entry(R (*fn)(P...)) {
     const task_entry* e = registry::instance().by_function(reinterpret_cast<erased_fn>(fn));
     if (!e)
-        throw error("tide: this function was not registered as a task; add TIDE_TASK(name) "
-                    "after its definition");
+        throw error(
+            "tide: this function was not registered as a task; add TIDE_TASK(name) "
+            "after its definition");
     return *e;
 }
 
@@ -116,14 +115,12 @@ public:
         const detail::task_entry* entry = detail::registry::instance().by_name(name);
         if (!entry)
             return {engine_, engine_->submit_failed(std::string(name),
-                                                    "no task is registered under this name",
-                                                    true)};
+                                                    "no task is registered under this name", true)};
         if (entry->sig->hash != sig.hash)
-            return {engine_, engine_->submit_failed(
-                                 std::string(name),
-                                 "the task is " + entry->sig->text + " but was called as " +
-                                     sig.text,
-                                 false)};
+            return {engine_, engine_->submit_failed(std::string(name),
+                                                    "the task is " + entry->sig->text +
+                                                        " but was called as " + sig.text,
+                                                    false)};
         return {engine_, engine_->submit(*entry, detail::encode_for<detail::named_argument_t<A>...>(
                                                      *entry, std::forward<A>(values)...))};
     }
@@ -136,7 +133,8 @@ public:
         const auto& entry = detail::registered_entry(fn);
         std::vector<detail::bytes> encoded;
         if constexpr (std::ranges::sized_range<Range>) encoded.reserve(std::ranges::size(range));
-        for (const auto& element : range) encoded.push_back(detail::encode_element<P...>(entry, element));
+        for (const auto& element : range)
+            encoded.push_back(detail::encode_element<P...>(entry, element));
         auto ids = engine_->submit_many(entry, std::move(encoded));
         std::vector<future<R>> futures;
         futures.reserve(ids.size());

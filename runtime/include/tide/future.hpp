@@ -69,8 +69,9 @@ public:
 private:
     detail::engine& checked() const {
         if (!engine_)
-            throw error("tide::future used without a task (default-constructed, moved from, "
-                        "or already collected with get())");
+            throw error(
+                "tide::future used without a task (default-constructed, moved from, "
+                "or already collected with get())");
         return *engine_;
     }
     void reset() noexcept {

@@ -60,13 +60,12 @@ private:
 
 template <class R, class... P>
 const task_entry& register_task(std::string name, R (*fn)(P...)) {
-    static_assert(((!std::is_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>) && ...),
+    static_assert(((!std::is_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>)&&...),
                   "tide tasks take their parameters by value or by const reference: a task runs "
                   "in another process, so it cannot write to the caller's objects");
     static_assert(!std::is_reference_v<R> && !std::is_pointer_v<R>,
                   "tide tasks return values, not references or pointers");
-    return registry::instance().add(std::move(name),
-                                    signature_of<R, std::decay_t<P>...>(),
+    return registry::instance().add(std::move(name), signature_of<R, std::decay_t<P>...>(),
                                     reinterpret_cast<erased_fn>(fn), &invoke_task<R, P...>);
 }
 

@@ -6,21 +6,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <ostream>
 #include <memory>
+#include <ostream>
 #include <span>
-#include <type_traits>
 #include <streambuf>
+#include <type_traits>
 #include <vector>
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/array.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/optional.hpp>
-#include <cereal/types/utility.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/tuple.hpp>
 #include <cereal/types/unordered_map.hpp>
+#include <cereal/types/utility.hpp>
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
@@ -79,8 +79,7 @@ struct decode_failure : std::exception {
 class bounded_input_archive
     : public cereal::InputArchive<bounded_input_archive, cereal::AllowEmptyClassElision> {
 public:
-    explicit bounded_input_archive(std::span<const std::byte> in)
-        : InputArchive(this), in_(in) {}
+    explicit bounded_input_archive(std::span<const std::byte> in) : InputArchive(this), in_(in) {}
 
     void loadBinary(void* data, std::size_t size) {
         if (size > remaining()) throw decode_failure{};
@@ -96,7 +95,7 @@ private:
 
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar,
-                                                                     T& t) {
+                                                                    T& t) {
     ar.loadBinary(std::addressof(t), sizeof(t));
 }
 

@@ -35,8 +35,8 @@ struct task_record {
     std::uint64_t signature = 0;
     std::vector<std::byte> args;  // kept until the result is back, so the task can be re-sent
     task_state state = task_state::queued;
-    int owner = -1;          // worker index holding it while running, else -1
-    std::uint64_t batch = 0; // sequence number of the batch message that carried it
+    int owner = -1;           // worker index holding it while running, else -1
+    std::uint64_t batch = 0;  // sequence number of the batch message that carried it
     std::vector<std::byte> result;
     failure why = failure::none;
     std::string error;
