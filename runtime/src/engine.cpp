@@ -105,7 +105,7 @@ void engine_state::handle(message& m) {
                 return;
             }
             case wire::msg::hello: {
-                auto h = wire::decode_hello(m.body);
+                auto h = wire::decode<wire::hello>(m.body);
                 worker.host = h.host;
                 if (h.version != wire::protocol_version) {
                     log().error("rank {} speaks protocol {}, rank 0 speaks {}: not using it",
@@ -116,13 +116,13 @@ void engine_state::handle(message& m) {
                 return;
             }
             case wire::msg::batch_rejected: {
-                auto b = wire::decode_batch_rejected(m.body);
+                auto b = wire::decode<wire::batch_rejected>(m.body);
                 ++counters.protocol_errors;
                 fail_running(w, b.seq, "the worker rejected the message carrying it: " + b.reason);
                 return;
             }
             case wire::msg::goodbye: {
-                worker.farewell = wire::decode_goodbye(m.body);
+                worker.farewell = wire::decode<wire::goodbye>(m.body);
                 worker.gone = true;
                 worker.load.accepting = false;
                 return;

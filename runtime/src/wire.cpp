@@ -122,25 +122,6 @@ void reader::expect_done(const char* what) const {
 
 // ---- messages --------------------------------------------------------------------------------
 
-bytes encode(const hello& m) {
-    bytes out;
-    writer w(out);
-    w.u32(m.version);
-    w.u32(m.pid);
-    w.str(m.host);
-    return out;
-}
-
-hello decode_hello(std::span<const std::byte> body) {
-    reader r(body);
-    hello m;
-    m.version = r.u32();
-    m.pid = r.u32();
-    m.host = r.str();
-    r.expect_done("hello");
-    return m;
-}
-
 task_batch_writer::task_batch_writer(bytes& out, std::uint64_t seq) : w_(out) {
     w_.u64(seq);
     count_at_ = w_.reserve_u32();
@@ -232,44 +213,6 @@ result_batch_header decode_result_batch(std::span<const std::byte> body,
     }
     r.expect_done("result_batch");
     return h;
-}
-
-bytes encode(const batch_rejected& m) {
-    bytes out;
-    writer w(out);
-    w.u64(m.seq);
-    w.str(m.reason.substr(0, 1000));
-    return out;
-}
-
-batch_rejected decode_batch_rejected(std::span<const std::byte> body) {
-    reader r(body);
-    batch_rejected m;
-    m.seq = r.u64();
-    m.reason = r.str();
-    r.expect_done("batch_rejected");
-    return m;
-}
-
-bytes encode(const goodbye& m) {
-    bytes out;
-    writer w(out);
-    w.u64(m.executed);
-    w.u64(m.dropped);
-    w.u64(m.protocol_errors);
-    w.f64(m.cpu_seconds);
-    return out;
-}
-
-goodbye decode_goodbye(std::span<const std::byte> body) {
-    reader r(body);
-    goodbye m;
-    m.executed = r.u64();
-    m.dropped = r.u64();
-    m.protocol_errors = r.u64();
-    m.cpu_seconds = r.f64();
-    r.expect_done("goodbye");
-    return m;
 }
 
 void decode_shutdown(std::span<const std::byte> body) {

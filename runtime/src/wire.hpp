@@ -4,17 +4,16 @@
 // Each message is one MPI message on the runtime's own communicator; the MPI tag is the
 // message type. Integers are little-endian fixed width (ranks of one job share a byte order).
 //
-// | type           | from -> to  | body                                                    | effect
-// on the receiver                          |
-// |----------------|-------------|---------------------------------------------------------|-------------------------------------------------|
-// | hello          | worker -> 0 | u32 version, u32 pid, str host                          |
-// worker's host known (for errors, later binding) | | task_batch     | 0 -> worker | u64 seq, u32
-// n, n x {u64 id, u64 name, u64 sig, blob}   | tasks join the worker's local queue             | |
-// result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}       | tasks
-// done/failed, worker's in-hand count drops | | batch_rejected | worker -> 0 | u64 seq, str reason
-// | every task of batch `seq` fails (protocol)      | | shutdown       | 0 -> worker | (empty) |
-// worker drops its queue, answers goodbye, exits  | | goodbye        | worker -> 0 | u64 executed,
-// u64 dropped, u64 protocol_errors, f64 cpu | worker is gone; its counters reach the log      |
+// clang-format off
+// | type           | from -> to  | body                                                     | effect on the receiver                          |
+// |----------------|-------------|----------------------------------------------------------|-------------------------------------------------|
+// | hello          | worker -> 0 | u32 version, u32 pid, str host                           | worker's host known (errors, later binding)     |
+// | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, blob}    | tasks join the worker's local queue             |
+// | result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}        | tasks done/failed, worker's in-hand count drops |
+// | batch_rejected | worker -> 0 | u64 seq, str reason                                      | every task of batch `seq` fails (protocol)      |
+// | shutdown       | 0 -> worker | (empty)                                                  | worker drops its queue, answers goodbye, exits  |
+// | goodbye        | worker -> 0 | u64 executed, u64 dropped, u64 protocol_errors, f64 cpu  | worker is gone; its counters reach the log      |
+// clang-format on
 //
 // blob = u32 length + bytes; str = u16 length + bytes. status: see result_status.
 // Decoding checks every length against the bytes present and throws tide::protocol_error for
@@ -58,7 +57,12 @@ public:
     void u32(std::uint32_t v) { put(&v, 4); }
     void u64(std::uint64_t v) { put(&v, 8); }
     void f64(double v) { put(&v, 8); }
-    void str(std::string_view s);                // throws protocol_error past 65535 bytes
+    void str(std::string_view s);  // throws protocol_error past 65535 bytes
+    // Field visitors for the small messages.
+    void operator()(std::uint32_t v) { u32(v); }
+    void operator()(std::uint64_t v) { u64(v); }
+    void operator()(double v) { f64(v); }
+    void operator()(const std::string& v) { str(v); }
     void blob(std::span<const std::byte> data);  // throws protocol_error past 4 GiB
     // Reserves a u32 to be filled by patch_u32 once the size is known.
     std::size_t reserve_u32();
@@ -83,6 +87,10 @@ public:
     double f64();
     std::string str();
     std::span<const std::byte> blob();
+    void operator()(std::uint32_t& v) { v = u32(); }
+    void operator()(std::uint64_t& v) { v = u64(); }
+    void operator()(double& v) { v = f64(); }
+    void operator()(std::string& v) { v = str(); }
     bool done() const { return pos_ == in_.size(); }
     std::size_t remaining() const { return in_.size() - pos_; }
     void expect_done(const char* what) const;
@@ -95,13 +103,18 @@ private:
 
 // ---- messages --------------------------------------------------------------------------------
 
+// The small messages list their fields once, in wire order; encode() and decode<M>() walk
+// that list with a writer or a reader.
 struct hello {
+    static constexpr const char* name = "hello";
     std::uint32_t version = protocol_version;
     std::uint32_t pid = 0;
     std::string host;
+    template <class V>
+    void fields(V& v) {
+        v(version), v(pid), v(host);
+    }
 };
-bytes encode(const hello& m);
-hello decode_hello(std::span<const std::byte> body);
 
 // A task inside a received batch; `args` points into the batch's buffer.
 struct task_view {
@@ -164,20 +177,43 @@ result_batch_header decode_result_batch(std::span<const std::byte> body,
                                         std::vector<result_view>& out);
 
 struct batch_rejected {
+    static constexpr const char* name = "batch_rejected";
     std::uint64_t seq = 0;
     std::string reason;
+    template <class V>
+    void fields(V& v) {
+        v(seq), v(reason);
+    }
 };
-bytes encode(const batch_rejected& m);
-batch_rejected decode_batch_rejected(std::span<const std::byte> body);
 
 struct goodbye {
+    static constexpr const char* name = "goodbye";
     std::uint64_t executed = 0;
     std::uint64_t dropped = 0;  // tasks still queued at shutdown, never run
     std::uint64_t protocol_errors = 0;
     double cpu_seconds = 0;
+    template <class V>
+    void fields(V& v) {
+        v(executed), v(dropped), v(protocol_errors), v(cpu_seconds);
+    }
 };
-bytes encode(const goodbye& m);
-goodbye decode_goodbye(std::span<const std::byte> body);
+
+template <class M>
+bytes encode(M m) {
+    bytes out;
+    writer w(out);
+    m.fields(w);
+    return out;
+}
+
+template <class M>
+M decode(std::span<const std::byte> body) {
+    reader r(body);
+    M m;
+    m.fields(r);
+    r.expect_done(M::name);
+    return m;
+}
 
 void decode_shutdown(std::span<const std::byte> body);
 

@@ -74,16 +74,16 @@ TEST(Wire, ResultBatchRoundTrip) {
 }
 
 TEST(Wire, SmallMessagesRoundTrip) {
-    const auto h = decode_hello(encode(hello{protocol_version, 1234, "node-7"}));
+    const auto h = decode<hello>(encode(hello{protocol_version, 1234, "node-7"}));
     EXPECT_EQ(h.version, protocol_version);
     EXPECT_EQ(h.pid, 1234u);
     EXPECT_EQ(h.host, "node-7");
-    const auto g = decode_goodbye(encode(goodbye{5, 6, 7, 1.5}));
+    const auto g = decode<goodbye>(encode(goodbye{5, 6, 7, 1.5}));
     EXPECT_EQ(g.executed, 5u);
     EXPECT_EQ(g.dropped, 6u);
     EXPECT_EQ(g.protocol_errors, 7u);
     EXPECT_DOUBLE_EQ(g.cpu_seconds, 1.5);
-    const auto r = decode_batch_rejected(encode(batch_rejected{99, "bad"}));
+    const auto r = decode<batch_rejected>(encode(batch_rejected{99, "bad"}));
     EXPECT_EQ(r.seq, 99u);
     EXPECT_EQ(r.reason, "bad");
     EXPECT_NO_THROW(decode_shutdown({}));
@@ -101,10 +101,10 @@ TEST(Wire, EveryTruncationIsRejected) {
         EXPECT_THROW(decode_result_batch(std::span(rb).first(n), results), protocol_error) << n;
     const auto he = encode(hello{protocol_version, 1, "host"});
     for (std::size_t n = 0; n < he.size(); ++n)
-        EXPECT_THROW(decode_hello(std::span(he).first(n)), protocol_error) << n;
+        EXPECT_THROW(decode<hello>(std::span(he).first(n)), protocol_error) << n;
     const auto gb = encode(goodbye{});
     for (std::size_t n = 0; n < gb.size(); ++n)
-        EXPECT_THROW(decode_goodbye(std::span(gb).first(n)), protocol_error) << n;
+        EXPECT_THROW(decode<goodbye>(std::span(gb).first(n)), protocol_error) << n;
 }
 
 TEST(Wire, TrailingBytesAreRejected) {
@@ -114,7 +114,7 @@ TEST(Wire, TrailingBytesAreRejected) {
     EXPECT_THROW(decode_task_batch(tb, tasks), protocol_error);
     auto he = encode(hello{});
     he.push_back(std::byte{1});
-    EXPECT_THROW(decode_hello(he), protocol_error);
+    EXPECT_THROW(decode<hello>(he), protocol_error);
     EXPECT_THROW(decode_shutdown(some_bytes(1, 0)), protocol_error);
 }
 
@@ -181,7 +181,7 @@ TEST(Wire, RandomGarbageNeverCrashes) {
         } catch (const protocol_error&) {
         }
         try {
-            decode_hello(b);
+            decode<hello>(b);
         } catch (const protocol_error&) {
         }
     }
