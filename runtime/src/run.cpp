@@ -49,7 +49,7 @@ public:
             // only SERIALIZED, since one mutex guards its MPI calls.
             TIDE_MPI(MPI_Init_thread, &argc, &argv, MPI_THREAD_MULTIPLE, &provided_);
             owned_ = true;
-            MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+            TIDE_MPI(MPI_Comm_set_errhandler, MPI_COMM_WORLD, MPI_ERRORS_RETURN);
         } else {
             TIDE_MPI(MPI_Query_thread, &provided_);
         }
