@@ -323,7 +323,7 @@ bool engine_state::shutdown() {
     };
     while (!all_gone() && clock::now() < deadline) {
         if (pump())
-            backoff.reset();
+            backoff.reset(clock::now());
         else
             idle_pause(backoff, deadline);
     }
@@ -434,7 +434,7 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
             }
             const bool progressed = s.pump();
             if (s.finished(id)) return true;
-            if (progressed) backoff.reset();
+            if (progressed) backoff.reset(clock::now());
         }
         if (clock::now() >= deadline) return false;
         idle_pause(backoff, deadline);

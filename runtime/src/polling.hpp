@@ -1,9 +1,12 @@
 #pragma once
-// How every idle loop in the runtime polls: a couple of hundred quick polls (a reply is often
-// microseconds away), then sleeps doubling from 20 us to 5 ms. Measured on the 2-core
-// development machine, a rank idling at the 5 ms cap uses about 1% of a core (at a 1 ms cap,
-// about 3%: each MPI poll runs Open MPI's whole progress engine); the price is up to 5 ms of
-// extra latency for the first message after a long quiet spell.
+// How every idle loop in the runtime polls: 200 quick polls, then sleeps of a quarter of the
+// time spent idle so far, between 10 us and 5 ms (see sched::idle_backoff for why
+// proportional). Measured on the 2-core development machine, a rank idling at the 5 ms cap uses
+// about 1% of a core (at a 1 ms cap, about 3%: every MPI poll runs Open MPI's whole progress
+// engine). Sleeping threads ask the kernel for 1 us timer slack instead of the default 50 us, so
+// a short sleep is short.
+
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,22 +17,23 @@
 namespace tide::detail {
 
 inline sched::idle_backoff idle_polling() {
-    return sched::idle_backoff(200, std::chrono::microseconds(20), std::chrono::milliseconds(5));
+    return sched::idle_backoff(200, 4, std::chrono::microseconds(10), std::chrono::milliseconds(5),
+                               std::chrono::steady_clock::now());
 }
 
 // Waits as the backoff says after a poll that found nothing, never past `deadline`.
 inline void idle_pause(
     sched::idle_backoff& backoff,
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
-    const auto d = backoff.next();
-    if (d == std::chrono::nanoseconds::zero()) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto d = backoff.next(now);
+    if (d == std::chrono::steady_clock::duration::zero()) {
         std::this_thread::yield();
         return;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (now < deadline)
-        std::this_thread::sleep_for(
-            std::min<std::chrono::steady_clock::duration>(d, deadline - now));
+    thread_local const bool precise_timers = prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0) == 0;
+    (void)precise_timers;
+    if (now < deadline) std::this_thread::sleep_for(std::min(d, deadline - now));
 }
 
 }  // namespace tide::detail

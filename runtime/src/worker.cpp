@@ -101,12 +101,12 @@ private:
                 }
                 ++since_poll;
                 if (should_flush()) flush();
-                backoff.reset();
+                backoff.reset(clock::now());
                 continue;
             }
             if (pending_ > 0) flush();
             if (progressed) {
-                backoff.reset();
+                backoff.reset(clock::now());
                 continue;
             }
             lock.unlock();

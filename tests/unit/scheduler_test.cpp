@@ -148,17 +148,32 @@ TEST(PlanDispatch, RandomLoadsInvariants) {
     }
 }
 
-TEST(IdleBackoff, QuickPollsThenDoublingSleepsThenCap) {
+TEST(IdleBackoff, QuickPollsThenSleepsProportionalToIdleTimeWithinBounds) {
     using namespace std::chrono;
-    idle_backoff b(3, microseconds(10), microseconds(50));
-    EXPECT_EQ(b.next(), nanoseconds::zero());
-    EXPECT_EQ(b.next(), nanoseconds::zero());
-    EXPECT_EQ(b.next(), nanoseconds::zero());
-    EXPECT_EQ(b.next(), microseconds(10));
-    EXPECT_EQ(b.next(), microseconds(20));
-    EXPECT_EQ(b.next(), microseconds(40));
-    EXPECT_EQ(b.next(), microseconds(50));
-    EXPECT_EQ(b.next(), microseconds(50));
-    b.reset();
-    EXPECT_EQ(b.next(), nanoseconds::zero());
+    const idle_backoff::clock::time_point t0{};
+    idle_backoff b(3, 4, microseconds(10), milliseconds(5), t0);
+    EXPECT_EQ(b.next(t0), nanoseconds::zero());
+    EXPECT_EQ(b.next(t0), nanoseconds::zero());
+    EXPECT_EQ(b.next(t0), nanoseconds::zero());
+    EXPECT_EQ(b.next(t0 + microseconds(8)), microseconds(10));     // floor
+    EXPECT_EQ(b.next(t0 + microseconds(400)), microseconds(100));  // a quarter of the idle time
+    EXPECT_EQ(b.next(t0 + milliseconds(8)), milliseconds(2));
+    EXPECT_EQ(b.next(t0 + seconds(3)), milliseconds(5));  // cap
+    b.reset(t0 + seconds(3));
+    EXPECT_EQ(b.next(t0 + seconds(3)), nanoseconds::zero());  // quick polls again
+}
+
+// The property the proportional rule exists for: however long a quiet spell lasts, the sleep
+// that ends it overshoots by at most a quarter of it (plus the floor).
+TEST(IdleBackoff, OvershootIsABoundedFractionOfTheGap) {
+    using namespace std::chrono;
+    for (microseconds gap :
+         {microseconds(50), microseconds(700), microseconds(3000), microseconds(40000)}) {
+        const idle_backoff::clock::time_point t0{};
+        idle_backoff b(0, 4, microseconds(10), milliseconds(5), t0);
+        auto now = t0;
+        while (now - t0 < gap) now += b.next(now);  // sleep until the poll after the gap
+        EXPECT_LE(now - t0 - gap, gap / 4 + microseconds(10))
+            << duration_cast<microseconds>(gap).count();
+    }
 }
