@@ -49,7 +49,8 @@ double master(int workers, std::uint64_t tasks, std::uint64_t batch) {
         done += static_cast<std::uint64_t>(n);
         if (next < tasks) send_batch(st.MPI_SOURCE);
     }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (checksum != tasks * (tasks - 1) / 2) {
         std::fprintf(stderr, "baseline_farm: wrong checksum\n");
         MPI_Abort(MPI_COMM_WORLD, 1);
@@ -94,16 +95,17 @@ int main(int argc, char** argv) {
             worker(batch);
         }
         if (rank == 0)
-            for (int w = 1; w < size; ++w) MPI_Send(nullptr, 0, MPI_UINT64_T, w, tag_stop, MPI_COMM_WORLD);
+            for (int w = 1; w < size; ++w)
+                MPI_Send(nullptr, 0, MPI_UINT64_T, w, tag_stop, MPI_COMM_WORLD);
     }
     if (rank == 0) {
         std::sort(runs.begin(), runs.end());
         const double s = runs[runs.size() / 2];
-        std::printf("name=baseline_farm tasks=%llu workers=%d seconds=%.6f rate=%.0f "
-                    "runs_fastest=%.6f runs_slowest=%.6f batch=%llu\n",
-                    static_cast<unsigned long long>(tasks), size - 1, s,
-                    static_cast<double>(tasks) / s, runs.front(), runs.back(),
-                    static_cast<unsigned long long>(batch));
+        std::printf(
+            "name=baseline_farm tasks=%llu workers=%d seconds=%.6f rate=%.0f "
+            "runs_fastest=%.6f runs_slowest=%.6f batch=%llu\n",
+            static_cast<unsigned long long>(tasks), size - 1, s, static_cast<double>(tasks) / s,
+            runs.front(), runs.back(), static_cast<unsigned long long>(batch));
     }
     MPI_Finalize();
     return 0;

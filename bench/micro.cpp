@@ -55,8 +55,7 @@ BENCHMARK(execute_noop);
 
 void registry_lookup(benchmark::State& state) {
     const auto hash = noop_entry().name_hash;
-    for (auto _ : state)
-        benchmark::DoNotOptimize(tide::detail::registry::instance().by_hash(hash));
+    for (auto _ : state) benchmark::DoNotOptimize(tide::detail::registry::instance().by_hash(hash));
 }
 BENCHMARK(registry_lookup);
 

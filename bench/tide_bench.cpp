@@ -57,17 +57,16 @@ double since(clock_type::time_point start) {
 
 void report(const char* name, std::uint64_t tasks, int workers, const timing& t,
             const std::string& extra) {
-    std::printf("name=%s tasks=%llu workers=%d seconds=%.6f rate=%.0f runs_fastest=%.6f "
-                "runs_slowest=%.6f%s%s\n",
-                name, static_cast<unsigned long long>(tasks), workers, t.median,
-                static_cast<double>(tasks) / t.median, t.fastest, t.slowest,
-                extra.empty() ? "" : " ", extra.c_str());
+    std::printf(
+        "name=%s tasks=%llu workers=%d seconds=%.6f rate=%.0f runs_fastest=%.6f "
+        "runs_slowest=%.6f%s%s\n",
+        name, static_cast<unsigned long long>(tasks), workers, t.median,
+        static_cast<double>(tasks) / t.median, t.fastest, t.slowest, extra.empty() ? "" : " ",
+        extra.c_str());
     std::fflush(stdout);
 }
 
-[[noreturn]] void fail(const std::string& why) {
-    throw std::runtime_error("tide-bench: " + why);
-}
+[[noreturn]] void fail(const std::string& why) { throw std::runtime_error("tide-bench: " + why); }
 
 }  // namespace
 

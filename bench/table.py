@@ -1,0 +1,93 @@
+"""Formats the result lines of scripts/bench as a table with ratios, and checks the targets.
+
+Input: lines `name=<bench> tasks=N workers=W seconds=S rate=R k=v ...` (other lines ignored).
+Ratios are computed per worker count against tide's no-op throughput and against the plain-MPI
+floor (baseline_farm) measured in the same run.
+"""
+import sys
+
+
+def parse(path):
+    rows = []
+    for line in open(path):
+        if not line.startswith("name="):
+            continue
+        kv = dict(item.split("=", 1) for item in line.split() if "=" in item)
+        rows.append(kv)
+    return rows
+
+
+def label(r):
+    name = r["name"]
+    if name == "throughput":
+        return f"tide throughput (payload {r.get('payload', '0')} B)"
+    if name == "latency":
+        return "tide latency (submit + get)"
+    if name == "granularity":
+        return f"tide granularity ({r['task_us']} us tasks)"
+    if name == "baseline_farm":
+        return f"plain MPI farm (batch {r.get('batch', '?')})"
+    if name.startswith("mpi4py_chunksize_"):
+        return f"mpi4py.futures map, chunksize {name.rsplit('_', 1)[1]}"
+    if name == "dask_map":
+        return "dask distributed Client.map"
+    return name
+
+
+def main(path):
+    rows = parse(path)
+    by_workers = {}
+    for r in rows:
+        by_workers.setdefault(int(r["workers"]), []).append(r)
+    checks = []
+    for w in sorted(by_workers):
+        group = by_workers[w]
+        tide = next((r for r in group if r["name"] == "throughput" and r.get("payload") == "0"), None)
+        floor = next((r for r in group if r["name"] == "baseline_farm"), None)
+        tide_rate = float(tide["rate"]) if tide else None
+        floor_rate = float(floor["rate"]) if floor else None
+        print(f"\n{w} worker(s) (mpirun -n {w + 1}); medians")
+        print(f"{'benchmark':44} {'tasks':>9} {'seconds':>9} {'tasks/s':>13} "
+              f"{'vs floor':>9} {'tide x':>9}  notes")
+        for r in group:
+            rate = float(r["rate"])
+            vs_floor = f"{rate / floor_rate:.1%}" if floor_rate else "-"
+            tide_x = (f"{tide_rate / rate:.1f}" if tide_rate and r is not tide
+                      and not r["name"].startswith(("throughput", "latency", "granularity",
+                                                    "baseline")) else "")
+            notes = " ".join(f"{k}={v}" for k, v in r.items()
+                             if k in ("us_per_task", "efficiency", "runs_fastest", "runs_slowest"))
+            print(f"{label(r):44} {r['tasks']:>9} {float(r['seconds']):>9.4f} {rate:>13,.0f} "
+                  f"{vs_floor:>9} {tide_x:>9}  {notes}")
+        if w != 1:
+            continue
+        # The targets of the dispatch issue, for one worker.
+        if tide_rate:
+            checks.append(("throughput >= 2,000,000 tasks/s", tide_rate >= 2e6, f"{tide_rate:,.0f}"))
+        if tide_rate and floor_rate:
+            checks.append(("throughput >= 10% of the plain-MPI floor", tide_rate >= 0.1 * floor_rate,
+                           f"{tide_rate / floor_rate:.1%}"))
+        m4 = [float(r["rate"]) for r in group if r["name"].startswith("mpi4py")]
+        if tide_rate and m4:
+            checks.append(("throughput >= 10x mpi4py.futures (best chunksize)",
+                           tide_rate >= 10 * max(m4), f"{tide_rate / max(m4):.1f}x"))
+        dk = [float(r["rate"]) for r in group if r["name"] == "dask_map"]
+        if tide_rate and dk:
+            checks.append(("throughput >= 1000x dask", tide_rate >= 1000 * dk[0],
+                           f"{tide_rate / dk[0]:.0f}x"))
+        lat = next((r for r in group if r["name"] == "latency"), None)
+        if lat:
+            checks.append(("latency <= 5 us per round trip", float(lat["us_per_task"]) <= 5,
+                           f"{lat['us_per_task']} us"))
+        g50 = next((r for r in group if r["name"] == "granularity" and r["task_us"] == "50"), None)
+        if g50:
+            checks.append(("50 us tasks at >= 90% efficiency", float(g50["efficiency"]) >= 0.9,
+                           g50["efficiency"]))
+    if checks:
+        print("\ntargets (1 worker)")
+        for what, ok, value in checks:
+            print(f"  {'met ' if ok else 'MISS'}  {what:52} {value}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
