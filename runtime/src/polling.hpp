@@ -17,8 +17,7 @@
 namespace tide::detail {
 
 inline sched::idle_backoff idle_polling() {
-    return sched::idle_backoff(200, 4, std::chrono::microseconds(10), std::chrono::milliseconds(5),
-                               std::chrono::steady_clock::now());
+    return sched::idle_backoff(200, 4, std::chrono::microseconds(10), std::chrono::milliseconds(5));
 }
 
 // Waits as the backoff says after a poll that found nothing, never past `deadline`.

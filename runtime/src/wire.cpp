@@ -28,9 +28,9 @@ const char* name_of(msg type) {
 // ---- writer ----------------------------------------------------------------------------------
 
 void writer::put(const void* p, std::size_t n) {
-    const auto old = out_.size();
-    out_.resize(old + n);
-    std::memcpy(out_.data() + old, p, n);
+    // insert, not resize + memcpy: resize would zero the bytes first.
+    const auto* b = static_cast<const std::byte*>(p);
+    out_.insert(out_.end(), b, b + n);
 }
 
 void writer::str(std::string_view s) {

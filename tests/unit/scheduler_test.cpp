@@ -151,7 +151,7 @@ TEST(PlanDispatch, RandomLoadsInvariants) {
 TEST(IdleBackoff, QuickPollsThenSleepsProportionalToIdleTimeWithinBounds) {
     using namespace std::chrono;
     const idle_backoff::clock::time_point t0{};
-    idle_backoff b(3, 4, microseconds(10), milliseconds(5), t0);
+    idle_backoff b(3, 4, microseconds(10), milliseconds(5));
     EXPECT_EQ(b.next(t0), nanoseconds::zero());
     EXPECT_EQ(b.next(t0), nanoseconds::zero());
     EXPECT_EQ(b.next(t0), nanoseconds::zero());
@@ -159,8 +159,11 @@ TEST(IdleBackoff, QuickPollsThenSleepsProportionalToIdleTimeWithinBounds) {
     EXPECT_EQ(b.next(t0 + microseconds(400)), microseconds(100));  // a quarter of the idle time
     EXPECT_EQ(b.next(t0 + milliseconds(8)), milliseconds(2));
     EXPECT_EQ(b.next(t0 + seconds(3)), milliseconds(5));  // cap
-    b.reset(t0 + seconds(3));
-    EXPECT_EQ(b.next(t0 + seconds(3)), nanoseconds::zero());  // quick polls again
+    b.reset();
+    EXPECT_EQ(b.next(t0 + seconds(4)), nanoseconds::zero());  // quick polls again
+    EXPECT_EQ(b.next(t0 + seconds(4)), nanoseconds::zero());
+    EXPECT_EQ(b.next(t0 + seconds(4)), nanoseconds::zero());
+    EXPECT_EQ(b.next(t0 + seconds(4) + microseconds(800)), microseconds(200));  // timed anew
 }
 
 // The property the proportional rule exists for: however long a quiet spell lasts, the sleep
@@ -170,8 +173,9 @@ TEST(IdleBackoff, OvershootIsABoundedFractionOfTheGap) {
     for (microseconds gap :
          {microseconds(50), microseconds(700), microseconds(3000), microseconds(40000)}) {
         const idle_backoff::clock::time_point t0{};
-        idle_backoff b(0, 4, microseconds(10), milliseconds(5), t0);
+        idle_backoff b(0, 4, microseconds(10), milliseconds(5));
         auto now = t0;
+        (void)b.next(now);  // the first fruitless poll starts the idle spell
         while (now - t0 < gap) now += b.next(now);  // sleep until the poll after the gap
         EXPECT_LE(now - t0 - gap, gap / 4 + microseconds(10))
             << duration_cast<microseconds>(gap).count();

@@ -50,8 +50,8 @@ protected:
     std::streamsize xsputn(const char* s, std::streamsize n) override {
         const auto old = out_->size();
         if (old - start_ + static_cast<std::size_t>(n) > max_payload) throw payload_too_large{};
-        out_->resize(old + static_cast<std::size_t>(n));
-        std::memcpy(out_->data() + old, s, static_cast<std::size_t>(n));
+        const auto* b = reinterpret_cast<const std::byte*>(s);
+        out_->insert(out_->end(), b, b + n);  // not resize + memcpy, which zeroes first
         return n;
     }
     int_type overflow(int_type c) override {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 namespace tide::sched {
 
@@ -18,27 +19,27 @@ public:
     using clock = std::chrono::steady_clock;
     using duration = clock::duration;
 
-    idle_backoff(std::uint32_t quick_polls, unsigned ratio, duration min_sleep, duration max_sleep,
-                 clock::time_point now)
+    idle_backoff(std::uint32_t quick_polls, unsigned ratio, duration min_sleep, duration max_sleep)
         : quick_polls_(quick_polls),
           ratio_(ratio == 0 ? 1 : ratio),
           min_sleep_(min_sleep),
-          max_sleep_(max_sleep),
-          idle_since_(now) {}
+          max_sleep_(max_sleep) {}
 
-    // Called after a poll that found something to do.
-    void reset(clock::time_point now) {
+    // Called after a poll that found something to do. Reads no clock: it is on the per-task
+    // path, and the idle spell is timed from the first fruitless poll instead.
+    void reset() {
         idle_polls_ = 0;
-        idle_since_ = now;
+        idle_since_.reset();
     }
 
     // Called after a poll that found nothing: zero means poll again at once (yield only).
     duration next(clock::time_point now) {
+        if (!idle_since_) idle_since_ = now;
         if (idle_polls_ < quick_polls_) {
             ++idle_polls_;
             return duration::zero();
         }
-        return std::clamp((now - idle_since_) / ratio_, min_sleep_, max_sleep_);
+        return std::clamp((now - *idle_since_) / ratio_, min_sleep_, max_sleep_);
     }
 
 private:
@@ -47,7 +48,7 @@ private:
     duration min_sleep_;
     duration max_sleep_;
     std::uint32_t idle_polls_ = 0;
-    clock::time_point idle_since_;
+    std::optional<clock::time_point> idle_since_;  // first fruitless poll since the last reset
 };
 
 }  // namespace tide::sched
