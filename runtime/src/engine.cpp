@@ -274,6 +274,15 @@ void engine_state::start_background() {
     background = std::thread([this] { background_loop(); });
 }
 
+void engine_state::wake_dozing_background() {
+    // Only a thread in its long sleep needs waking: signalling on every submit would cost a
+    // context switch per task.
+    if (background_dozing) {
+        background_dozing = false;
+        wake_background.notify_one();
+    }
+}
+
 void engine_state::stop_background() {
     {
         std::lock_guard lock(mu);
@@ -288,9 +297,10 @@ void engine_state::background_loop() {
     while (!stop) {
         // With work in flight, look in as often as an idle worker polls; otherwise sleep until
         // a submit wakes this thread.
-        const auto period =
-            outstanding() ? std::chrono::milliseconds(5) : std::chrono::milliseconds(100);
-        wake_background.wait_for(lock, period);
+        background_dozing = !outstanding();
+        wake_background.wait_for(lock, background_dozing ? std::chrono::milliseconds(100)
+                                                         : std::chrono::milliseconds(5));
+        background_dozing = false;
         if (stop) break;
         if (clock::now() - last_pump < driver_active_window) continue;
         try {
@@ -366,7 +376,7 @@ task_id engine::submit(const task_entry& entry, bytes args) {
     if (s.queue.size() >= s.cfg.batch_max ||
         clock::now() - s.last_pump > std::chrono::microseconds(50))
         s.pump();
-    s.wake_background.notify_one();
+    s.wake_dozing_background();
     return id;
 }
 
@@ -386,7 +396,7 @@ std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<by
     }
     s.counters.submitted += ids.size();
     s.pump();
-    s.wake_background.notify_one();
+    s.wake_dozing_background();
     return ids;
 }
 

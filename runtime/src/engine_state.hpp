@@ -66,6 +66,7 @@ struct engine_state {
     // --- background progress ------------------------------------------------------------------
     void start_background();
     void stop_background();
+    void wake_dozing_background();  // needs `mu`
     void background_loop();
 
     // Ends every worker; true if all acknowledged before the deadline.
@@ -90,6 +91,7 @@ struct engine_state {
 
     std::chrono::steady_clock::time_point last_pump;
     std::condition_variable wake_background;
+    bool background_dozing = false;  // in its long sleep, nothing outstanding
     bool stop = false;
     std::thread background;
 };

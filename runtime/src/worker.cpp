@@ -79,13 +79,14 @@ private:
             bool progressed = false;
             // One clock read per task serves the poll and flush decisions: on some VMs a clock
             // read costs as much as a no-op task.
-            const auto now = clock::now();
-            if (since_poll >= tasks_per_poll || now - last_poll >= poll_at_least_every ||
-                in_hand_ == 0) {
+            auto now = in_hand_ > 0 ? clock::now() : clock::time_point{};
+            if (in_hand_ == 0 || since_poll >= tasks_per_poll ||
+                now - last_poll >= poll_at_least_every) {
                 progressed = pump();
+                if (stopping_) break;
+                if (in_hand_ > 0 && now == clock::time_point{}) now = clock::now();  // work came
                 since_poll = 0;
                 last_poll = now;
-                if (stopping_) break;
             }
             if (in_hand_ > 0) {
                 // deque::push_back (the keeper's doing) keeps references to elements valid;

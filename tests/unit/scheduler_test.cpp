@@ -148,22 +148,28 @@ TEST(PlanDispatch, RandomLoadsInvariants) {
     }
 }
 
-TEST(IdleBackoff, QuickPollsThenSleepsProportionalToIdleTimeWithinBounds) {
+TEST(IdleBackoff, SpinThenYieldThenSleepProportionalToIdleTimeWithinBounds) {
     using namespace std::chrono;
     const idle_backoff::clock::time_point t0{};
-    idle_backoff b(3, 4, microseconds(10), milliseconds(5));
-    EXPECT_EQ(b.next(t0), nanoseconds::zero());
-    EXPECT_EQ(b.next(t0), nanoseconds::zero());
-    EXPECT_EQ(b.next(t0), nanoseconds::zero());
-    EXPECT_EQ(b.next(t0 + microseconds(8)), microseconds(10));     // floor
-    EXPECT_EQ(b.next(t0 + microseconds(400)), microseconds(100));  // a quarter of the idle time
-    EXPECT_EQ(b.next(t0 + milliseconds(8)), milliseconds(2));
-    EXPECT_EQ(b.next(t0 + seconds(3)), milliseconds(5));  // cap
+    idle_backoff b(2, 3, 4, microseconds(10), milliseconds(5));
+    auto sleep_at = [&](auto t) {
+        const auto s = b.next(t);
+        EXPECT_EQ(s.action, idle_action::sleep);
+        return s.sleep;
+    };
+    EXPECT_EQ(b.next(t0).action, idle_action::spin);
+    EXPECT_EQ(b.next(t0).action, idle_action::spin);
+    EXPECT_EQ(b.next(t0).action, idle_action::yield);
+    EXPECT_EQ(sleep_at(t0), microseconds(10));                       // idle spell starts: floor
+    EXPECT_EQ(sleep_at(t0 + microseconds(400)), microseconds(100));  // a quarter of the idle time
+    EXPECT_EQ(sleep_at(t0 + milliseconds(8)), milliseconds(2));
+    EXPECT_EQ(sleep_at(t0 + seconds(3)), milliseconds(5));  // cap
     b.reset();
-    EXPECT_EQ(b.next(t0 + seconds(4)), nanoseconds::zero());  // quick polls again
-    EXPECT_EQ(b.next(t0 + seconds(4)), nanoseconds::zero());
-    EXPECT_EQ(b.next(t0 + seconds(4)), nanoseconds::zero());
-    EXPECT_EQ(b.next(t0 + seconds(4) + microseconds(800)), microseconds(200));  // timed anew
+    EXPECT_EQ(b.next(t0 + seconds(4)).action, idle_action::spin);  // quick polls again
+    EXPECT_EQ(b.next(t0 + seconds(4)).action, idle_action::spin);
+    EXPECT_EQ(b.next(t0 + seconds(4)).action, idle_action::yield);
+    EXPECT_EQ(sleep_at(t0 + seconds(4)), microseconds(10));  // timed anew from here
+    EXPECT_EQ(sleep_at(t0 + seconds(4) + microseconds(800)), microseconds(200));
 }
 
 // The property the proportional rule exists for: however long a quiet spell lasts, the sleep
@@ -173,10 +179,10 @@ TEST(IdleBackoff, OvershootIsABoundedFractionOfTheGap) {
     for (microseconds gap :
          {microseconds(50), microseconds(700), microseconds(3000), microseconds(40000)}) {
         const idle_backoff::clock::time_point t0{};
-        idle_backoff b(0, 4, microseconds(10), milliseconds(5));
+        idle_backoff b(0, 0, 4, microseconds(10), milliseconds(5));
         auto now = t0;
-        (void)b.next(now);  // the first fruitless poll starts the idle spell
-        while (now - t0 < gap) now += b.next(now);  // sleep until the poll after the gap
+        (void)b.next(now);                                // the first sleep starts the idle spell
+        while (now - t0 < gap) now += b.next(now).sleep;  // sleep until the poll after the gap
         EXPECT_LE(now - t0 - gap, gap / 4 + microseconds(10))
             << duration_cast<microseconds>(gap).count();
     }
