@@ -153,16 +153,14 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, wire::re
         tasks.erase(id);
         return;
     }
-    rec.owner = -1;
-    rec.args = {};  // the task cannot need re-sending any more
+    rec.owner = worker;
+    // The result replaces the arguments, in the same buffer: no allocation when it fits.
+    rec.payload.assign(payload.begin(), payload.end());
     if (status == wire::result_status::ok) {
         rec.state = task_state::done;
-        rec.result.assign(payload.begin(), payload.end());
     } else {
         rec.state = task_state::failed;
         rec.why = failure_of(status);
-        rec.error.assign(reinterpret_cast<const char*>(payload.data()), payload.size());
-        rec.failed_on = worker;
     }
 }
 
@@ -205,7 +203,7 @@ bool engine_state::dispatch() {
                 rec->state = task_state::running;
                 rec->owner = static_cast<int>(i);
                 rec->batch = seq;
-                batch.add(id, rec->name_hash, rec->signature, rec->args);
+                batch.add(id, rec->name_hash, rec->signature, rec->payload);
                 batch_ids.push_back(id);
             }
             try {
@@ -234,7 +232,7 @@ void engine_state::run_one_locally() {
     queue.pop_front();
     sched::task_record* rec = tasks.find(id);
     bytes out;
-    const auto status = execute(rec->name_hash, rec->signature, rec->args, out);
+    const auto status = execute(rec->name_hash, rec->signature, rec->payload, out);
     rec->state = task_state::running;
     complete(id, *rec, status, out, -1);
 }
@@ -367,7 +365,7 @@ task_id engine::submit(const task_entry& entry, bytes args) {
     sched::task_record rec;
     rec.name_hash = entry.name_hash;
     rec.signature = entry.sig->hash;
-    rec.args = std::move(args);
+    rec.payload = std::move(args);
     const auto id = s.tasks.insert(std::move(rec));
     s.queue.push_back(id);
     ++s.counters.submitted;
@@ -390,7 +388,7 @@ std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<by
         sched::task_record rec;
         rec.name_hash = entry.name_hash;
         rec.signature = entry.sig->hash;
-        rec.args = std::move(a);
+        rec.payload = std::move(a);
         ids.push_back(s.tasks.insert(std::move(rec)));
         s.queue.push_back(ids.back());
     }
@@ -408,7 +406,8 @@ task_id engine::submit_failed(std::string name, std::string message, bool unknow
     rec.name_hash = fnv1a(name);
     rec.state = task_state::failed;
     rec.why = unknown_name ? sched::failure::unknown_task : sched::failure::bad_arguments;
-    rec.error = std::move(message);
+    const auto* text = reinterpret_cast<const std::byte*>(message.data());
+    rec.payload.assign(text, text + message.size());
     const auto id = s.tasks.insert(std::move(rec));
     s.names_of_unknown.emplace(id, std::move(name));
     ++s.counters.submitted;
@@ -464,7 +463,7 @@ bytes engine::take(task_id id) {
     sched::task_record* rec = s.tasks.find(id);
     if (!rec) throw error("tide: task " + std::to_string(id) + " is not known to rank 0");
     if (rec->state == task_state::done) {
-        bytes out = std::move(rec->result);
+        bytes out = std::move(rec->payload);
         s.tasks.erase(id);
         return out;
     }
@@ -477,8 +476,9 @@ bytes engine::take(task_id id) {
     } else if (const auto* entry = registry::instance().by_hash(rec->name_hash)) {
         name = entry->name;
     }
-    task_error err(kind_of(rec->why), name, rec->failed_on + 1, s.host_of(rec->failed_on),
-                   std::move(rec->error));
+    task_error err(
+        kind_of(rec->why), name, rec->owner + 1, s.host_of(rec->owner),
+        std::string(reinterpret_cast<const char*>(rec->payload.data()), rec->payload.size()));
     s.tasks.erase(id);
     throw err;
 }

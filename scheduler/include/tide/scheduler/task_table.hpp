@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <vector>
 
 namespace tide::sched {
@@ -30,17 +29,19 @@ enum class failure : std::uint8_t {
     protocol,       // the message carrying it was rejected
 };
 
+// Kept small (56 bytes): rank 0 holds one per task submitted and not yet collected.
 struct task_record {
     std::uint64_t name_hash = 0;
     std::uint64_t signature = 0;
-    std::vector<std::byte> args;  // kept until the result is back, so the task can be re-sent
-    task_state state = task_state::queued;
-    int owner = -1;           // worker index holding it while running, else -1
+    // One buffer through the task's life: its encoded arguments while queued or running (kept
+    // so the task can be re-sent), then its encoded result, or the error text if it failed.
+    std::vector<std::byte> payload;
     std::uint64_t batch = 0;  // sequence number of the batch message that carried it
-    std::vector<std::byte> result;
+    // The worker index holding it while running; once finished, the worker that ran it (-1:
+    // rank 0 itself).
+    int owner = -1;
+    task_state state = task_state::queued;
     failure why = failure::none;
-    std::string error;
-    int failed_on = -1;      // worker index (or -1 for rank 0) that reported the failure
     bool abandoned = false;  // its future is gone: drop the record when the task finishes
 };
 
