@@ -26,7 +26,7 @@ def label(r):
     if name == "granularity":
         return f"tide granularity ({r['task_us']} us tasks)"
     if name == "baseline_farm":
-        return f"plain MPI farm (batch {r.get('batch', '?')})"
+        return f"plain MPI farm (2 x {r.get('batch', '?')} in flight)"
     if name.startswith("mpi4py_chunksize_"):
         return f"mpi4py.futures map, chunksize {name.rsplit('_', 1)[1]}"
     if name == "dask_map":

@@ -154,8 +154,11 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, wire::re
         return;
     }
     rec.owner = worker;
-    // The result replaces the arguments, in the same buffer: no allocation when it fits.
+    // The result replaces the arguments, in the same buffer: no allocation when it fits. A
+    // buffer much larger than the result (big arguments, small result) is released, so
+    // finished tasks waiting to be collected do not keep their arguments' memory.
     rec.payload.assign(payload.begin(), payload.end());
+    if (rec.payload.capacity() > 2 * rec.payload.size() + 4096) rec.payload.shrink_to_fit();
     if (status == wire::result_status::ok) {
         rec.state = task_state::done;
     } else {
@@ -295,14 +298,22 @@ void engine_state::background_loop() {
     while (!stop) {
         // With work in flight, look in as often as an idle worker polls; otherwise sleep until
         // a submit wakes this thread.
+        // Nothing in flight: doze until a submit wakes this thread. Work in flight while the
+        // driver computes: look again soon after a pump that moved something (workers are
+        // draining their prefetch), every 5 ms otherwise.
         background_dozing = !outstanding();
-        wake_background.wait_for(lock, background_dozing ? std::chrono::milliseconds(100)
-                                                         : std::chrono::milliseconds(5));
+        const auto period = background_dozing ? std::chrono::microseconds(100000)
+                            : background_busy ? std::chrono::microseconds(200)
+                                              : std::chrono::microseconds(5000);
+        wake_background.wait_for(lock, period);
         background_dozing = false;
         if (stop) break;
-        if (clock::now() - last_pump < driver_active_window) continue;
+        if (clock::now() - last_pump < driver_active_window) {
+            background_busy = false;
+            continue;
+        }
         try {
-            pump();
+            background_busy = pump();
         } catch (const std::exception& e) {
             // The driver sees the same failure on its next call; keep the first report here.
             log().error("background progress failed: {}", e.what());
@@ -370,8 +381,9 @@ task_id engine::submit(const task_entry& entry, bytes args) {
     s.queue.push_back(id);
     ++s.counters.submitted;
     // Dispatch at once when the pipe may be dry or a batch is full; otherwise let submissions
-    // collect into one message (the next wait or the background thread sends them).
-    if (s.queue.size() >= s.cfg.batch_max ||
+    // collect into one message for the next wait or the background thread. Without that
+    // thread nothing else would send them while the driver computes: always dispatch then.
+    if (!s.background.joinable() || s.queue.size() >= s.cfg.batch_max ||
         clock::now() - s.last_pump > std::chrono::microseconds(50))
         s.pump();
     s.wake_dozing_background();

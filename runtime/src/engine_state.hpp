@@ -92,6 +92,7 @@ struct engine_state {
     std::chrono::steady_clock::time_point last_pump;
     std::condition_variable wake_background;
     bool background_dozing = false;  // in its long sleep, nothing outstanding
+    bool background_busy = false;    // its last pump moved something
     bool stop = false;
     std::thread background;
 };

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -56,6 +57,7 @@ public:
         try {
             run_tasks(lock);
         } catch (...) {
+            if (!lock.owns_lock()) lock.lock();  // thrown while a task ran unlocked
             stop_keeper(lock, keeper);
             throw;
         }
@@ -74,19 +76,18 @@ private:
         auto backoff = idle_polling();
         bytes scratch;
         int since_poll = tasks_per_poll;
-        auto last_poll = clock::now();
+        // One clock read per task, after it ran, serves the flush and poll decisions: on some
+        // VMs a clock read costs as much as a no-op task.
+        clock::time_point task_end{}, last_poll{};
         while (!stopping_) {
+            if (keeper_failure_) std::rethrow_exception(keeper_failure_);
             bool progressed = false;
-            // One clock read per task serves the poll and flush decisions: on some VMs a clock
-            // read costs as much as a no-op task.
-            auto now = in_hand_ > 0 ? clock::now() : clock::time_point{};
             if (in_hand_ == 0 || since_poll >= tasks_per_poll ||
-                now - last_poll >= poll_at_least_every) {
+                task_end - last_poll >= poll_at_least_every) {
                 progressed = pump();
                 if (stopping_) break;
-                if (in_hand_ > 0 && now == clock::time_point{}) now = clock::now();  // work came
                 since_poll = 0;
-                last_poll = now;
+                last_poll = task_end;
             }
             if (in_hand_ > 0) {
                 // deque::push_back (the keeper's doing) keeps references to elements valid;
@@ -97,14 +98,15 @@ private:
                 lock.unlock();
                 scratch.clear();
                 const auto status = execute(t.name_hash, t.signature, t.args, scratch);
+                task_end = clock::now();
                 lock.lock();
-                add_result(t.id, status, scratch, now);
+                add_result(t.id, status, scratch, task_end);
                 if (b.next == b.tasks.size()) {
                     net_.recycle(std::move(b.buffer));
                     batches_.pop_front();
                 }
                 ++since_poll;
-                if (should_flush(now)) flush();
+                if (should_flush(task_end)) flush();
                 backoff.reset();
                 continue;
             }
@@ -151,8 +153,9 @@ private:
                 pump();
                 if (pending_ > 0 && clock::now() - first_pending_ >= flush_interval) flush();
             } catch (const std::exception& e) {
-                // The task thread meets the same failure at its next poll and ends the job.
+                // Handed to the task thread, which rethrows it between tasks: the job ends.
                 log().error("worker messaging failed: {}", e.what());
+                keeper_failure_ = std::current_exception();
                 return;
             }
         }
@@ -187,6 +190,9 @@ private:
 
     void add_result(std::uint64_t id, wire::result_status status, const bytes& payload,
                     clock::time_point now) {
+        // A large result travels in a batch of its own rather than push one message past
+        // what MPI can carry.
+        if (pending_ > 0 && out_.size() + payload.size() + 13 > cfg_.batch_bytes) flush();
         if (pending_ == 0) {
             out_ = net_.take_buffer();
             writer_.emplace(out_);
@@ -209,8 +215,8 @@ private:
     void flush() {
         writer_->set_in_hand(static_cast<std::uint32_t>(in_hand_));
         writer_.reset();
+        pending_ = 0;  // before sending: a failed send must not leave a half-reset batch
         net_.send(0, static_cast<int>(wire::msg::result_batch), std::move(out_));
-        pending_ = 0;
     }
 
     int say_goodbye() {
@@ -243,6 +249,7 @@ private:
     std::uint64_t protocol_errors_ = 0;
     bool stopping_ = false;
     bool keeper_stop_ = false;
+    std::exception_ptr keeper_failure_;
     std::condition_variable keeper_wake_;
 };
 

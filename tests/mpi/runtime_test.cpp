@@ -307,6 +307,26 @@ TEST(Runtime, LargeResultArrivesWhileWorkerIsBusy) {
     });
 }
 
+// More work than the workers' prefetch, then the driver computes without calling tide: rank 0's
+// background thread must keep the workers fed, so the results are all in by the time the driver
+// asks. (On one rank the documented opposite: tasks run only inside waits.)
+TEST(Runtime, WorkFlowsWhileTheDriverComputes) {
+    with_tide([](tide::driver& d) {
+        auto fs = d.submit_all(sleep_ms, std::vector<int>(1000, 1));  // 1 s on one worker
+        const auto busy_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1800);
+        while (std::chrono::steady_clock::now() < busy_until) {
+        }
+        const auto start = std::chrono::steady_clock::now();
+        tide::wait_all(fs);
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (d.workers() > 0)
+            EXPECT_LT(s, 0.5) << "the workers starved while the driver computed";
+        else
+            EXPECT_GT(s, 0.8) << "on one rank, tasks run only inside waits";
+    });
+}
+
 TEST(Runtime, VoidTasksAndCStrings) {
     with_tide([](tide::driver& d) {
         d.map(touch, std::vector{1, 2, 3});  // map of a void task returns nothing

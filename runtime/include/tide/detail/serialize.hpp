@@ -146,6 +146,9 @@ T read_value(std::span<const std::byte> in) {
 
 }  // namespace tide::detail
 
+// Polymorphic pointers need the archive registered, as cereal's own archives are.
+CEREAL_REGISTER_ARCHIVE(tide::detail::bounded_input_archive)
+
 // Binary data written by cereal's binary output archive is what the bounded archive reads.
 namespace cereal::traits::detail {
 template <>
