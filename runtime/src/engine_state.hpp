@@ -29,8 +29,8 @@ struct worker_info {
     int rank = -1;
     std::string host = "?";  // known once its hello arrives
     sched::worker_load load;
-    bool gone = false;  // said goodbye
-    std::uint32_t reported_in_hand = 0;
+    bool gone = false;                   // said goodbye
+    std::uint32_t reported_in_hand = 0;  // as the worker last said (input of load estimates)
     wire::goodbye farewell;
 };
 

@@ -38,7 +38,6 @@ public:
     void send(int dest, int tag, bytes body);
     // Completes finished sends; true if any finished.
     bool progress_sends();
-    std::size_t pending_sends() const { return sends_.size(); }
     // Waits for all sends until `deadline`; false if some are still pending then.
     bool drain_sends(std::chrono::steady_clock::time_point deadline);
 

@@ -5,26 +5,6 @@
 
 namespace tide::wire {
 
-bool is_known(int tag) { return tag >= 1 && tag <= static_cast<int>(msg::goodbye); }
-
-const char* name_of(msg type) {
-    switch (type) {
-        case msg::hello:
-            return "hello";
-        case msg::task_batch:
-            return "task_batch";
-        case msg::result_batch:
-            return "result_batch";
-        case msg::batch_rejected:
-            return "batch_rejected";
-        case msg::shutdown:
-            return "shutdown";
-        case msg::goodbye:
-            return "goodbye";
-    }
-    return "unknown";
-}
-
 // ---- writer ----------------------------------------------------------------------------------
 
 void writer::put(const void* p, std::size_t n) {
@@ -66,32 +46,6 @@ void reader::get(void* p, std::size_t n) {
                              std::to_string(remaining()));
     std::memcpy(p, in_.data() + pos_, n);
     pos_ += n;
-}
-
-std::uint8_t reader::u8() {
-    std::uint8_t v;
-    get(&v, 1);
-    return v;
-}
-std::uint16_t reader::u16() {
-    std::uint16_t v;
-    get(&v, 2);
-    return v;
-}
-std::uint32_t reader::u32() {
-    std::uint32_t v;
-    get(&v, 4);
-    return v;
-}
-std::uint64_t reader::u64() {
-    std::uint64_t v;
-    get(&v, 8);
-    return v;
-}
-double reader::f64() {
-    double v;
-    get(&v, 8);
-    return v;
 }
 
 std::string reader::str() {

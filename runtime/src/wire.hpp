@@ -42,8 +42,6 @@ enum class msg : int {
     shutdown = 5,
     goodbye = 6,
 };
-bool is_known(int tag);
-const char* name_of(msg type);
 
 enum class result_status : std::uint8_t { ok = 0, threw = 1, unknown_task = 2, bad_arguments = 3 };
 
@@ -80,11 +78,11 @@ private:
 class reader {
 public:
     explicit reader(std::span<const std::byte> in) : in_(in) {}
-    std::uint8_t u8();
-    std::uint16_t u16();
-    std::uint32_t u32();
-    std::uint64_t u64();
-    double f64();
+    std::uint8_t u8() { return fixed<std::uint8_t>(); }
+    std::uint16_t u16() { return fixed<std::uint16_t>(); }
+    std::uint32_t u32() { return fixed<std::uint32_t>(); }
+    std::uint64_t u64() { return fixed<std::uint64_t>(); }
+    double f64() { return fixed<double>(); }
     std::string str();
     std::span<const std::byte> blob();
     void operator()(std::uint32_t& v) { v = u32(); }
@@ -96,6 +94,12 @@ public:
     void expect_done(const char* what) const;
 
 private:
+    template <class T>
+    T fixed() {
+        T v;
+        get(&v, sizeof v);
+        return v;
+    }
     void get(void* p, std::size_t n);
     std::span<const std::byte> in_;
     std::size_t pos_ = 0;

@@ -151,13 +151,6 @@ TEST(Wire, UnknownResultStatusIsRejected) {
     EXPECT_THROW(decode_result_batch(rb, results), protocol_error);
 }
 
-TEST(Wire, KnownTags) {
-    EXPECT_TRUE(is_known(static_cast<int>(msg::hello)));
-    EXPECT_TRUE(is_known(static_cast<int>(msg::goodbye)));
-    EXPECT_FALSE(is_known(0));
-    EXPECT_FALSE(is_known(99));
-}
-
 // Random bytes and random mutations of valid frames: decoding either succeeds or throws
 // protocol_error; anything else (a crash, another exception) fails the test.
 TEST(Wire, RandomGarbageNeverCrashes) {
