@@ -3,8 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <list>
 #include <map>
+#include <new>
 #include <optional>
 #include <random>
 #include <string>
@@ -106,4 +111,72 @@ TEST(Serialize, CorruptedBytesNeverEscapeAsAnythingElse) {
         } catch (const decode_failure&) {
         }
     }
+}
+
+// --- allocation tracking for the tests below: the largest single request since reset -------------
+namespace {
+std::atomic<std::size_t> largest_allocation{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+    std::size_t seen = largest_allocation.load(std::memory_order_relaxed);
+    while (n > seen && !largest_allocation.compare_exchange_weak(seen, n)) {
+    }
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc{};
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+// A corrupt count may not make the decoder allocate for elements that are not there: 999
+// elements of 8 KiB each are claimed, the first one's bytes are missing.
+TEST(Serialize, CorruptCountDoesNotAllocateForMissingElements) {
+    using element = std::optional<std::array<double, 1024>>;
+    bytes b;
+    append_values(b, std::vector<element>{});
+    const std::uint64_t claim = 999;
+    std::memcpy(b.data(), &claim, sizeof claim);
+    b.resize(b.size() + 999, std::byte{0});  // 0: "not nullopt", then too few bytes for the array
+    largest_allocation = 0;
+    EXPECT_THROW(read_value<std::vector<element>>(b), decode_failure);
+    EXPECT_LT(largest_allocation.load(), std::size_t{1} << 20)
+        << "allocated " << largest_allocation.load() << " bytes for a " << b.size()
+        << "-byte input";
+}
+
+// Legit nesting decodes; nesting beyond the limit fails cleanly instead of overflowing the stack.
+struct tree {
+    std::vector<tree> kids;
+    template <class A>
+    void serialize(A& ar) {
+        ar(kids);
+    }
+};
+
+TEST(Serialize, DeepNestingIsRefusedNotAStackOverflow) {
+    tree shallow;
+    shallow.kids.resize(2);
+    shallow.kids[0].kids.resize(3);
+    bytes ok;
+    append_values(ok, shallow);
+    EXPECT_EQ(read_value<tree>(ok).kids[0].kids.size(), 3u);
+
+    // A million nested one-element vectors: each level is just the count 1.
+    bytes deep;
+    for (int i = 0; i < 1'000'000; ++i) append_values(deep, std::uint64_t{1});
+    append_values(deep, std::uint64_t{0});
+    EXPECT_THROW(read_value<tree>(deep), decode_failure);
+}
+
+TEST(Serialize, SequencesOfAllKindsRoundTrip) {
+    const std::vector<bool> flags{true, false, true};
+    const std::deque<std::string> names{"a", "bb"};
+    const std::list<std::vector<int>> lists{{1}, {}, {2, 3}};
+    bytes b;
+    append_values(b, std::make_tuple(flags, names, lists));
+    const auto back = read_value<
+        std::tuple<std::vector<bool>, std::deque<std::string>, std::list<std::vector<int>>>>(b);
+    EXPECT_EQ(std::get<0>(back), flags);
+    EXPECT_EQ(std::get<1>(back), names);
+    EXPECT_EQ(std::get<2>(back), lists);
 }

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <list>
 #include <memory>
 #include <ostream>
 #include <span>
@@ -15,6 +17,8 @@
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/array.hpp>
+#include <cereal/types/deque.hpp>
+#include <cereal/types/list.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/optional.hpp>
 #include <cereal/types/string.hpp>
@@ -71,11 +75,12 @@ struct decode_failure : std::exception {
     const char* what() const noexcept override { return "payload does not decode"; }
 };
 
-// Reads what cereal::BinaryOutputArchive writes, from a byte span, and refuses a container
-// size larger than the bytes left. cereal sizes a container before reading its elements, so
-// with the stock binary archive a corrupt size field of 2^60 would allocate before failing;
-// here it fails at once. (Every element takes at least one byte — a container of empty
-// classes is the one legal exception, and is refused.)
+// Reads what cereal::BinaryOutputArchive writes, from a byte span, never trusting a size field
+// further than the bytes present: a container size larger than the bytes left fails at once
+// (every element takes at least one byte; a container of empty classes, the one legal
+// exception, is refused), sequences grow as their elements are read instead of being sized up
+// front (the stock archive would construct count x sizeof(T) before failing), and nesting
+// deeper than max_depth fails instead of exhausting the stack.
 class bounded_input_archive
     : public cereal::InputArchive<bounded_input_archive, cereal::AllowEmptyClassElision> {
 public:
@@ -88,10 +93,27 @@ public:
     }
     std::size_t remaining() const { return in_.size() - pos_; }
 
+    static constexpr int max_depth = 1000;
+    void enter() {
+        if (++depth_ > max_depth) throw decode_failure{};
+    }
+    void leave() { --depth_; }
+
 private:
     std::span<const std::byte> in_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
 };
+
+// Called by cereal around every value it reads: counts nesting.
+template <class T>
+void prologue(bounded_input_archive& ar, const T&) {
+    ar.enter();
+}
+template <class T>
+void epilogue(bounded_input_archive& ar, const T&) {
+    ar.leave();
+}
 
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar,
@@ -113,6 +135,55 @@ void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, cereal::SizeTag<T>& t)
 template <class T>
 void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, cereal::BinaryData<T>& bd) {
     ar.loadBinary(bd.data, static_cast<std::size_t>(bd.size));
+}
+
+// Sequences grow element by element as the bytes arrive (see bounded_input_archive).
+template <class Sequence>
+void load_sequence(bounded_input_archive& ar, Sequence& seq) {
+    cereal::size_type n = 0;
+    ar(cereal::make_size_tag(n));
+    seq.clear();
+    for (cereal::size_type i = 0; i < n; ++i) {
+        if constexpr (std::is_same_v<typename Sequence::value_type, bool>) {
+            bool b = false;
+            ar(b);
+            seq.push_back(b);
+        } else {
+            seq.emplace_back();
+            ar(seq.back());
+        }
+    }
+}
+
+template <class T, class A>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, std::vector<T, A>& v) {
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+        // Written as one block of bytes: its size is known before anything is allocated.
+        cereal::size_type n = 0;
+        ar(cereal::make_size_tag(n));
+        if (n > ar.remaining() / sizeof(T)) throw decode_failure{};
+        v.resize(static_cast<std::size_t>(n));
+        ar.loadBinary(v.data(), static_cast<std::size_t>(n) * sizeof(T));
+    } else {
+        load_sequence(ar, v);
+    }
+}
+
+// vector<bool> needs its own overload: cereal has one, and the generic one above would be as
+// good a match.
+template <class A>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, std::vector<bool, A>& v) {
+    load_sequence(ar, v);
+}
+
+template <class T, class A>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, std::deque<T, A>& d) {
+    load_sequence(ar, d);
+}
+
+template <class T, class A>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, std::list<T, A>& l) {
+    load_sequence(ar, l);
 }
 
 // Appends the cereal encoding of `values` to `out`; throws payload_too_large past max_payload.
