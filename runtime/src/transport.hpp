@@ -65,6 +65,7 @@ private:
     MPI_Comm comm_;
     std::chrono::milliseconds receive_timeout_;
     std::deque<pending_receive> receives_;  // in the order MPI matched them
+    std::chrono::steady_clock::time_point last_receive_poll_;
     int rank_ = 0;
     int size_ = 1;
     std::vector<pending_send> sends_;
