@@ -118,6 +118,9 @@ namespace {
 std::atomic<std::size_t> largest_allocation{0};
 }  // namespace
 
+// This pair replaces the global allocator for the whole test binary (malloc/free underneath);
+// GCC cannot see that and warns that free() meets memory from operator new.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
     std::size_t seen = largest_allocation.load(std::memory_order_relaxed);
     while (n > seen && !largest_allocation.compare_exchange_weak(seen, n)) {
@@ -179,4 +182,16 @@ TEST(Serialize, SequencesOfAllKindsRoundTrip) {
     EXPECT_EQ(std::get<0>(back), flags);
     EXPECT_EQ(std::get<1>(back), names);
     EXPECT_EQ(std::get<2>(back), lists);
+}
+
+// A bool travels as one byte, 0 or 1; any other byte is corrupt, not "true".
+TEST(Serialize, BoolOtherThanZeroOrOneIsRefused) {
+    bytes b;
+    append_values(b, std::make_tuple(true, std::optional<int>{}));
+    EXPECT_TRUE(std::get<0>(read_value<std::tuple<bool, std::optional<int>>>(b)));
+    b[0] = std::byte{183};
+    EXPECT_THROW((read_value<std::tuple<bool, std::optional<int>>>(b)), decode_failure);
+    b[0] = std::byte{1};
+    b[1] = std::byte{2};  // the optional's flag
+    EXPECT_THROW((read_value<std::tuple<bool, std::optional<int>>>(b)), decode_failure);
 }

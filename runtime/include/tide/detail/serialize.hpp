@@ -88,6 +88,7 @@ public:
 
     void loadBinary(void* data, std::size_t size) {
         if (size > remaining()) throw decode_failure{};
+        if (size == 0) return;  // data may be null (an empty vector's)
         std::memcpy(data, in_.data() + pos_, size);
         pos_ += size;
     }
@@ -118,7 +119,15 @@ void epilogue(bounded_input_archive& ar, const T&) {
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar,
                                                                     T& t) {
-    ar.loadBinary(std::addressof(t), sizeof(t));
+    if constexpr (std::is_same_v<T, bool>) {
+        // A byte other than 0 or 1 is not a bool: reading it as one is undefined behaviour.
+        std::uint8_t byte = 0;
+        ar.loadBinary(&byte, 1);
+        if (byte > 1) throw decode_failure{};
+        t = byte != 0;
+    } else {
+        ar.loadBinary(std::addressof(t), sizeof(t));
+    }
 }
 
 template <class T>
