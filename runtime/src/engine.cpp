@@ -303,17 +303,20 @@ void engine_state::background_loop() {
         // draining their prefetch), every 5 ms otherwise.
         background_dozing = !outstanding();
         const auto period = background_dozing ? std::chrono::microseconds(100000)
-                            : background_busy ? std::chrono::microseconds(200)
+                            : background_busy ? std::chrono::microseconds(1000)
                                               : std::chrono::microseconds(5000);
         wake_background.wait_for(lock, period);
         background_dozing = false;
         if (stop) break;
-        if (clock::now() - last_pump < driver_active_window) {
+        // The driver pumped recently (the last pump was not this thread's): it is waiting in
+        // a tide call and moves things itself.
+        if (last_pump != background_pumped_at && clock::now() - last_pump < driver_active_window) {
             background_busy = false;
             continue;
         }
         try {
             background_busy = pump();
+            background_pumped_at = last_pump;
         } catch (const std::exception& e) {
             // The driver sees the same failure on its next call; keep the first report here.
             log().error("background progress failed: {}", e.what());

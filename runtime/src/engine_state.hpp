@@ -93,6 +93,7 @@ struct engine_state {
     std::condition_variable wake_background;
     bool background_dozing = false;  // in its long sleep, nothing outstanding
     bool background_busy = false;    // its last pump moved something
+    std::chrono::steady_clock::time_point background_pumped_at;  // when it last pumped
     bool stop = false;
     std::thread background;
 };
