@@ -37,28 +37,31 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_flag("--tide-help", c.help, "Print the runtime's options and exit");
 }
 
-// The TIDE_* variables the options above read; any other TIDE_* is most likely a typo.
-std::set<std::string, std::less<>> known_variables(const CLI::App& app) {
-    std::set<std::string, std::less<>> names;
-    for (const CLI::Option* opt : app.get_options())
-        if (!opt->get_envname().empty()) names.insert(opt->get_envname());
-    return names;
-}
+// TIDE_* variables read by the project's scripts, not by the runtime: no warning for these.
+constexpr std::string_view script_variables[] = {"TIDE_BUILD_TYPE", "TIDE_JOBS", "TIDE_TEST_JOBS",
+                                                 "TIDE_DEMO_RANKS", "TIDE_SKIP_SANITIZE"};
 
-void check_environment(const CLI::App& app) {
-    const auto known = known_variables(app);
+// An unknown TIDE_* variable is most likely a typo of a setting: say so, but do not stop the
+// run (the environment is shared with everything else a job runs, so it is not an error).
+std::vector<std::string> check_environment(const CLI::App& app) {
+    std::set<std::string, std::less<>> known(std::begin(script_variables),
+                                             std::end(script_variables));
+    for (const CLI::Option* opt : app.get_options())
+        if (!opt->get_envname().empty()) known.insert(opt->get_envname());
+    std::vector<std::string> warnings;
     for (char** e = environ; e && *e; ++e) {
         std::string_view entry(*e);
         if (entry.substr(0, 5) != "TIDE_") continue;
         const auto name = entry.substr(0, entry.find('='));
-        if (!known.count(name))
-            throw config_error("tide: unknown environment variable " + std::string(name) +
-                               "; known: " + [&] {
-                                   std::string all;
-                                   for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
-                                   return all;
-                               }());
+        if (known.count(name)) continue;
+        std::string list;
+        for (const CLI::Option* opt : app.get_options())
+            if (!opt->get_envname().empty())
+                list += (list.empty() ? "" : ", ") + opt->get_envname();
+        warnings.push_back("unknown environment variable " + std::string(name) +
+                           " is ignored; the runtime reads " + list);
     }
+    return warnings;
 }
 
 // Option names that take a value, so "--tide-prefetch 64" (two arguments) is stripped whole.
@@ -106,7 +109,7 @@ config parse_config(int& argc, char** argv) {
         throw config_error("tide: " + std::string(e.what()) +
                            " (run with --tide-help for the list)");
     }
-    check_environment(app);
+    c.warnings = check_environment(app);
     c.shutdown_timeout = std::chrono::milliseconds(static_cast<long>(shutdown_s * 1000));
     c.receive_timeout = std::chrono::milliseconds(static_cast<long>(receive_s * 1000));
     if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;

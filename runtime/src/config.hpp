@@ -21,11 +21,12 @@ struct config {
     std::chrono::milliseconds receive_timeout{60000};
     bool help = false;
     std::string help_text;
+    std::vector<std::string> warnings;  // logged once the logger is set up (unknown TIDE_*)
 };
 
 // Removes the --tide-* arguments from argv (compacting it, updating argc) and returns the
-// settings. Throws tide::config_error for unknown flags, bad values, or unknown TIDE_*
-// variables.
+// settings. Throws tide::config_error for unknown flags and bad values; unknown TIDE_*
+// variables become warnings.
 config parse_config(int& argc, char** argv);
 
 }  // namespace tide::detail

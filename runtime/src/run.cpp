@@ -119,6 +119,8 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         transport net(comm, cfg.receive_timeout);
         const std::string host = host_name();
         configure_log(cfg.log_level, net.rank(), host);
+        if (net.rank() == 0)
+            for (const auto& w : cfg.warnings) log().warn("{}", w);
         // Threads besides the one that called tide may make MPI calls only with
         // MPI_THREAD_MULTIPLE: the program's own code may use MPI at the same time.
         const bool background = mpi.thread_level() >= MPI_THREAD_MULTIPLE;

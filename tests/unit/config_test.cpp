@@ -71,10 +71,21 @@ TEST(Config, MistakesAreClearErrors) {
               std::string::npos);
     EXPECT_NE(message_of({"prog", "--tide-log-level=loud"}).find("--tide-log-level"),
               std::string::npos);
-    setenv("TIDE_PREFECTH", "3", 1);  // a typo of TIDE_PREFETCH
-    EXPECT_NE(message_of({"prog"}).find("TIDE_PREFECTH"), std::string::npos);
-    unsetenv("TIDE_PREFECTH");
     EXPECT_EQ(message_of({"prog"}), "no error");
+}
+
+// The environment is shared with everything else a job runs: an unknown TIDE_* variable is
+// reported (most likely a typo), not fatal; the scripts' own TIDE_* knobs are not reported.
+TEST(Config, UnknownVariablesAreWarnings) {
+    setenv("TIDE_PREFECTH", "3", 1);  // a typo of TIDE_PREFETCH
+    setenv("TIDE_JOBS", "2", 1);      // read by scripts/setup
+    argv_builder a({"prog"});
+    const auto c = tide::detail::parse_config(a.argc, a.ptrs.data());
+    unsetenv("TIDE_PREFECTH");
+    unsetenv("TIDE_JOBS");
+    ASSERT_EQ(c.warnings.size(), 1u);
+    EXPECT_NE(c.warnings[0].find("TIDE_PREFECTH"), std::string::npos);
+    EXPECT_NE(c.warnings[0].find("TIDE_PREFETCH"), std::string::npos);  // the list of known ones
 }
 
 TEST(Config, HelpListsEveryOption) {
