@@ -5,9 +5,14 @@ Prints one line in tide-bench's format (median of --repeat runs).
 """
 import argparse
 import logging
+import os
+import sys
 import time
 
 from dask.distributed import Client, LocalCluster
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from result_line import report  # noqa: E402
 
 
 def noop(x):
@@ -32,11 +37,7 @@ def main():
             runs.append(time.perf_counter() - start)
             assert out == list(range(a.tasks)), "wrong results"
     cluster.close()
-    runs.sort()
-    s = runs[len(runs) // 2]
-    print(f"name=dask_map tasks={a.tasks} workers={a.workers} seconds={s:.6f} "
-          f"rate={a.tasks / s:.0f} runs_fastest={runs[0]:.6f} runs_slowest={runs[-1]:.6f}",
-          flush=True)
+    report("dask_map", a.tasks, a.workers, runs)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,15 @@ others serve), the same layout as tide:
 Prints one line in tide-bench's format (median of --repeat runs).
 """
 import argparse
+import os
+import sys
 import time
 
 from mpi4py import MPI
 from mpi4py.futures import MPIPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from result_line import report  # noqa: E402
 
 
 def noop(x):
@@ -30,11 +35,7 @@ def main():
             out = list(pool.map(noop, range(a.tasks), chunksize=a.chunksize))
             runs.append(time.perf_counter() - start)
             assert out == list(range(a.tasks)), "wrong results"
-    runs.sort()
-    s = runs[len(runs) // 2]
-    print(f"name=mpi4py_chunksize_{a.chunksize} tasks={a.tasks} workers={workers} "
-          f"seconds={s:.6f} rate={a.tasks / s:.0f} runs_fastest={runs[0]:.6f} "
-          f"runs_slowest={runs[-1]:.6f}", flush=True)
+    report(f"mpi4py_chunksize_{a.chunksize}", a.tasks, workers, runs)
 
 
 if __name__ == "__main__":

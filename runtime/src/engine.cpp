@@ -34,6 +34,8 @@ task_error::kind kind_of(sched::failure f) {
 
 sched::failure failure_of(wire::result_status s) {
     switch (s) {
+        case wire::result_status::ok:
+            return sched::failure::none;
         case wire::result_status::unknown_task:
             return sched::failure::unknown_task;
         case wire::result_status::bad_arguments:
@@ -100,7 +102,7 @@ void engine_state::handle(message& m) {
                                                      " which that worker does not hold");
                         continue;
                     }
-                    complete(r.id, *rec, r.status, r.payload, w);
+                    complete(r.id, *rec, failure_of(r.status), r.payload, w);
                 }
                 return;
             }
@@ -142,10 +144,10 @@ void engine_state::handle(message& m) {
     }
 }
 
-void engine_state::complete(sched::task_id id, sched::task_record& rec, wire::result_status status,
+void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::failure why,
                             std::span<const std::byte> payload, int worker) {
     if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
-    if (status == wire::result_status::ok)
+    if (why == sched::failure::none)
         ++counters.completed;
     else
         ++counters.failed;
@@ -159,12 +161,8 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, wire::re
     // finished tasks waiting to be collected do not keep their arguments' memory.
     rec.payload.assign(payload.begin(), payload.end());
     if (rec.payload.capacity() > 2 * rec.payload.size() + 4096) rec.payload.shrink_to_fit();
-    if (status == wire::result_status::ok) {
-        rec.state = task_state::done;
-    } else {
-        rec.state = task_state::failed;
-        rec.why = failure_of(status);
-    }
+    rec.state = why == sched::failure::none ? task_state::done : task_state::failed;
+    rec.why = why;
 }
 
 void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
@@ -177,9 +175,7 @@ void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
             hit.push_back(id);
     });
     for (auto id : hit) {
-        complete(id, *tasks.find(id), wire::result_status::threw, {bytes_of, reason.size()},
-                 worker);
-        if (auto* still = tasks.find(id)) still->why = sched::failure::protocol;
+        complete(id, *tasks.find(id), sched::failure::protocol, {bytes_of, reason.size()}, worker);
     }
     if (!hit.empty())
         log().error("{} task(s) held by rank {} failed: {}", hit.size(), worker + 1, reason);
@@ -236,8 +232,7 @@ void engine_state::run_one_locally() {
     sched::task_record* rec = tasks.find(id);
     bytes out;
     const auto status = execute(rec->name_hash, rec->signature, rec->payload, out);
-    rec->state = task_state::running;
-    complete(id, *rec, status, out, -1);
+    complete(id, *rec, failure_of(status), out, -1);
 }
 
 bool engine_state::finished(sched::task_id id) const {
@@ -296,8 +291,6 @@ void engine_state::stop_background() {
 void engine_state::background_loop() {
     std::unique_lock lock(mu);
     while (!stop) {
-        // With work in flight, look in as often as an idle worker polls; otherwise sleep until
-        // a submit wakes this thread.
         // Nothing in flight: doze until a submit wakes this thread. Work in flight while the
         // driver computes: look again soon after a pump that moved something (workers are
         // draining their prefetch), every 5 ms otherwise.
@@ -372,17 +365,22 @@ bool engine_state::shutdown() {
 engine::engine(std::unique_ptr<engine_state> state) : state_(std::move(state)) {}
 engine::~engine() = default;
 
-task_id engine::submit(const task_entry& entry, bytes args) {
-    auto& s = *state_;
-    std::lock_guard lock(s.mu);
-    s.check_open();
+sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
     sched::task_record rec;
     rec.name_hash = entry.name_hash;
     rec.signature = entry.sig->hash;
     rec.payload = std::move(args);
-    const auto id = s.tasks.insert(std::move(rec));
-    s.queue.push_back(id);
-    ++s.counters.submitted;
+    const auto id = tasks.insert(std::move(rec));
+    queue.push_back(id);
+    ++counters.submitted;
+    return id;
+}
+
+task_id engine::submit(const task_entry& entry, bytes args) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    s.check_open();
+    const auto id = s.enqueue(entry, std::move(args));
     // Dispatch at once when the pipe may be dry or a batch is full; otherwise let submissions
     // collect into one message for the next wait or the background thread. Without that
     // thread nothing else would send them while the driver computes: always dispatch then.
@@ -399,15 +397,7 @@ std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<by
     s.check_open();
     std::vector<task_id> ids;
     ids.reserve(args.size());
-    for (auto& a : args) {
-        sched::task_record rec;
-        rec.name_hash = entry.name_hash;
-        rec.signature = entry.sig->hash;
-        rec.payload = std::move(a);
-        ids.push_back(s.tasks.insert(std::move(rec)));
-        s.queue.push_back(ids.back());
-    }
-    s.counters.submitted += ids.size();
+    for (auto& a : args) ids.push_back(s.enqueue(entry, std::move(a)));
     s.pump();
     s.wake_dozing_background();
     return ids;
@@ -445,13 +435,7 @@ bool engine::ready(task_id id) {
 
 bool engine::wait_until(task_id id, clock::time_point deadline) {
     auto& s = *state_;
-    {
-        // The common case in a loop over finished futures: no clock reads, no backoff.
-        std::lock_guard lock(s.mu);
-        s.check_open();
-        if (s.finished(id)) return true;
-    }
-    auto backoff = idle_polling();
+    auto backoff = idle_polling();  // reads no clock: cheap for futures already finished
     for (;;) {
         {
             std::lock_guard lock(s.mu);
@@ -504,7 +488,7 @@ void engine::release(task_id id) noexcept {
     if (s.closed) return;
     sched::task_record* rec = s.tasks.find(id);
     if (!rec) return;
-    if (rec->state == task_state::done || rec->state == task_state::failed) {
+    if (s.finished(id)) {
         s.names_of_unknown.erase(id);
         s.tasks.erase(id);
     } else {

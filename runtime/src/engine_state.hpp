@@ -51,7 +51,9 @@ struct engine_state {
     void handle(message& m);
     bool dispatch();
     void run_one_locally();
-    void complete(sched::task_id id, sched::task_record& rec, wire::result_status status,
+    sched::task_id enqueue(const task_entry& entry, bytes args);
+    // Records a task's end: `why` is failure::none for a result, else the payload is the error.
+    void complete(sched::task_id id, sched::task_record& rec, sched::failure why,
                   std::span<const std::byte> payload, int worker);
     // Fails the tasks `worker` holds (those of one batch, or all) with a protocol error.
     void fail_running(int worker, std::optional<std::uint64_t> batch, const std::string& reason);

@@ -95,9 +95,8 @@ task_batch_header decode_task_batch(std::span<const std::byte> body, std::vector
     task_batch_header h;
     h.seq = r.u64();
     h.count = r.u32();
-    // Each task takes at least 28 bytes: a count larger than the frame can hold is a lie, and
-    // must not drive a huge reserve().
-    if (h.count > r.remaining() / 28)
+    // A count larger than the frame can hold is a lie, and must not drive a huge reserve().
+    if (h.count > r.remaining() / task_entry_framing)
         throw protocol_error("tide: task_batch claims " + std::to_string(h.count) +
                              " tasks but has only " + std::to_string(r.remaining()) + " bytes");
     out.clear();
@@ -150,7 +149,7 @@ result_batch_header decode_result_batch(std::span<const std::byte> body,
     result_batch_header h;
     h.in_hand = r.u32();
     h.count = r.u32();
-    if (h.count > r.remaining() / 13)  // 13 bytes per result at least
+    if (h.count > r.remaining() / result_entry_framing)
         throw protocol_error("tide: result_batch claims " + std::to_string(h.count) +
                              " results but has only " + std::to_string(r.remaining()) + " bytes");
     out.clear();

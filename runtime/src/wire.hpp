@@ -127,6 +127,11 @@ struct task_view {
     std::uint64_t signature;
     std::span<const std::byte> args;
 };
+// Bytes of framing around each entry: a task is u64 id, u64 name, u64 signature, u32 length;
+// a result is u64 id, u8 status, u32 length. A count larger than a frame could hold is a lie.
+inline constexpr std::size_t task_entry_framing = 28;
+inline constexpr std::size_t result_entry_framing = 13;
+
 struct task_batch_header {
     std::uint64_t seq;
     std::uint32_t count;

@@ -123,7 +123,7 @@ private:
 
     // One round of messaging; needs the lock. True if anything arrived or left.
     bool pump() {
-        last_pump_ = clock::now();
+        ++pumps_;
         bool any = net_.progress_sends();
         message m;
         while (net_.try_receive(m)) {
@@ -148,9 +148,15 @@ private:
         std::unique_lock lock(mu_);
         while (!keeper_stop_) {
             keeper_wake_.wait_for(lock, keeper_period);
-            if (keeper_stop_ || clock::now() - last_pump_ < keeper_period) continue;
+            // Step in only if nobody pumped for a whole period (the task thread is in a task):
+            // a counter, not a clock read on every one of the task thread's polls.
+            if (keeper_stop_ || pumps_ != pumps_seen_) {
+                pumps_seen_ = pumps_;
+                continue;
+            }
             try {
                 pump();
+                pumps_seen_ = pumps_;
                 if (pending_ > 0 && clock::now() - first_pending_ >= flush_interval) flush();
             } catch (const std::exception& e) {
                 // Handed to the task thread, which rethrows it between tasks: the job ends.
@@ -192,7 +198,9 @@ private:
                     clock::time_point now) {
         // A large result travels in a batch of its own rather than push one message past
         // what MPI can carry.
-        if (pending_ > 0 && out_.size() + payload.size() + 13 > cfg_.batch_bytes) flush();
+        if (pending_ > 0 &&
+            out_.size() + payload.size() + wire::result_entry_framing > cfg_.batch_bytes)
+            flush();
         if (pending_ == 0) {
             out_ = net_.take_buffer();
             writer_.emplace(out_);
@@ -244,7 +252,8 @@ private:
     std::optional<wire::result_batch_writer> writer_;
     std::size_t pending_ = 0;
     clock::time_point first_pending_;
-    clock::time_point last_pump_ = clock::now();
+    std::uint64_t pumps_ = 0;       // pumps so far, by either thread
+    std::uint64_t pumps_seen_ = 0;  // the count at the keeper's last look
     std::uint64_t executed_ = 0;
     std::uint64_t protocol_errors_ = 0;
     bool stopping_ = false;

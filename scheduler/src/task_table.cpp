@@ -4,6 +4,9 @@
 
 namespace tide::sched {
 
+// Rank 0 holds one record per task in flight; its size is part of the dispatch budget.
+static_assert(sizeof(task_record) <= 56, "task_record grew: keep rare fields out of it");
+
 task_id task_table::insert(task_record record) {
     std::uint32_t index;
     if (!free_.empty()) {
