@@ -34,6 +34,10 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "Seconds a message may take to arrive once it has started")
         ->envname("TIDE_RECEIVE_TIMEOUT")
         ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-stack-size", c.stack_mib,
+                   "MiB of stack for the thread that runs tasks (nested waits use it)")
+        ->envname("TIDE_STACK_SIZE")
+        ->check(CLI::Range(1u, 1u << 20));
     app.add_flag("--tide-help", c.help, "Print the runtime's options and exit");
 }
 

@@ -19,6 +19,9 @@ struct config {
     std::chrono::milliseconds shutdown_timeout{30000};
     // How long a message that has started arriving may take to finish.
     std::chrono::milliseconds receive_timeout{60000};
+    // Stack of the thread that runs tasks. A task waiting on a child runs other tasks on top of
+    // itself, so nesting depth costs stack; only pages touched take memory.
+    unsigned stack_mib = 512;
     bool help = false;
     std::string help_text;
     std::vector<std::string> warnings;  // logged once the logger is set up (unknown TIDE_*)

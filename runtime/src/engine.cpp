@@ -54,6 +54,9 @@ engine_state::engine_state(const config& c, transport& n, std::string h)
         w.rank = r;
         workers.push_back(std::move(w));
     }
+    estimator.resize(workers.size());
+    child_results_out.resize(workers.size());
+    child_writers.resize(workers.size());
 }
 
 // ---- progress ----------------------------------------------------------------------------------
@@ -63,6 +66,7 @@ bool engine_state::pump() {
     bool progressed = net.progress_sends();
     progressed |= receive_some();
     progressed |= dispatch();
+    progressed |= broker_steals();
     return progressed;
 }
 
@@ -92,20 +96,23 @@ void engine_state::handle(message& m) {
     worker_info& worker = workers[static_cast<std::size_t>(w)];
     try {
         switch (static_cast<wire::msg>(m.tag)) {
-            case wire::msg::result_batch: {
-                const auto h = wire::decode_result_batch(m.body, results_scratch);
-                worker.reported_in_hand = h.in_hand;
-                for (const auto& r : results_scratch) {
-                    sched::task_record* rec = tasks.find(r.id);
-                    if (!rec || rec->state != task_state::running || rec->owner != w) {
-                        protocol_fault(m.source, "result for task " + std::to_string(r.id) +
-                                                     " which that worker does not hold");
-                        continue;
-                    }
-                    complete(r.id, *rec, failure_of(r.status), r.payload, w);
-                }
+            case wire::msg::result_batch:
+                accept_results(static_cast<std::size_t>(w), m.body);
+                return;
+            case wire::msg::status:
+                accept_status(static_cast<std::size_t>(w), m.body);
+                return;
+            case wire::msg::steal_request: {
+                const auto r = wire::decode<wire::steal_request>(m.body);
+                ++counters.stealing.requests;
+                // Sent before the worker saw batches on their way to it: it will ask again
+                // if it runs dry after them.
+                if (r.batches_received >= worker.batches_sent) worker.hungry = true;
                 return;
             }
+            case wire::msg::stolen:
+                accept_stolen(static_cast<std::size_t>(w), m.body);
+                return;
             case wire::msg::hello: {
                 auto h = wire::decode<wire::hello>(m.body);
                 worker.host = h.host;
@@ -142,6 +149,150 @@ void engine_state::handle(message& m) {
                 w, std::nullopt,
                 "a result message from the worker did not decode: " + std::string(e.what()));
     }
+}
+
+void engine_state::accept_results(std::size_t w, std::span<const std::byte> body) {
+    worker_info& worker = workers[w];
+    wire::decode_result_batch(body, results_scratch);
+    for (const auto& r : results_scratch) {
+        sched::task_record* rec = tasks.find(r.id);
+        if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(w)) {
+            protocol_fault(worker.rank, "result for task " + std::to_string(r.id) +
+                                            " which that worker does not hold");
+            continue;
+        }
+        if (auto origin = origins.find(r.id); origin != origins.end()) {
+            // A lent nested task: its future is on the worker that lent it.
+            auto& writer = child_writers[origin->second.worker];
+            if (!writer)
+                writer.emplace(child_results_out[origin->second.worker],
+                               static_cast<std::uint32_t>(worker.rank), worker.host);
+            writer->add(origin->second.token, r.status, r.payload);
+            origins.erase(origin);
+            tasks.erase(r.id);
+            --worker.load.in_hand;
+            continue;
+        }
+        complete(r.id, *rec, failure_of(r.status), r.payload, static_cast<int>(w));
+    }
+    for (std::size_t origin = 0; origin < child_writers.size(); ++origin)
+        if (child_writers[origin]) {
+            child_writers[origin].reset();
+            net.send(workers[origin].rank, static_cast<int>(wire::msg::child_results),
+                     std::exchange(child_results_out[origin], {}));
+        }
+}
+
+void engine_state::accept_status(std::size_t w, std::span<const std::byte> body) {
+    const auto st = wire::decode<wire::status>(body);
+    estimator.record_status(w, st.queued, st.busy, st.span, st.executed);
+    for (const auto& d : st.durations)
+        estimator.record_durations(d.name, d.count, d.sum, d.sum_of_squares);
+    if (st.queued > 0 || st.unstarted > 0) workers[w].dry = false;
+}
+
+void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> body) {
+    const auto answer = wire::decode_stolen(body);
+    const auto it = steals_in_flight.find(answer.head.order);
+    if (it == steals_in_flight.end() || it->second.victim != victim)
+        throw protocol_error("tide: answer to steal order " + std::to_string(answer.head.order) +
+                             ", which was not sent to this worker");
+    const steal_in_flight order = it->second;
+    steals_in_flight.erase(it);
+    auto& stealing = counters.stealing;
+    const double us = std::chrono::duration<double, std::micro>(clock::now() - order.sent).count();
+    stealing.round_trip_max_us = std::max(stealing.round_trip_max_us, us);
+    counters.steal_round_trips_us.push_back(us);
+    workers[victim].being_robbed = false;
+    workers[order.thief].stealing = false;
+    estimator.record_status(victim, answer.head.queued, 0, 0, 0);
+
+    batch_ids.clear();
+    for (const auto id : answer.head.returned) {
+        sched::task_record* rec = tasks.find(id);
+        if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(victim)) {
+            protocol_fault(workers[victim].rank,
+                           "gave back task " + std::to_string(id) + ", which it does not hold");
+            continue;
+        }
+        --workers[victim].load.in_hand;
+        batch_ids.push_back(id);
+    }
+    for (const auto& t : answer.lent) {
+        sched::task_record rec;
+        rec.name_hash = t.name_hash;
+        rec.signature = t.signature;
+        rec.payload.assign(t.args.begin(), t.args.end());
+        rec.state = task_state::running;
+        const auto id = tasks.insert(std::move(rec));
+        origins.emplace(id, lent_origin{victim, t.id});
+        batch_ids.push_back(id);
+    }
+    if (batch_ids.empty()) {
+        workers[victim].dry = true;  // the thief stays hungry; the next victim is another
+        ++stealing.empty;
+        return;
+    }
+    ++stealing.steals;
+    stealing.tasks_moved += batch_ids.size();
+    const std::vector<sched::task_id> moving(batch_ids);
+    send_tasks(order.thief, moving);
+}
+
+bool engine_state::broker_steals() {
+    bool any_hungry = false;
+    for (const auto& w : workers) any_hungry |= w.hungry && !w.stealing && !w.gone;
+    if (!any_hungry || shutting_down) return false;
+    std::vector<bool> excluded(workers.size());
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        estimator.set_in_hand(i, workers[i].load.in_hand);
+        estimator.set_hungry(i, workers[i].hungry);
+        excluded[i] = workers[i].dry || workers[i].being_robbed || workers[i].gone ||
+                      !workers[i].load.accepting;
+    }
+    std::vector<sched::worker_estimate> view;
+    for (std::size_t i = 0; i < workers.size(); ++i) view.push_back(estimator.worker(i));
+    bool ordered = false;
+    for (std::size_t thief = 0; thief < workers.size(); ++thief) {
+        worker_info& t = workers[thief];
+        if (!t.hungry || t.stealing || t.gone) continue;
+        const auto victim = sched::pick_victim(view, thief, excluded);
+        if (!victim) break;  // nobody has anything to give: the thief waits, still hungry
+        const auto order = next_order++;
+        net.send(workers[*victim].rank, static_cast<int>(wire::msg::steal_order),
+                 wire::encode(wire::steal_order{order, static_cast<std::uint32_t>(t.rank)}));
+        steals_in_flight.emplace(order, steal_in_flight{thief, *victim, clock::now()});
+        t.stealing = true;
+        workers[*victim].being_robbed = true;
+        excluded[*victim] = true;
+        ++counters.stealing.orders;
+        ordered = true;
+    }
+    return ordered;
+}
+
+load_snapshot engine_state::snapshot() {
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        estimator.set_in_hand(i, workers[i].load.in_hand);
+        estimator.set_hungry(i, workers[i].hungry);
+    }
+    load_snapshot s;
+    static_cast<sched::load_snapshot&>(s) = estimator.snapshot();
+    s.stealing = counters.stealing;
+    auto trips = counters.steal_round_trips_us;
+    if (!trips.empty()) {
+        std::nth_element(trips.begin(), trips.begin() + trips.size() / 2, trips.end());
+        s.stealing.round_trip_median_us = trips[trips.size() / 2];
+    }
+    return s;
+}
+
+void rank0_context::report_to(sched::load_estimator& estimator) {
+    for (const auto& d : durations_)
+        estimator.record_durations(d.name, d.count, d.sum, d.sum_of_squares);
+    durations_.clear();
+    busy_seconds_ = 0;
+    executed_ = 0;
 }
 
 void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::failure why,
@@ -188,51 +339,74 @@ bool engine_state::dispatch() {
     const auto plan = sched::plan_dispatch(queue.size(), loads_scratch, cfg.prefetch);
     bool sent = false;
     for (std::size_t i = 0; i < workers.size(); ++i) {
-        std::size_t want = plan[i];
-        while (want > 0 && !queue.empty()) {
-            bytes buf = net.take_buffer();
-            const auto seq = next_seq++;
-            wire::task_batch_writer batch(buf, seq);
-            batch_ids.clear();
-            while (batch.count() < std::min<std::size_t>(want, cfg.batch_max) && !queue.empty() &&
-                   (batch.count() == 0 || buf.size() < cfg.batch_bytes)) {
-                const auto id = queue.front();
-                queue.pop_front();
-                sched::task_record* rec = tasks.find(id);
-                rec->state = task_state::running;
-                rec->owner = static_cast<int>(i);
-                rec->batch = seq;
-                batch.add(id, rec->name_hash, rec->signature, rec->payload);
-                batch_ids.push_back(id);
-            }
-            try {
-                net.send(workers[i].rank, static_cast<int>(wire::msg::task_batch), std::move(buf));
-            } catch (...) {
-                // Not sent: put the batch's tasks back at the head of the queue, in order.
-                for (std::size_t k = batch_ids.size(); k-- > 0;) {
-                    sched::task_record* rec = tasks.find(batch_ids[k]);
-                    rec->state = task_state::queued;
-                    rec->owner = -1;
-                    queue.push_front(batch_ids[k]);
-                }
-                throw;
-            }
-            want -= batch.count();
-            workers[i].load.in_hand += batch.count();
-            ++counters.batches_sent;
-            sent = true;
+        if (plan[i] == 0 || queue.empty()) continue;
+        batch_ids.clear();
+        while (batch_ids.size() < plan[i] && !queue.empty()) {
+            batch_ids.push_back(queue.front());
+            queue.pop_front();
+            estimator.queued_centrally(tasks.find(batch_ids.back())->name_hash, -1);
         }
+        if (workers[i].hungry) ++counters.stealing.served_centrally;
+        try {
+            send_tasks(i, batch_ids);
+        } catch (...) {
+            // Not sent: put what is still queued back at the head of the queue, in order.
+            for (std::size_t k = batch_ids.size(); k-- > 0;) {
+                sched::task_record* rec = tasks.find(batch_ids[k]);
+                if (rec->state != task_state::queued) continue;
+                queue.push_front(batch_ids[k]);
+                estimator.queued_centrally(rec->name_hash, 1);
+            }
+            throw;
+        }
+        sent = true;
     }
     return sent;
+}
+
+void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id> ids) {
+    worker_info& w = workers[worker];
+    for (std::size_t at = 0; at < ids.size();) {
+        bytes buf = net.take_buffer();
+        const auto seq = next_seq++;
+        wire::task_batch_writer batch(buf, seq);
+        const std::size_t first = at;
+        while (at < ids.size() && batch.count() < cfg.batch_max &&
+               (batch.count() == 0 || buf.size() < cfg.batch_bytes)) {
+            const sched::task_record* rec = tasks.find(ids[at]);
+            batch.add(ids[at], rec->name_hash, rec->signature, rec->payload);
+            ++at;
+        }
+        net.send(w.rank, static_cast<int>(wire::msg::task_batch), std::move(buf));
+        for (std::size_t k = first; k < at; ++k) {
+            sched::task_record* rec = tasks.find(ids[k]);
+            rec->state = task_state::running;
+            rec->owner = static_cast<int>(worker);
+            rec->batch = seq;
+        }
+        w.load.in_hand += at - first;
+        ++w.batches_sent;
+        ++counters.batches_sent;
+    }
+    w.hungry = false;
+    w.dry = false;
 }
 
 void engine_state::run_one_locally() {
     const auto id = queue.front();
     queue.pop_front();
     sched::task_record* rec = tasks.find(id);
+    estimator.queued_centrally(rec->name_hash, -1);
+    if (!local_tasks) local_tasks = std::make_unique<rank0_context>(host);
+    context_scope scope(*local_tasks);
     bytes out;
-    const auto status = execute(rec->name_hash, rec->signature, rec->payload, out);
-    complete(id, *rec, failure_of(status), out, -1);
+    wire::result_status status{};
+    local_tasks->run_framed(rec->name_hash, [&] {
+        status = execute(rec->name_hash, rec->signature, rec->payload, out);
+    });
+    local_tasks->drain();  // children whose futures were dropped still run
+    local_tasks->report_to(estimator);
+    complete(id, *tasks.find(id), failure_of(status), out, -1);
 }
 
 bool engine_state::finished(sched::task_id id) const {
@@ -357,6 +531,13 @@ bool engine_state::shutdown() {
         "workers using {:.3f} s CPU, {} protocol errors",
         counters.submitted, counters.completed, counters.failed, counters.batches_sent, executed,
         worker_cpu, counters.protocol_errors);
+    const auto load = snapshot();
+    const auto& st = load.stealing;
+    log().info(
+        "stealing: {} requests, {} served from the central queue, {} orders, {} steals, {} "
+        "empty, {} tasks moved, round trip median {:.1f} us, max {:.1f} us",
+        st.requests, st.served_centrally, st.orders, st.steals, st.empty, st.tasks_moved,
+        st.round_trip_median_us, st.round_trip_max_us);
     return clean;
 }
 
@@ -372,6 +553,7 @@ sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
     rec.payload = std::move(args);
     const auto id = tasks.insert(std::move(rec));
     queue.push_back(id);
+    estimator.queued_centrally(entry.name_hash, 1);
     ++counters.submitted;
     return id;
 }
@@ -494,6 +676,11 @@ void engine::release(task_id id) noexcept {
     } else {
         rec->abandoned = true;
     }
+}
+
+load_snapshot engine::load() {
+    std::lock_guard lock(state_->mu);
+    return state_->snapshot();
 }
 
 int engine::worker_count() const { return static_cast<int>(state_->workers.size()); }

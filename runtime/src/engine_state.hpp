@@ -9,8 +9,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -18,7 +20,10 @@
 
 #include "config.hpp"
 #include "tide/detail/engine.hpp"
+#include "tide/detail/nested.hpp"
+#include "tide/load.hpp"
 #include "tide/scheduler/dispatch.hpp"
+#include "tide/scheduler/load_estimator.hpp"
 #include "tide/scheduler/task_table.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
@@ -29,9 +34,43 @@ struct worker_info {
     int rank = -1;
     std::string host = "?";  // known once its hello arrives
     sched::worker_load load;
-    bool gone = false;                   // said goodbye
-    std::uint32_t reported_in_hand = 0;  // as the worker last said (input of load estimates)
+    bool gone = false;               // said goodbye
+    bool hungry = false;             // asked for work; cleared by any task_batch sent to it
+    bool dry = false;                // answered a steal with nothing; cleared by news of work
+    bool stealing = false;           // a steal order on its behalf is outstanding
+    bool being_robbed = false;       // a steal order to it is outstanding
+    std::uint64_t batches_sent = 0;  // task batches sent to it, to spot stale steal requests
     wire::goodbye farewell;
+};
+
+// A steal order on its way: who asked, who gives, since when.
+struct steal_in_flight {
+    std::size_t thief;
+    std::size_t victim;
+    std::chrono::steady_clock::time_point sent;
+};
+
+// A nested task that a worker lent to a thief: where its result must go.
+struct lent_origin {
+    std::size_t worker;
+    std::uint64_t token;
+};
+
+// Rank 0 runs tasks itself only on a single rank; nested tasks then live on this context.
+class rank0_context final : public task_context {
+public:
+    explicit rank0_context(std::string host) : task_context(0, std::move(host)) {}
+    template <class F>
+    void run_framed(std::uint64_t name, F&& body) {
+        timed_frame(name, std::forward<F>(body));
+    }
+    // Feeds what ran since the last call into the estimator.
+    void report_to(sched::load_estimator& estimator);
+
+private:
+    // Every child of a waiting task is on this deque: nothing else to help with.
+    bool help(bool) override { return false; }
+    void after_task(clock::time_point) override {}
 };
 
 struct engine_counters {
@@ -40,6 +79,8 @@ struct engine_counters {
     std::uint64_t failed = 0;
     std::uint64_t protocol_errors = 0;
     std::uint64_t batches_sent = 0;
+    steal_counters stealing;
+    std::vector<double> steal_round_trips_us;
 };
 
 struct engine_state {
@@ -50,6 +91,14 @@ struct engine_state {
     bool receive_some();
     void handle(message& m);
     bool dispatch();
+    // Sends these tasks (records on rank 0) to a worker, in as many batches as they need.
+    void send_tasks(std::size_t worker, std::span<const sched::task_id> ids);
+    // Orders steals for hungry workers from the victims the estimates point at.
+    bool broker_steals();
+    void accept_stolen(std::size_t victim, std::span<const std::byte> body);
+    void accept_status(std::size_t worker, std::span<const std::byte> body);
+    void accept_results(std::size_t worker, std::span<const std::byte> body);
+    load_snapshot snapshot();
     void run_one_locally();
     sched::task_id enqueue(const task_entry& entry, bytes args);
     // Records a task's end: `why` is failure::none for a result, else the payload is the error.
@@ -84,7 +133,15 @@ struct engine_state {
     std::vector<worker_info> workers;  // worker i is rank i + 1
     std::vector<sched::worker_load> loads_scratch;
     std::vector<wire::result_view> results_scratch;
-    std::vector<sched::task_id> batch_ids;                             // scratch of dispatch()
+    std::vector<sched::task_id> batch_ids;  // scratch of dispatch()
+    sched::load_estimator estimator;
+    std::unordered_map<std::uint64_t, steal_in_flight> steals_in_flight;  // by order number
+    std::uint64_t next_order = 1;
+    std::unordered_map<sched::task_id, lent_origin> origins;  // lent nested tasks
+    // Results of lent tasks on their way back, per origin worker (scratch of accept_results).
+    std::vector<bytes> child_results_out;
+    std::vector<std::optional<wire::child_results_writer>> child_writers;
+    std::unique_ptr<rank0_context> local_tasks;                        // single rank only
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
     bool shutting_down = false;

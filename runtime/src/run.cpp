@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "big_stack.hpp"
 #include "config.hpp"
 #include "engine_state.hpp"
 #include "log.hpp"
@@ -129,8 +130,16 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                 "MPI provides thread level {} (not MULTIPLE): tide makes progress only "
                 "inside its own calls",
                 mpi.thread_level());
-        if (net.rank() != 0) return run_worker(cfg, net, host, background);
-        return drive(cfg, net, host, std::move(args), body, background);
+        // Tasks run on a thread whose stack is sized for nested waits: the worker's task
+        // thread, or on a single rank the driver's (rank 0 then runs the tasks). Other MPI
+        // threads need MPI_THREAD_MULTIPLE; without it everything stays on this thread.
+        const auto on_task_stack = [&](const std::function<int()>& fn) {
+            return background ? run_with_stack(std::size_t{cfg.stack_mib} << 20, fn) : fn();
+        };
+        if (net.rank() != 0)
+            return on_task_stack([&] { return run_worker(cfg, net, host, background); });
+        return on_task_stack(
+            [&] { return drive(cfg, net, host, std::move(args), body, background); });
     } catch (const std::exception& e) {
         // A failure of the runtime itself (an MPI error, a message that never completed).
         // Returning would reach MPI_Finalize, which waits for every rank and would hang while

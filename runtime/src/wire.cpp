@@ -143,34 +143,79 @@ void result_batch_writer::end_result(result_status status) {
 
 void result_batch_writer::set_in_hand(std::uint32_t in_hand) { w_.patch_u32(in_hand_at_, in_hand); }
 
+namespace {
+// The entries of a result_batch or child_results, up to `highest` status.
+void read_results(reader& r, std::uint32_t count, result_status highest,
+                  std::vector<result_view>& out, const char* what) {
+    if (count > r.remaining() / result_entry_framing)
+        throw protocol_error(std::string("tide: ") + what + " claims " + std::to_string(count) +
+                             " results but has only " + std::to_string(r.remaining()) + " bytes");
+    out.clear();
+    out.reserve(count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        result_view v;
+        v.id = r.u64();
+        const auto status = r.u8();
+        if (status > static_cast<std::uint8_t>(highest))
+            throw protocol_error(std::string("tide: ") + what + " has unknown status " +
+                                 std::to_string(status));
+        v.status = static_cast<result_status>(status);
+        v.payload = r.blob();
+        out.push_back(v);
+    }
+    r.expect_done(what);
+}
+}  // namespace
+
 result_batch_header decode_result_batch(std::span<const std::byte> body,
                                         std::vector<result_view>& out) {
     reader r(body);
     result_batch_header h;
     h.in_hand = r.u32();
     h.count = r.u32();
-    if (h.count > r.remaining() / result_entry_framing)
-        throw protocol_error("tide: result_batch claims " + std::to_string(h.count) +
-                             " results but has only " + std::to_string(r.remaining()) + " bytes");
-    out.clear();
-    out.reserve(h.count);
-    for (std::uint32_t i = 0; i < h.count; ++i) {
-        result_view v;
-        v.id = r.u64();
-        const auto status = r.u8();
-        if (status > static_cast<std::uint8_t>(result_status::bad_arguments))
-            throw protocol_error("tide: result_batch has unknown status " + std::to_string(status));
-        v.status = static_cast<result_status>(status);
-        v.payload = r.blob();
-        out.push_back(v);
-    }
-    r.expect_done("result_batch");
+    read_results(r, h.count, result_status::bad_arguments, out, "result_batch");
     return h;
 }
 
-void decode_shutdown(std::span<const std::byte> body) {
+child_results_writer::child_results_writer(bytes& out, std::uint32_t rank, std::string_view host)
+    : w_(out) {
+    w_.u32(rank);
+    w_.str(host);
+    count_at_ = w_.reserve_u32();
+}
+
+void child_results_writer::add(std::uint64_t token, result_status status,
+                               std::span<const std::byte> payload) {
+    w_.u64(token);
+    w_.u8(static_cast<std::uint8_t>(status));
+    w_.blob(payload);
+    w_.patch_u32(count_at_, ++count_);
+}
+
+child_results_header decode_child_results(std::span<const std::byte> body,
+                                          std::vector<result_view>& out) {
     reader r(body);
-    r.expect_done("shutdown");
+    child_results_header h;
+    h.rank = r.u32();
+    h.host = r.str();
+    read_results(r, r.u32(), result_status::protocol, out, "child_results");
+    return h;
+}
+
+stolen_view decode_stolen(std::span<const std::byte> body) {
+    reader r(body);
+    stolen_view v;
+    v.head.fields(r);
+    const auto batch = decode_task_batch(r.rest(), v.lent);
+    if (batch.seq != v.head.order)
+        throw protocol_error("tide: stolen message answers order " + std::to_string(v.head.order) +
+                             " but its tasks are marked " + std::to_string(batch.seq));
+    return v;
+}
+
+void decode_empty(std::span<const std::byte> body, const char* what) {
+    reader r(body);
+    r.expect_done(what);
 }
 
 }  // namespace tide::wire

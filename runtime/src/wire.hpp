@@ -13,7 +13,27 @@
 // | batch_rejected | worker -> 0 | u64 seq, str reason                                      | every task of batch `seq` fails (protocol)      |
 // | shutdown       | 0 -> worker | (empty)                                                  | worker drops its queue, answers goodbye, exits  |
 // | goodbye        | worker -> 0 | u64 executed, u64 dropped, u64 protocol_errors, f64 cpu  | worker is gone; its counters reach the log      |
+// | status         | worker -> 0 | u32 queued, u32 unstarted, u64 executed, f64 busy,       | load estimator updated; a worker found dry by a |
+// |                |             | f64 span, u32 n, n x {u64 name, u64 count, f64 sum,      | steal may be a victim again                     |
+// |                |             | f64 sum_sq}                                              |                                                 |
+// | steal_request  | worker -> 0 | u64 batches received so far                              | worker is hungry (idempotent) until rank 0      |
+// |                |             |                                                          | sends it a task_batch; stale if rank 0 has sent |
+// |                |             |                                                          | it batches it had not seen (it asks again)      |
+// | steal_order    | 0 -> victim | u64 order, u32 thief                                     | victim answers with exactly one `stolen`        |
+// | stolen         | victim -> 0 | u64 order, u32 queued, u32 n, n x u64 id, then a         | returned ids (sent, not started) and the lent   |
+// |                |             | task_batch body whose ids are the victim's tokens        | nested tasks are recorded and sent to the thief |
+// | child_results  | 0 -> origin | u32 rank, str host, u32 n, n x {u64 token, u8 status,    | lent nested tasks finish; their futures are     |
+// |                |             | blob}                                                    | ready on the worker that submitted them         |
 // clang-format on
+//
+// Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
+// from its central queue if it can (a task_batch); otherwise, when its estimates show a
+// victim (most backlog first), it sends steal_order, at most one outstanding per thief and one
+// per victim. The victim gives half of what it could give (its oldest nested tasks, then
+// tasks it received but has not started) and always answers; an empty `stolen` marks it dry
+// until its next status, and the thief stays hungry for the next victim. Every task moved is
+// accounted on rank 0 (a lent nested task gets a rank-0 id whose result is forwarded to its
+// origin), so the tests can count each exactly once.
 //
 // blob = u32 length + bytes; str = u16 length + bytes. status: see result_status.
 // Decoding checks every length against the bytes present and throws tide::protocol_error for
@@ -24,6 +44,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tide/detail/serialize.hpp"
@@ -41,9 +62,21 @@ enum class msg : int {
     batch_rejected = 4,
     shutdown = 5,
     goodbye = 6,
+    status = 7,
+    steal_request = 8,
+    steal_order = 9,
+    stolen = 10,
+    child_results = 11,
 };
 
-enum class result_status : std::uint8_t { ok = 0, threw = 1, unknown_task = 2, bad_arguments = 3 };
+// protocol appears only in child_results: rank 0 failed the task when its message was rejected.
+enum class result_status : std::uint8_t {
+    ok = 0,
+    threw = 1,
+    unknown_task = 2,
+    bad_arguments = 3,
+    protocol = 4,
+};
 
 // ---- writing ---------------------------------------------------------------------------------
 
@@ -61,6 +94,11 @@ public:
     void operator()(std::uint64_t v) { u64(v); }
     void operator()(double v) { f64(v); }
     void operator()(const std::string& v) { str(v); }
+    template <class T>
+    void operator()(std::vector<T>& items) {
+        u32(static_cast<std::uint32_t>(items.size()));
+        for (auto& item : items) visit_item(item);
+    }
     void blob(std::span<const std::byte> data);  // throws protocol_error past 4 GiB
     // Reserves a u32 to be filled by patch_u32 once the size is known.
     std::size_t reserve_u32();
@@ -69,6 +107,14 @@ public:
     bytes& buffer() { return out_; }
 
 private:
+    template <class T>
+    void visit_item(T& item) {
+        if constexpr (std::is_arithmetic_v<T>) {
+            (*this)(item);
+        } else {
+            item.fields(*this);
+        }
+    }
     void put(const void* p, std::size_t n);
     bytes& out_;
 };
@@ -89,6 +135,28 @@ public:
     void operator()(std::uint64_t& v) { v = u64(); }
     void operator()(double& v) { v = f64(); }
     void operator()(std::string& v) { v = str(); }
+    // Elements are read one by one (never reserved from the count, which may lie); every
+    // element takes at least a byte, so a count beyond the bytes left is rejected at once.
+    template <class T>
+    void operator()(std::vector<T>& items) {
+        const auto n = u32();
+        if (n > remaining())
+            throw protocol_error("tide: list of " + std::to_string(n) +
+                                 " items in a message with " + std::to_string(remaining()) +
+                                 " bytes left");
+        items.clear();
+        for (std::uint32_t i = 0; i < n; ++i) {
+            T item{};
+            if constexpr (std::is_arithmetic_v<T>) {
+                (*this)(item);
+            } else {
+                item.fields(*this);
+            }
+            items.push_back(std::move(item));
+        }
+    }
+    // The bytes not read yet (the rest of a message made of two parts).
+    std::span<const std::byte> rest() const { return in_.subspan(pos_); }
     bool done() const { return pos_ == in_.size(); }
     std::size_t remaining() const { return in_.size() - pos_; }
     void expect_done(const char* what) const;
@@ -207,6 +275,86 @@ struct goodbye {
     }
 };
 
+struct duration_summary {
+    std::uint64_t name = 0;
+    std::uint64_t count = 0;
+    double sum = 0;
+    double sum_of_squares = 0;
+    template <class V>
+    void fields(V& v) {
+        v(name), v(count), v(sum), v(sum_of_squares);
+    }
+};
+
+struct status {
+    static constexpr const char* name = "status";
+    std::uint32_t queued = 0;     // nested tasks in the worker's deque
+    std::uint32_t unstarted = 0;  // received tasks not started
+    std::uint64_t executed = 0;   // tasks run since the last status
+    double busy = 0;              // seconds spent in tasks since the last status
+    double span = 0;              // seconds since the last status
+    std::vector<duration_summary> durations;
+    template <class V>
+    void fields(V& v) {
+        v(queued), v(unstarted), v(executed), v(busy), v(span), v(durations);
+    }
+};
+
+struct steal_request {
+    static constexpr const char* name = "steal_request";
+    std::uint64_t batches_received = 0;
+    template <class V>
+    void fields(V& v) {
+        v(batches_received);
+    }
+};
+
+struct steal_order {
+    static constexpr const char* name = "steal_order";
+    std::uint64_t order = 0;
+    std::uint32_t thief = 0;  // rank, for the victim's log
+    template <class V>
+    void fields(V& v) {
+        v(order), v(thief);
+    }
+};
+
+// The head of a `stolen` message; a task_batch body follows it.
+struct stolen_head {
+    static constexpr const char* name = "stolen";
+    std::uint64_t order = 0;
+    std::uint32_t queued = 0;             // the victim's deque after giving
+    std::vector<std::uint64_t> returned;  // rank-0 ids given back unstarted
+    template <class V>
+    void fields(V& v) {
+        v(order), v(queued), v(returned);
+    }
+};
+struct stolen_view {
+    stolen_head head;
+    std::vector<task_view> lent;  // ids are the victim's tokens
+};
+stolen_view decode_stolen(std::span<const std::byte> body);
+
+// child_results: who ran them, then entries laid out as in a result_batch.
+struct child_results_header {
+    std::uint32_t rank;
+    std::string host;
+};
+class child_results_writer {
+public:
+    child_results_writer(bytes& out, std::uint32_t rank, std::string_view host);
+    void add(std::uint64_t token, result_status status, std::span<const std::byte> payload);
+    std::uint32_t count() const { return count_; }
+
+private:
+    writer w_;
+    std::size_t count_at_;
+    std::uint32_t count_ = 0;
+};
+child_results_header decode_child_results(std::span<const std::byte> body,
+                                          std::vector<result_view>& out);
+
 template <class M>
 bytes encode(M m) {
     bytes out;
@@ -224,6 +372,7 @@ M decode(std::span<const std::byte> body) {
     return m;
 }
 
-void decode_shutdown(std::span<const std::byte> body);
+// For the messages without a body (shutdown).
+void decode_empty(std::span<const std::byte> body, const char* what);
 
 }  // namespace tide::wire

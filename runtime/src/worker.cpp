@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -10,10 +11,12 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "executor.hpp"
 #include "log.hpp"
 #include "polling.hpp"
+#include "tide/detail/nested.hpp"
 #include "wire.hpp"
 
 namespace tide::detail {
@@ -29,8 +32,13 @@ constexpr auto flush_interval = std::chrono::milliseconds(1);
 constexpr int tasks_per_poll = 16;
 constexpr auto poll_at_least_every = std::chrono::microseconds(100);
 // The keeper thread steps in when the task thread has not polled for this long (it is inside
-// a long task), and looks that often.
+// a long task), and looks that often; more often while the deque holds tasks that an idle
+// worker may be asking for (a steal order waits at most this long).
 constexpr auto keeper_period = std::chrono::milliseconds(5);
+constexpr auto keeper_period_with_work = std::chrono::microseconds(200);
+// Status for the load estimator goes to rank 0 at most this often (sooner when a steal found
+// this worker dry and it has work again).
+constexpr auto status_period = std::chrono::milliseconds(20);
 
 double cpu_seconds() {
     rusage ru{};
@@ -39,28 +47,41 @@ double cpu_seconds() {
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
-// A worker is two threads around one mutex. The task thread runs tasks (without the lock) and
-// does the messaging between them; the keeper thread does the messaging only while the task
-// thread is busy in a long task, so finished results go back and a shutdown is seen without
-// waiting for that task. All MPI calls happen under the mutex.
-class worker {
+// Thrown into tasks waiting on children when rank 0 ends the run: it unwinds them.
+class run_ending : public error {
 public:
-    worker(const config& cfg, transport& net) : cfg_(cfg), net_(net) {}
+    run_ending() : error("tide: the run ended while this task waited for a child task") {}
+};
 
-    int run(const std::string& host, bool background) {
+// A worker is two threads around one mutex. The task thread runs tasks (without the lock):
+// nested tasks from its deque first, then tasks received from rank 0; it does the messaging
+// between tasks and while a task waits. The keeper thread does the messaging only while the
+// task thread is inside a long task, so finished results go back, steal orders are answered
+// and a shutdown is seen without waiting for that task. All MPI calls happen under the mutex;
+// the deque is lock-free (the owner pushes and pops, a steal order takes from the other end).
+class worker final : public task_context {
+public:
+    worker(const config& cfg, transport& net, const std::string& host)
+        : task_context(net.rank(), host), cfg_(cfg), net_(net) {}
+
+    int run(bool background) {
+        context_scope scope(*this);
         std::unique_lock lock(mu_);
         net_.send(0, static_cast<int>(wire::msg::hello),
                   wire::encode(wire::hello{wire::protocol_version,
-                                           static_cast<std::uint32_t>(getpid()), host}));
+                                           static_cast<std::uint32_t>(getpid()), host()}));
+        last_status_ = last_durations_ = clock::now();
         std::thread keeper;
         if (background) keeper = std::thread([this] { keep(); });
+        lock.unlock();
         try {
-            run_tasks(lock);
+            run_tasks();
         } catch (...) {
-            if (!lock.owns_lock()) lock.lock();  // thrown while a task ran unlocked
+            lock.lock();
             stop_keeper(lock, keeper);
             throw;
         }
+        lock.lock();
         stop_keeper(lock, keeper);
         return say_goodbye();
     }
@@ -69,55 +90,115 @@ private:
     struct batch {
         bytes buffer;  // the received message; the task views point into it
         std::vector<wire::task_view> tasks;
-        std::size_t next = 0;
+        std::size_t next = 0;  // tasks before it have started
+        int running = 0;       // started and not finished: the buffer must stay
     };
 
-    void run_tasks(std::unique_lock<std::mutex>& lock) {
+    // The task thread's loop outside any task.
+    void run_tasks() {
         auto backoff = idle_polling();
-        bytes scratch;
-        int since_poll = tasks_per_poll;
-        // One clock read per task, after it ran, serves the flush and poll decisions: on some
-        // VMs a clock read costs as much as a no-op task.
-        clock::time_point task_end{}, last_poll{};
         while (!stopping_) {
-            if (keeper_failure_) std::rethrow_exception(keeper_failure_);
-            bool progressed = false;
-            if (in_hand_ == 0 || since_poll >= tasks_per_poll ||
-                task_end - last_poll >= poll_at_least_every) {
-                progressed = pump();
-                if (stopping_) break;
-                since_poll = 0;
-                last_poll = task_end;
-            }
-            if (in_hand_ > 0) {
-                // deque::push_back (the keeper's doing) keeps references to elements valid;
-                // only this thread pops, after the batch's last task.
-                batch& b = batches_.front();
-                const wire::task_view& t = b.tasks[b.next++];
-                --in_hand_;
-                lock.unlock();
-                scratch.clear();
-                const auto status = execute(t.name_hash, t.signature, t.args, scratch);
-                task_end = clock::now();
-                lock.lock();
-                add_result(t.id, status, scratch, task_end);
-                if (b.next == b.tasks.size()) {
-                    net_.recycle(std::move(b.buffer));
-                    batches_.pop_front();
-                }
-                ++since_poll;
-                if (should_flush(task_end)) flush();
+            if (poll_due() && step(false)) backoff.reset();
+            if (auto t = deque_.pop()) {
+                count_task(run_nested(*t));
                 backoff.reset();
                 continue;
             }
-            if (pending_ > 0) flush();
-            if (progressed) {
+            if (step(true)) {
                 backoff.reset();
                 continue;
             }
-            lock.unlock();
+            if (stopping_) break;
             idle_pause(backoff);
-            lock.lock();
+        }
+    }
+
+    bool help(bool may_run_tasks) override {
+        const bool progressed = step(may_run_tasks, true);
+        if (stopping_) throw run_ending();
+        return progressed;
+    }
+
+    void after_task(clock::time_point end) override {
+        count_task(end);
+        if (poll_due()) help(false);
+    }
+
+    void count_task(clock::time_point end) {
+        last_task_end_ = end;
+        ++since_poll_;
+    }
+
+    bool poll_due() const {
+        return since_poll_ >= tasks_per_poll || last_task_end_ - last_poll_ >= poll_at_least_every;
+    }
+
+    // One step of work besides the deque: messages when due (or `force_poll`), then one task
+    // received from rank 0 if `may_run_tasks`; when there is nothing at all, a steal request.
+    // True if anything happened.
+    bool step(bool may_run_tasks, bool force_poll = false) {
+        std::unique_lock lock(mu_);
+        if (keeper_failure_) std::rethrow_exception(keeper_failure_);
+        bool progressed = false;
+        if (force_poll || in_hand_ == 0 || poll_due()) {
+            progressed = pump();
+            since_poll_ = 0;
+            last_poll_ = last_task_end_;
+            if (stopping_) return true;
+        }
+        if (may_run_tasks && in_hand_ > 0) {
+            run_received_task(lock);
+            return true;
+        }
+        if (pending_ > 0) flush();
+        if (status_due(last_task_end_)) send_status(true);
+        if (may_run_tasks && !steal_outstanding_ && deque_.size() == 0) {
+            // Idle: first say what the last tasks took, so the estimates are current.
+            if (executed_ > 0) send_status(true);
+            net_.send(0, static_cast<int>(wire::msg::steal_request),
+                      wire::encode(wire::steal_request{batches_received_}));
+            steal_outstanding_ = true;
+            hungry_since_ = clock::now();
+            progressed = true;
+        }
+        return progressed;
+    }
+
+    // Runs the next task received from rank 0; called and returns with the lock held.
+    void run_received_task(std::unique_lock<std::mutex>& lock) {
+        batch* b = nullptr;
+        for (auto& candidate : batches_)
+            if (candidate.next < candidate.tasks.size()) {
+                b = &candidate;
+                break;
+            }
+        const wire::task_view t = b->tasks[b->next++];
+        ++b->running;
+        --in_hand_;
+        // A task may wait, and run another inside the wait: one result buffer per depth.
+        // (A deque keeps the outer buffers where they are when it grows.)
+        if (results_by_depth_.size() <= received_depth_) results_by_depth_.emplace_back();
+        bytes& out = results_by_depth_[received_depth_++];
+        lock.unlock();
+        out.clear();
+        wire::result_status status{};
+        const auto end = timed_frame(
+            t.name_hash, [&] { status = execute(t.name_hash, t.signature, t.args, out); });
+        lock.lock();
+        --received_depth_;
+        count_task(end);
+        add_result(t.id, status, out, end);
+        --b->running;
+        release_finished_batches();
+        if (should_flush(end)) flush();
+    }
+
+    // Frees the buffers of leading batches whose tasks have all finished or moved away.
+    void release_finished_batches() {
+        while (!batches_.empty() && batches_.front().running == 0 &&
+               batches_.front().next == batches_.front().tasks.size()) {
+            net_.recycle(std::move(batches_.front().buffer));
+            batches_.pop_front();
         }
     }
 
@@ -128,18 +209,30 @@ private:
         message m;
         while (net_.try_receive(m)) {
             any = true;
-            switch (static_cast<wire::msg>(m.tag)) {
-                case wire::msg::task_batch:
-                    accept_batch(m);
-                    break;
-                case wire::msg::shutdown:
-                    stopping_ = true;
-                    return true;
-                default:
-                    ++protocol_errors_;
-                    log().warn("unexpected message tag {} from rank {} (dropped)", m.tag, m.source);
-                    net_.recycle(std::move(m.body));
+            try {
+                switch (static_cast<wire::msg>(m.tag)) {
+                    case wire::msg::task_batch:
+                        accept_batch(m);
+                        break;
+                    case wire::msg::steal_order:
+                        give_away(wire::decode<wire::steal_order>(m.body));
+                        break;
+                    case wire::msg::child_results:
+                        accept_child_results(m.body);
+                        break;
+                    case wire::msg::shutdown:
+                        stopping_ = true;
+                        return true;
+                    default:
+                        ++protocol_errors_;
+                        log().warn("unexpected message tag {} from rank {} (dropped)", m.tag,
+                                   m.source);
+                }
+            } catch (const protocol_error& e) {
+                ++protocol_errors_;
+                log().warn("dropping a message from rank {}: {}", m.source, e.what());
             }
+            if (!m.body.empty()) net_.recycle(std::move(m.body));
         }
         return any;
     }
@@ -147,7 +240,8 @@ private:
     void keep() {
         std::unique_lock lock(mu_);
         while (!keeper_stop_) {
-            keeper_wake_.wait_for(lock, keeper_period);
+            keeper_wake_.wait_for(lock,
+                                  deque_.size() > 0 ? keeper_period_with_work : keeper_period);
             // Step in only if nobody pumped for a whole period (the task thread is in a task):
             // a counter, not a clock read on every one of the task thread's polls.
             if (keeper_stop_ || pumps_ != pumps_seen_) {
@@ -157,7 +251,11 @@ private:
             try {
                 pump();
                 pumps_seen_ = pumps_;
-                if (pending_ > 0 && clock::now() - first_pending_ >= flush_interval) flush();
+                const auto now = clock::now();
+                if (pending_ > 0 && now - first_pending_ >= flush_interval) flush();
+                // Durations are the task thread's to report; the deque length is anyone's.
+                if (status_owed() || (now - last_status_ >= status_period && deque_.size() > 0))
+                    send_status(false);
             } catch (const std::exception& e) {
                 // Handed to the task thread, which rethrows it between tasks: the job ends.
                 log().error("worker messaging failed: {}", e.what());
@@ -176,6 +274,10 @@ private:
     }
 
     void accept_batch(message& m) {
+        if (steal_outstanding_)
+            hungry_seconds_ += std::chrono::duration<double>(clock::now() - hungry_since_).count();
+        steal_outstanding_ = false;  // rank 0 clears its hungry mark whenever it sends work
+        ++batches_received_;
         batch b;
         try {
             wire::decode_task_batch(m.body, b.tasks);
@@ -194,6 +296,123 @@ private:
         batches_.push_back(std::move(b));
     }
 
+    // Answers a steal order with half of what can move: tasks received and not started if
+    // there are any (they are rank 0's already: ids suffice), otherwise the oldest nested
+    // tasks, which are encoded now and lent until their results come back.
+    void give_away(const wire::steal_order& order) {
+        wire::stolen_head head;
+        head.order = order.order;
+        // The last received first: those would run last here.
+        std::size_t share = (in_hand_ + 1) / 2;
+        for (auto b = batches_.rbegin(); b != batches_.rend() && share > 0; ++b)
+            for (; share > 0 && b->tasks.size() > b->next; --share, --in_hand_) {
+                head.returned.push_back(b->tasks.back().id);
+                b->tasks.pop_back();
+            }
+        release_finished_batches();
+        bytes body = net_.take_buffer();
+        // The head goes first; the lent tasks follow as a task_batch body.
+        wire::writer w(body);
+        const auto queued_at = body.size() + 8;
+        head.fields(w);
+        wire::task_batch_writer lent(body, order.order);
+        if (head.returned.empty()) {
+            const auto half = std::min<std::int64_t>((deque_.size() + 1) / 2, cfg_.batch_max);
+            for (std::int64_t i = 0; i < half; ++i) {
+                auto t = deque_.steal();
+                if (!t) break;
+                lend(**t, lent);
+            }
+        }
+        w.patch_u32(queued_at, static_cast<std::uint32_t>(deque_.size()));
+        owe_status_ = head.returned.empty() && lent.count() == 0;
+        net_.send(0, static_cast<int>(wire::msg::stolen), std::move(body));
+        log().debug("steal order {} for rank {}: gave {} received and {} nested task(s)",
+                    order.order, order.thief, head.returned.size(), lent.count());
+    }
+
+    void lend(nested_task& t, wire::task_batch_writer& out) {
+        lend_scratch_.clear();
+        try {
+            t.encode_arguments(lend_scratch_);
+        } catch (const payload_too_large&) {
+            // It cannot move; it cannot go back on the deque from this thread either.
+            t.deliver({task_error::kind::threw, false, rank(), host()},
+                      as_bytes("its arguments are larger than one message can carry, so it "
+                               "could not move to an idle worker"));
+            t.release();
+            return;
+        }
+        const auto token = next_token_++;
+        out.add(token, t.entry().name_hash, t.entry().sig->hash, lend_scratch_);
+        lent_.emplace(token, &t);  // keeps the deque's reference until the result is back
+    }
+
+    static std::span<const std::byte> as_bytes(std::string_view text) {
+        return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+    }
+
+    void accept_child_results(std::span<const std::byte> body) {
+        const auto h = wire::decode_child_results(body, child_scratch_);
+        for (const auto& r : child_scratch_) {
+            auto it = lent_.find(r.id);
+            if (it == lent_.end()) {
+                ++protocol_errors_;
+                log().warn("a result came back for nested task token {}, which was not lent", r.id);
+                continue;
+            }
+            nested_task* t = it->second;
+            lent_.erase(it);
+            t->deliver({kind_of(r.status), r.status == wire::result_status::ok,
+                        static_cast<int>(h.rank), h.host},
+                       r.payload);
+            t->release();
+        }
+    }
+
+    static task_error::kind kind_of(wire::result_status s) {
+        switch (s) {
+            case wire::result_status::unknown_task:
+                return task_error::kind::unknown_task;
+            case wire::result_status::bad_arguments:
+                return task_error::kind::bad_arguments;
+            case wire::result_status::protocol:
+                return task_error::kind::protocol;
+            default:
+                return task_error::kind::threw;
+        }
+    }
+
+    // A steal found this worker dry and it has work again; either thread may tell.
+    bool status_owed() const { return owe_status_ && (deque_.size() > 0 || in_hand_ > 0); }
+    // The periodic status with durations; the task thread's to send.
+    bool status_due(clock::time_point now) const {
+        return status_owed() || (now - last_durations_ >= status_period &&
+                                 (executed_ > 0 || deque_.size() > 0 || in_hand_ > 0));
+    }
+
+    void send_status(bool with_durations) {
+        const auto now = clock::now();
+        wire::status s;
+        s.queued = static_cast<std::uint32_t>(deque_.size());
+        s.unstarted = static_cast<std::uint32_t>(in_hand_);
+        if (with_durations) {
+            s.executed = executed_;
+            s.busy = busy_seconds_;
+            s.span = std::chrono::duration<double>(now - last_durations_).count();
+            for (const auto& d : durations_)
+                s.durations.push_back({d.name, d.count, d.sum, d.sum_of_squares});
+            total_executed_ += executed_;
+            durations_.clear();
+            busy_seconds_ = 0;
+            executed_ = 0;
+            last_durations_ = now;
+        }
+        last_status_ = now;
+        owe_status_ = false;
+        net_.send(0, static_cast<int>(wire::msg::status), wire::encode(std::move(s)));
+    }
+
     void add_result(std::uint64_t id, wire::result_status status, const bytes& payload,
                     clock::time_point now) {
         // A large result travels in a batch of its own rather than push one message past
@@ -210,7 +429,6 @@ private:
         writer_->buffer().insert(writer_->buffer().end(), payload.begin(), payload.end());
         writer_->end_result(status);
         ++pending_;
-        ++executed_;
     }
 
     // Send results when the batch is full, when we are about to run dry (rank 0 refills on
@@ -229,7 +447,7 @@ private:
 
     int say_goodbye() {
         wire::goodbye g;
-        g.executed = executed_;
+        g.executed = total_executed_ + executed_;
         g.dropped = in_hand_;
         g.protocol_errors = protocol_errors_;
         g.cpu_seconds = cpu_seconds();
@@ -239,33 +457,52 @@ private:
                         cfg_.shutdown_timeout.count() / 1000.0);
             return 1;
         }
-        log().debug("worker done: {} tasks run, {} dropped at shutdown", executed_, in_hand_);
+        log().debug("worker done: {} tasks run, {} dropped at shutdown, {:.3f} s waiting for work",
+                    g.executed, in_hand_, hungry_seconds_);
+        for (auto& [token, t] : lent_) t->release();
+        lent_.clear();
         return 0;
     }
 
     const config& cfg_;
     transport& net_;
-    std::mutex mu_;  // guards everything below and every use of net_
+    std::mutex mu_;  // guards everything below (but the task thread's own counters) and net_
     std::deque<batch> batches_;
-    std::size_t in_hand_ = 0;
+    std::size_t in_hand_ = 0;  // received tasks not started
+    std::deque<bytes> results_by_depth_;
+    std::size_t received_depth_ = 0;
     bytes out_;
     std::optional<wire::result_batch_writer> writer_;
     std::size_t pending_ = 0;
     clock::time_point first_pending_;
     std::uint64_t pumps_ = 0;       // pumps so far, by either thread
     std::uint64_t pumps_seen_ = 0;  // the count at the keeper's last look
-    std::uint64_t executed_ = 0;
+    std::uint64_t total_executed_ = 0;
     std::uint64_t protocol_errors_ = 0;
-    bool stopping_ = false;
+    bool steal_outstanding_ = false;
+    clock::time_point hungry_since_;
+    double hungry_seconds_ = 0;
+    std::uint64_t batches_received_ = 0;
+    bool owe_status_ = false;        // a steal found nothing here: tell rank 0 when there is work
+    clock::time_point last_status_;  // the last status, by either thread
+    clock::time_point last_durations_;  // the last one with durations (the task thread's)
+    std::unordered_map<std::uint64_t, nested_task*> lent_;  // token -> nested task a thief runs
+    std::uint64_t next_token_ = 1;
+    bytes lend_scratch_;
+    std::vector<wire::result_view> child_scratch_;
+    std::atomic<bool> stopping_{false};
     bool keeper_stop_ = false;
     std::exception_ptr keeper_failure_;
     std::condition_variable keeper_wake_;
+    // The task thread's own, read without the lock.
+    int since_poll_ = tasks_per_poll;
+    clock::time_point last_task_end_{}, last_poll_{};
 };
 
 }  // namespace
 
 int run_worker(const config& cfg, transport& net, const std::string& host, bool background) {
-    return worker(cfg, net).run(host, background);
+    return worker(cfg, net, host).run(background);
 }
 
 }  // namespace tide::detail

@@ -151,6 +151,9 @@ public:
         return get_all(futures);
     }
 
+    // What rank 0 estimates about the load right now, and what stealing has done so far.
+    load_snapshot load() const { return engine_->load(); }
+
     // Number of worker ranks (0 when tide runs on a single rank and rank 0 runs the tasks).
     int workers() const { return engine_->worker_count(); }
 

@@ -1,5 +1,7 @@
 #pragma once
-// tide::future<R>: the result of a submitted task, to be collected on rank 0.
+// tide::future<R>: the result of a submitted task. A future from the driver's submit is
+// collected on rank 0; one from tide::submit inside a task (a nested task) is collected by the
+// task that submitted it.
 
 #include <chrono>
 #include <memory>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "tide/detail/engine.hpp"
+#include "tide/detail/nested.hpp"
 #include "tide/error.hpp"
 
 namespace tide {
@@ -20,12 +23,18 @@ public:
     future() = default;
     future(std::shared_ptr<detail::engine> eng, detail::task_id id)
         : engine_(std::move(eng)), id_(id) {}
-    future(future&& other) noexcept = default;
+    // Adopts one reference to a nested task.
+    explicit future(detail::nested_result<R>* nested) : nested_(nested) {}
+    future(future&& other) noexcept
+        : engine_(std::move(other.engine_)),
+          id_(other.id_),
+          nested_(std::exchange(other.nested_, nullptr)) {}
     future& operator=(future&& other) noexcept {
         if (this != &other) {
             reset();
             engine_ = std::move(other.engine_);
             id_ = other.id_;
+            nested_ = std::exchange(other.nested_, nullptr);
         }
         return *this;
     }
@@ -35,23 +44,31 @@ public:
     ~future() { reset(); }
 
     // False for a default-constructed future, a moved-from one, and after get().
-    bool valid() const noexcept { return engine_ != nullptr; }
-    // True once the result (or the error) is on rank 0. Does not wait for the network; on a
+    bool valid() const noexcept { return engine_ != nullptr || nested_ != nullptr; }
+    // True once the result (or the error) is here. Does not wait for the network; on a
     // single rank it runs at most one queued task, since rank 0 is then the only executor.
-    bool ready() const { return checked().ready(id_); }
-    // Blocks (keeping the runtime going) until ready.
-    void wait() const { checked().wait_until(id_, std::chrono::steady_clock::time_point::max()); }
-    // Blocks at most about `timeout` (on a single rank, plus the duration of a task already
-    // started); true if the result is ready.
+    bool ready() const { return nested_ ? nested_->finished() : checked().ready(id_); }
+    // Blocks (keeping the runtime going) until ready. Inside a task, the wait runs other tasks
+    // meanwhile: the task's own children first.
+    void wait() const { wait_until(std::chrono::steady_clock::time_point::max()); }
+    // Blocks at most about `timeout` (plus the duration of a task started meanwhile); true if
+    // the result is ready.
     template <class Rep, class Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
-        return checked().wait_until(id_, std::chrono::steady_clock::now() + timeout);
+        return wait_until(std::chrono::steady_clock::now() + timeout);
     }
 
     // Waits, then returns the result or throws tide::task_error. Call once: the future is
     // invalid afterwards, as with std::future.
     R get() {
         wait();
+        if (nested_) {
+            struct releaser {
+                detail::nested_task* t;
+                ~releaser() { t->release(); }
+            } owned{std::exchange(nested_, nullptr)};
+            return static_cast<detail::nested_result<R>*>(owned.t)->take();
+        }
         const auto eng = std::move(engine_);
         detail::bytes result = eng->take(id_);
         if constexpr (!std::is_void_v<R>) {
@@ -67,6 +84,10 @@ public:
     detail::task_id id() const noexcept { return id_; }
 
 private:
+    bool wait_until(std::chrono::steady_clock::time_point deadline) const {
+        if (nested_) return detail::wait_nested(*nested_, deadline);
+        return checked().wait_until(id_, deadline);
+    }
     detail::engine& checked() const {
         if (!engine_)
             throw error(
@@ -76,11 +97,13 @@ private:
     }
     void reset() noexcept {
         if (engine_) std::exchange(engine_, nullptr)->release(id_);
+        if (nested_) std::exchange(nested_, nullptr)->release();
     }
     // Shared so that a future kept past the end of its run finds a closed engine (and throws)
     // rather than freed memory.
     std::shared_ptr<detail::engine> engine_;
     detail::task_id id_ = 0;
+    detail::nested_result<R>* nested_ = nullptr;  // set instead of engine_ for a nested task
 };
 
 // Waits until every future in the group is ready (failed ones included).

@@ -12,3 +12,4 @@
 #include "tide/error.hpp"
 #include "tide/future.hpp"
 #include "tide/run.hpp"
+#include "tide/submit.hpp"

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tide/detail/registry.hpp"
+#include "tide/load.hpp"
 
 namespace tide::detail {
 
@@ -39,6 +40,7 @@ public:
     void release(task_id id) noexcept;
 
     int worker_count() const;
+    load_snapshot load();
     // Ends the run: shuts every worker down, then refuses further use (futures that outlive
     // the run get a tide::error). True if every worker stopped in time.
     bool close();

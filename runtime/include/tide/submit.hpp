@@ -1,0 +1,38 @@
+#pragma once
+// tide::submit inside a task: a child task (nested task). It goes on this worker's own deque,
+// unserialized, and normally runs right here when the parent waits for it; an idle worker may
+// steal it, and then its arguments and result travel as bytes. The future is collected (get,
+// wait) by the submitting task only.
+//
+//   long fib(int n) {
+//       if (n < 20) return fib_serial(n);
+//       auto a = tide::submit(fib, n - 1);
+//       auto b = tide::submit(fib, n - 2);
+//       return a.get() + b.get();
+//   }
+//   TIDE_TASK(fib);
+
+#include <utility>
+
+#include "tide/detail/nested.hpp"
+#include "tide/driver.hpp"
+#include "tide/future.hpp"
+
+namespace tide {
+
+template <class R, class... P, class... A>
+future<R> submit(R (*fn)(P...), A&&... args) {
+    static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this task");
+    detail::task_context* context = detail::task_context::current();
+    if (!context)
+        throw error(
+            "tide::submit is for tasks submitting child tasks; on rank 0 use the driver's "
+            "submit");
+    const auto& entry = detail::registered_entry(fn);
+    auto* task = new detail::nested_call<R, P...>(
+        entry, fn, detail::as_parameter<P>(std::forward<A>(args))...);
+    context->spawn(task);
+    return future<R>(task);
+}
+
+}  // namespace tide
