@@ -40,6 +40,8 @@ sched::failure failure_of(wire::result_status s) {
             return sched::failure::unknown_task;
         case wire::result_status::bad_arguments:
             return sched::failure::bad_arguments;
+        case wire::result_status::child_failed:
+            return sched::failure::child_failed;
         default:
             return sched::failure::threw;
     }
@@ -657,9 +659,13 @@ bytes engine::take(task_id id) {
     } else if (const auto* entry = registry::instance().by_hash(rec->name_hash)) {
         name = entry->name;
     }
-    task_error err(
-        kind_of(rec->why), name, rec->owner + 1, s.host_of(rec->owner),
-        std::string(reinterpret_cast<const char*>(rec->payload.data()), rec->payload.size()));
+    task_error err =
+        rec->why == sched::failure::child_failed
+            ? error_of(wire::result_status::child_failed, rec->payload, name, rec->owner + 1,
+                       s.host_of(rec->owner))
+            : task_error(kind_of(rec->why), name, rec->owner + 1, s.host_of(rec->owner),
+                         std::string(reinterpret_cast<const char*>(rec->payload.data()),
+                                     rec->payload.size()));
     s.tasks.erase(id);
     throw err;
 }

@@ -121,23 +121,29 @@ void nested_task::run_here(const task_context& context) {
     finish(status::failed);
 }
 
-void nested_task::deliver(const remote_outcome& outcome, std::span<const std::byte> payload) {
-    if (outcome.ok) {
-        try {
-            decode_result(payload);
-            finish(status::done);
-            return;
-        } catch (const std::exception&) {
-            error_ = std::make_exception_ptr(
-                task_error(task_error::kind::protocol, entry_.name, outcome.rank, outcome.host,
-                           "its result does not decode as the type the future expects"));
-        }
-    } else {
-        error_ = std::make_exception_ptr(
-            task_error(outcome.failure, entry_.name, outcome.rank, outcome.host,
-                       std::string(reinterpret_cast<const char*>(payload.data()), payload.size())));
+void nested_task::deliver_value(std::span<const std::byte> payload, int rank,
+                                const std::string& host) {
+    try {
+        decode_result(payload);
+        finish(status::done);
+    } catch (const std::exception&) {
+        deliver_error(std::make_exception_ptr(
+            task_error(task_error::kind::protocol, entry_.name, rank, host,
+                       "its result does not decode as the type the future expects")));
     }
+}
+
+void nested_task::deliver_error(std::exception_ptr error) {
+    error_ = std::move(error);
     finish(status::failed);
+}
+
+void drop_nested(nested_task* t) noexcept {
+    try {
+        wait_nested(*t, std::chrono::steady_clock::time_point::max());
+    } catch (...) {  // the run is ending, or the future was moved off its task's thread
+    }
+    t->release();
 }
 
 bool wait_nested(nested_task& t, std::chrono::steady_clock::time_point deadline) {

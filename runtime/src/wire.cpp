@@ -173,7 +173,7 @@ result_batch_header decode_result_batch(std::span<const std::byte> body,
     result_batch_header h;
     h.in_hand = r.u32();
     h.count = r.u32();
-    read_results(r, h.count, result_status::bad_arguments, out, "result_batch");
+    read_results(r, h.count, result_status::child_failed, out, "result_batch");
     return h;
 }
 
@@ -201,6 +201,21 @@ child_results_header decode_child_results(std::span<const std::byte> body,
     read_results(r, r.u32(), result_status::protocol, out, "child_results");
     return h;
 }
+
+namespace {
+// Writes the head and says where its `queued` field is.
+std::size_t write_stolen_head(bytes& out, stolen_head& head) {
+    writer w(out);
+    const auto queued_at = out.size() + sizeof head.order;
+    head.fields(w);
+    return queued_at;
+}
+}  // namespace
+
+stolen_writer::stolen_writer(bytes& out, stolen_head head)
+    : queued_at_(write_stolen_head(out, head)), out_(out), lent_(out, head.order) {}
+
+void stolen_writer::set_queued(std::uint32_t queued) { writer(out_).patch_u32(queued_at_, queued); }
 
 stolen_view decode_stolen(std::span<const std::byte> body) {
     reader r(body);

@@ -69,13 +69,16 @@ enum class msg : int {
     child_results = 11,
 };
 
-// protocol appears only in child_results: rank 0 failed the task when its message was rejected.
+// child_failed: the task let a child's task_error through; the payload is that error encoded
+// (see encode_task_error). protocol appears only in child_results: rank 0 failed the task when
+// the message carrying it was rejected.
 enum class result_status : std::uint8_t {
     ok = 0,
     threw = 1,
     unknown_task = 2,
     bad_arguments = 3,
-    protocol = 4,
+    child_failed = 4,
+    protocol = 5,
 };
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -329,6 +332,22 @@ struct stolen_head {
     void fields(V& v) {
         v(order), v(queued), v(returned);
     }
+};
+// Builds a `stolen` message: the head, then lent tasks added one by one.
+class stolen_writer {
+public:
+    stolen_writer(bytes& out, stolen_head head);
+    void add(std::uint64_t token, std::uint64_t name_hash, std::uint64_t signature,
+             std::span<const std::byte> args) {
+        lent_.add(token, name_hash, signature, args);
+    }
+    std::uint32_t lent() const { return lent_.count(); }
+    void set_queued(std::uint32_t queued);
+
+private:
+    std::size_t queued_at_;
+    bytes& out_;
+    task_batch_writer lent_;
 };
 struct stolen_view {
     stolen_head head;

@@ -311,45 +311,39 @@ private:
             }
         release_finished_batches();
         bytes body = net_.take_buffer();
-        // The head goes first; the lent tasks follow as a task_batch body.
-        wire::writer w(body);
-        const auto queued_at = body.size() + 8;
-        head.fields(w);
-        wire::task_batch_writer lent(body, order.order);
-        if (head.returned.empty()) {
+        const std::size_t returned = head.returned.size();
+        wire::stolen_writer out(body, std::move(head));
+        if (returned == 0) {
             const auto half = std::min<std::int64_t>((deque_.size() + 1) / 2, cfg_.batch_max);
             for (std::int64_t i = 0; i < half; ++i) {
                 auto t = deque_.steal();
                 if (!t) break;
-                lend(**t, lent);
+                lend(**t, out);
             }
         }
-        w.patch_u32(queued_at, static_cast<std::uint32_t>(deque_.size()));
-        owe_status_ = head.returned.empty() && lent.count() == 0;
+        out.set_queued(static_cast<std::uint32_t>(deque_.size()));
+        owe_status_ = returned == 0 && out.lent() == 0;
         net_.send(0, static_cast<int>(wire::msg::stolen), std::move(body));
         log().debug("steal order {} for rank {}: gave {} received and {} nested task(s)",
-                    order.order, order.thief, head.returned.size(), lent.count());
+                    order.order, order.thief, returned, out.lent());
     }
 
-    void lend(nested_task& t, wire::task_batch_writer& out) {
+    void lend(nested_task& t, wire::stolen_writer& out) {
         lend_scratch_.clear();
         try {
             t.encode_arguments(lend_scratch_);
         } catch (const payload_too_large&) {
             // It cannot move; it cannot go back on the deque from this thread either.
-            t.deliver({task_error::kind::threw, false, rank(), host()},
-                      as_bytes("its arguments are larger than one message can carry, so it "
-                               "could not move to an idle worker"));
+            t.deliver_error(std::make_exception_ptr(task_error(
+                task_error::kind::threw, t.entry().name, rank(), host(),
+                "its arguments are larger than one message can carry, so it could not move to "
+                "an idle worker")));
             t.release();
             return;
         }
         const auto token = next_token_++;
         out.add(token, t.entry().name_hash, t.entry().sig->hash, lend_scratch_);
         lent_.emplace(token, &t);  // keeps the deque's reference until the result is back
-    }
-
-    static std::span<const std::byte> as_bytes(std::string_view text) {
-        return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
     }
 
     void accept_child_results(std::span<const std::byte> body) {
@@ -363,23 +357,13 @@ private:
             }
             nested_task* t = it->second;
             lent_.erase(it);
-            t->deliver({kind_of(r.status), r.status == wire::result_status::ok,
-                        static_cast<int>(h.rank), h.host},
-                       r.payload);
+            const int ran_on = static_cast<int>(h.rank);
+            if (r.status == wire::result_status::ok)
+                t->deliver_value(r.payload, ran_on, h.host);
+            else
+                t->deliver_error(std::make_exception_ptr(
+                    error_of(r.status, r.payload, t->entry().name, ran_on, h.host)));
             t->release();
-        }
-    }
-
-    static task_error::kind kind_of(wire::result_status s) {
-        switch (s) {
-            case wire::result_status::unknown_task:
-                return task_error::kind::unknown_task;
-            case wire::result_status::bad_arguments:
-                return task_error::kind::bad_arguments;
-            case wire::result_status::protocol:
-                return task_error::kind::protocol;
-            default:
-                return task_error::kind::threw;
         }
     }
 

@@ -14,6 +14,8 @@
 
 #include <tide/tide.hpp>
 
+#include "with_tide.hpp"
+
 namespace {
 
 int square(int x) { return x * x; }
@@ -97,17 +99,6 @@ double process_cpu_seconds(int) {
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 TIDE_TASK(process_cpu_seconds);
-
-// Runs `body` as the driver of one tide run on all ranks; the run must end with exit code 0.
-template <class F>
-void with_tide(F&& body) {
-    std::vector<std::string> storage{"runtime_test"};
-    std::vector<char*> argv;
-    for (auto& s : storage) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    int argc = 1;
-    EXPECT_EQ(tide::run(argc, argv.data(), std::forward<F>(body)), 0);
-}
 
 }  // namespace
 

@@ -179,3 +179,97 @@ TEST(Wire, RandomGarbageNeverCrashes) {
         }
     }
 }
+
+TEST(Wire, StatusRoundTrip) {
+    status s;
+    s.queued = 3;
+    s.unstarted = 4;
+    s.executed = 5;
+    s.busy = 0.25;
+    s.span = 0.5;
+    s.durations = {{11, 2, 0.1, 0.005}, {12, 1, 1.0, 1.0}};
+    const auto back = decode<status>(encode(s));
+    EXPECT_EQ(back.queued, 3u);
+    EXPECT_EQ(back.unstarted, 4u);
+    EXPECT_EQ(back.executed, 5u);
+    EXPECT_EQ(back.busy, 0.25);
+    ASSERT_EQ(back.durations.size(), 2u);
+    EXPECT_EQ(back.durations[1].name, 12u);
+    EXPECT_EQ(back.durations[0].sum_of_squares, 0.005);
+}
+
+TEST(Wire, StatusWithALyingListCountIsRejected) {
+    status s;
+    s.durations = {{1, 1, 1, 1}};
+    auto buf = encode(s);
+    const std::uint32_t lie = 1u << 30;
+    std::memcpy(buf.data() + 4 + 4 + 8 + 8 + 8, &lie, 4);  // the list's count
+    EXPECT_THROW(decode<status>(buf), protocol_error);
+    buf.resize(buf.size() - 1);
+    EXPECT_THROW(decode<status>(buf), protocol_error);
+}
+
+TEST(Wire, StolenRoundTrip) {
+    bytes buf;
+    stolen_head head;
+    head.order = 5;
+    head.returned = {40, 41};
+    stolen_writer w(buf, head);
+    w.add(900, 1, 2, some_bytes(10, 4));
+    w.add(901, 1, 2, {});
+    w.set_queued(6);
+    EXPECT_EQ(w.lent(), 2u);
+    const auto v = decode_stolen(buf);
+    EXPECT_EQ(v.head.order, 5u);
+    EXPECT_EQ(v.head.queued, 6u);
+    EXPECT_EQ(v.head.returned, (std::vector<std::uint64_t>{40, 41}));
+    ASSERT_EQ(v.lent.size(), 2u);
+    EXPECT_EQ(v.lent[0].id, 900u);
+    EXPECT_EQ(bytes(v.lent[0].args.begin(), v.lent[0].args.end()), some_bytes(10, 4));
+    for (std::size_t cut = 0; cut < buf.size(); ++cut)
+        EXPECT_THROW(decode_stolen(std::span<const std::byte>(buf).first(cut)), protocol_error)
+            << cut;
+}
+
+TEST(Wire, StolenWhoseTasksAnswerAnotherOrderIsRejected) {
+    bytes buf;
+    stolen_head head;
+    head.order = 5;
+    stolen_writer w(buf, head);
+    w.add(1, 1, 1, {});
+    std::uint64_t other = 6;
+    std::memcpy(buf.data() + 8 + 4 + 4, &other, 8);  // the batch's sequence number
+    EXPECT_THROW(decode_stolen(buf), protocol_error);
+}
+
+TEST(Wire, ChildResultsRoundTripAndStatusRange) {
+    bytes buf;
+    child_results_writer w(buf, 3, "node7");
+    w.add(70, result_status::ok, some_bytes(8, 1));
+    w.add(71, result_status::protocol, some_bytes(3, 2));
+    std::vector<result_view> out;
+    const auto h = decode_child_results(buf, out);
+    EXPECT_EQ(h.rank, 3u);
+    EXPECT_EQ(h.host, "node7");
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[1].id, 71u);
+    EXPECT_EQ(out[1].status, result_status::protocol);
+    // Statuses beyond protocol are unknown; a result_batch does not carry protocol at all.
+    bytes bad;
+    child_results_writer b(bad, 1, "h");
+    b.add(1, static_cast<result_status>(9), {});
+    EXPECT_THROW(decode_child_results(bad, out), protocol_error);
+    bytes rb;
+    result_batch_writer r(rb);
+    r.begin_result(1);
+    r.end_result(result_status::protocol);
+    EXPECT_THROW(decode_result_batch(rb, out), protocol_error);
+}
+
+TEST(Wire, StealMessagesRoundTrip) {
+    const auto o = decode<steal_order>(encode(steal_order{12, 3}));
+    EXPECT_EQ(o.order, 12u);
+    EXPECT_EQ(o.thief, 3u);
+    EXPECT_EQ(decode<steal_request>(encode(steal_request{8})).batches_received, 8u);
+    EXPECT_THROW(decode<steal_request>(some_bytes(3, 0)), protocol_error);
+}

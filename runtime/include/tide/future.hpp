@@ -40,7 +40,9 @@ public:
     }
     future(const future&) = delete;
     future& operator=(const future&) = delete;
-    // Dropping a future does not cancel its task; its result is discarded when it arrives.
+    // Dropping a future does not cancel its task; its result is discarded when it arrives. For
+    // a nested task, dropping waits for it (as std::async's future does): a child never
+    // outlives the task that submitted it.
     ~future() { reset(); }
 
     // False for a default-constructed future, a moved-from one, and after get().
@@ -97,7 +99,7 @@ private:
     }
     void reset() noexcept {
         if (engine_) std::exchange(engine_, nullptr)->release(id_);
-        if (nested_) std::exchange(nested_, nullptr)->release();
+        if (nested_) detail::drop_nested(std::exchange(nested_, nullptr));
     }
     // Shared so that a future kept past the end of its run finds a closed engine (and throws)
     // rather than freed memory.

@@ -24,14 +24,6 @@ namespace tide::detail {
 
 class task_context;
 
-// How a stolen child's run ended, as reported back to the process that submitted it.
-struct remote_outcome {
-    task_error::kind failure;  // meaningful when !ok
-    bool ok;
-    int rank;
-    std::string host;
-};
-
 // One nested task, type-erased. Shared by its future and by whoever holds it for running (the
 // deque, the runner, or the table of lent tasks while a thief runs it): an intrusive count,
 // because a spawn must cost one allocation, not two.
@@ -55,8 +47,10 @@ public:
     void run_here(const task_context& context);
     // The arguments in wire form, for a thief.
     virtual void encode_arguments(bytes& out) const = 0;
-    // The result (or error text) of a stolen run, as it came back.
-    void deliver(const remote_outcome& outcome, std::span<const std::byte> payload);
+    // How a stolen run ended, as it came back: the encoded value (a value that does not
+    // decode becomes a protocol task_error naming `rank` and `host`), or the error.
+    void deliver_value(std::span<const std::byte> payload, int rank, const std::string& host);
+    void deliver_error(std::exception_ptr error);
 
 protected:
     virtual void invoke() = 0;                                           // stores the value
@@ -211,6 +205,10 @@ public:
 private:
     task_context* previous_;
 };
+
+// Waits for a nested task whose future is being dropped (its result and error are discarded),
+// then lets go of it. Never throws: if the run is ending, it just lets go.
+void drop_nested(nested_task* t) noexcept;
 
 // Waits on a nested task from the thread that must be running tasks.
 bool wait_nested(nested_task& t, std::chrono::steady_clock::time_point deadline);

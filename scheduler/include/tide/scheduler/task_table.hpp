@@ -27,6 +27,7 @@ enum class failure : std::uint8_t {
     unknown_task,   // no function is registered under the name
     bad_arguments,  // arguments do not deserialize into the parameters
     protocol,       // the message carrying it was rejected
+    child_failed,   // it let a child's failure through; the payload is that error, encoded
 };
 
 // Kept small (56 bytes): rank 0 holds one per task submitted and not yet collected.

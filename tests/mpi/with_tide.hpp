@@ -1,0 +1,22 @@
+#pragma once
+// Runs `body` as the driver of one tide run on all ranks (with extra --tide-* flags if given);
+// the run must end with exit code 0.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tide/tide.hpp>
+
+template <class F>
+void with_tide(F&& body, std::vector<std::string> flags = {}) {
+    std::vector<std::string> storage{"tide_mpi_tests"};
+    for (auto& f : flags) storage.push_back(std::move(f));
+    std::vector<char*> argv;
+    for (auto& s : storage) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    int argc = static_cast<int>(storage.size());
+    EXPECT_EQ(tide::run(argc, argv.data(), std::forward<F>(body)), 0);
+}
