@@ -95,6 +95,55 @@ void plan_dispatch(benchmark::State& state) {
 }
 BENCHMARK(plan_dispatch)->Arg(1)->Arg(16)->Arg(1024);
 
+// A task submitting a child and waiting for it, all on this thread's deque: the work-first
+// path (no serialization, no message). A context without a network stands in for a worker.
+class local_context final : public tide::detail::task_context {
+public:
+    local_context() : task_context(0, "bench") {}
+
+private:
+    bool help(bool) override { return false; }
+    void after_task(clock::time_point) override {}
+};
+
+void nested_spawn_and_get(benchmark::State& state) {
+    local_context context;
+    tide::detail::context_scope scope(context);
+    std::uint64_t i = 0;
+    for (auto _ : state) {
+        auto f = tide::submit(noop, i++);
+        benchmark::DoNotOptimize(f.get());
+    }
+}
+BENCHMARK(nested_spawn_and_get);
+
+// Recursive Fibonacci with a task per call (fib(20): 21,891 tasks), against plain recursion:
+// the difference per call is what a nested task costs inside real recursion.
+std::uint64_t fib_plain(int n) {
+    return n < 2 ? static_cast<std::uint64_t>(n) : fib_plain(n - 1) + fib_plain(n - 2);
+}
+std::uint64_t fib_nested(int n) {
+    if (n < 2) return static_cast<std::uint64_t>(n);
+    auto a = tide::submit(fib_nested, n - 1);
+    auto b = tide::submit(fib_nested, n - 2);
+    return a.get() + b.get();
+}
+TIDE_TASK(fib_nested);
+
+void fib20_plain(benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(fib_plain(static_cast<int>(state.range(0))));
+    state.SetItemsProcessed(state.iterations() * 21891);
+}
+BENCHMARK(fib20_plain)->Arg(20);
+
+void fib20_nested(benchmark::State& state) {
+    local_context context;
+    tide::detail::context_scope scope(context);
+    for (auto _ : state) benchmark::DoNotOptimize(fib_nested(static_cast<int>(state.range(0))));
+    state.SetItemsProcessed(state.iterations() * 21891);
+}
+BENCHMARK(fib20_nested)->Arg(20);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -35,7 +35,7 @@ constexpr auto poll_at_least_every = std::chrono::microseconds(100);
 // a long task), and looks that often; more often while the deque holds tasks that an idle
 // worker may be asking for (a steal order waits at most this long).
 constexpr auto keeper_period = std::chrono::milliseconds(5);
-constexpr auto keeper_period_with_work = std::chrono::microseconds(200);
+constexpr auto keeper_period_with_work = std::chrono::microseconds(1000);
 // Status for the load estimator goes to rank 0 at most this often (sooner when a steal found
 // this worker dry and it has work again).
 constexpr auto status_period = std::chrono::milliseconds(20);
