@@ -163,25 +163,38 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
                                             " which that worker does not hold");
             continue;
         }
-        if (auto origin = origins.find(r.id); origin != origins.end()) {
-            // A lent nested task: its future is on the worker that lent it.
-            auto& writer = child_writers[origin->second.worker];
-            if (!writer)
-                writer.emplace(child_results_out[origin->second.worker],
-                               static_cast<std::uint32_t>(worker.rank), worker.host);
-            writer->add(origin->second.token, r.status, r.payload);
-            origins.erase(origin);
-            tasks.erase(r.id);
-            --worker.load.in_hand;
-            continue;
-        }
-        complete(r.id, *rec, failure_of(r.status), r.payload, static_cast<int>(w));
+        if (!forward_if_lent(r.id, r.status, r.payload, w))
+            complete(r.id, *rec, failure_of(r.status), r.payload, static_cast<int>(w));
     }
+    send_child_results();
+}
+
+bool engine_state::forward_if_lent(sched::task_id id, wire::result_status status,
+                                   std::span<const std::byte> payload, std::size_t ran_on) {
+    const auto origin = origins.find(id);
+    if (origin == origins.end()) return false;
+    // A lent nested task: its future is on the worker that lent it.
+    auto& writer = child_writers[origin->second.worker];
+    if (!writer)
+        writer.emplace(child_results_out[origin->second.worker],
+                       static_cast<std::uint32_t>(workers[ran_on].rank), workers[ran_on].host);
+    writer->add(origin->second.token, status, payload);
+    origins.erase(origin);
+    tasks.erase(id);
+    --workers[ran_on].load.in_hand;
+    return true;
+}
+
+void engine_state::send_child_results() {
     for (std::size_t origin = 0; origin < child_writers.size(); ++origin)
         if (child_writers[origin]) {
             child_writers[origin].reset();
+            bytes out = std::exchange(child_results_out[origin], {});
+            // Once the run is ending nobody waits for them, and a message to a worker that
+            // has left would never complete.
+            if (shutting_down || workers[origin].gone) continue;
             net.send(workers[origin].rank, static_cast<int>(wire::msg::child_results),
-                     std::exchange(child_results_out[origin], {}));
+                     std::move(out));
         }
 }
 
@@ -194,21 +207,26 @@ void engine_state::accept_status(std::size_t w, std::span<const std::byte> body)
 }
 
 void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> body) {
-    const auto answer = wire::decode_stolen(body);
-    const auto it = steals_in_flight.find(answer.head.order);
+    // The order is settled first, so that a malformed answer cannot leave thief and victim
+    // marked as busy with it for ever.
+    std::uint64_t order_number = 0;
+    if (!wire::peek_batch_seq(body, order_number))
+        throw protocol_error("tide: a stolen message too short to name its steal order");
+    const auto it = steals_in_flight.find(order_number);
     if (it == steals_in_flight.end() || it->second.victim != victim)
-        throw protocol_error("tide: answer to steal order " + std::to_string(answer.head.order) +
+        throw protocol_error("tide: answer to steal order " + std::to_string(order_number) +
                              ", which was not sent to this worker");
     const steal_in_flight order = it->second;
     steals_in_flight.erase(it);
+    workers[victim].being_robbed = false;
+    workers[order.thief].stealing = false;
     auto& stealing = counters.stealing;
     const double us = std::chrono::duration<double, std::micro>(clock::now() - order.sent).count();
     stealing.round_trip_max_us = std::max(stealing.round_trip_max_us, us);
     counters.steal_round_trips_us.push_back(us);
-    workers[victim].being_robbed = false;
-    workers[order.thief].stealing = false;
-    estimator.record_status(victim, answer.head.queued, 0, 0, 0);
 
+    const auto answer = wire::decode_stolen(body);
+    estimator.record_status(victim, answer.head.queued, 0, 0, 0);
     batch_ids.clear();
     for (const auto id : answer.head.returned) {
         sched::task_record* rec = tasks.find(id);
@@ -225,7 +243,6 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
         rec.name_hash = t.name_hash;
         rec.signature = t.signature;
         rec.payload.assign(t.args.begin(), t.args.end());
-        rec.state = task_state::running;
         const auto id = tasks.insert(std::move(rec));
         origins.emplace(id, lent_origin{victim, t.id});
         batch_ids.push_back(id);
@@ -237,8 +254,21 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     }
     ++stealing.steals;
     stealing.tasks_moved += batch_ids.size();
-    const std::vector<sched::task_id> moving(batch_ids);
-    send_tasks(order.thief, moving);
+    const worker_info& thief = workers[order.thief];
+    if (thief.hungry && !thief.gone && !shutting_down) {
+        const std::vector<sched::task_id> moving(batch_ids);
+        send_tasks(order.thief, moving);
+        return;
+    }
+    // The thief was fed from the central queue meanwhile (or left): the tasks join the head of
+    // that queue and go wherever dispatch sends them next.
+    for (std::size_t k = batch_ids.size(); k-- > 0;) {
+        sched::task_record* rec = tasks.find(batch_ids[k]);
+        rec->state = task_state::queued;
+        rec->owner = -1;
+        queue.push_front(batch_ids[k]);
+        estimator.queued_centrally(rec->name_hash, 1);
+    }
 }
 
 bool engine_state::broker_steals() {
@@ -327,9 +357,12 @@ void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
             (!batch || rec.batch == *batch))
             hit.push_back(id);
     });
-    for (auto id : hit) {
-        complete(id, *tasks.find(id), sched::failure::protocol, {bytes_of, reason.size()}, worker);
-    }
+    const std::span<const std::byte> text{bytes_of, reason.size()};
+    for (auto id : hit)
+        if (!forward_if_lent(id, wire::result_status::protocol, text,
+                             static_cast<std::size_t>(worker)))
+            complete(id, *tasks.find(id), sched::failure::protocol, text, worker);
+    send_child_results();
     if (!hit.empty())
         log().error("{} task(s) held by rank {} failed: {}", hit.size(), worker + 1, reason);
 }

@@ -98,6 +98,11 @@ struct engine_state {
     void accept_stolen(std::size_t victim, std::span<const std::byte> body);
     void accept_status(std::size_t worker, std::span<const std::byte> body);
     void accept_results(std::size_t worker, std::span<const std::byte> body);
+    // For a lent nested task: queues its outcome for the worker that lent it and forgets it
+    // here (true); false for any other task.
+    bool forward_if_lent(sched::task_id id, wire::result_status status,
+                         std::span<const std::byte> payload, std::size_t ran_on);
+    void send_child_results();
     load_snapshot snapshot();
     void run_one_locally();
     sched::task_id enqueue(const task_entry& entry, bytes args);

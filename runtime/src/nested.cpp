@@ -78,6 +78,7 @@ void task_context::drain() {
 bool task_context::wait(nested_task& t, clock::time_point deadline) {
     auto backoff = idle_polling();
     while (!t.finished()) {
+        if (ending()) throw error("tide: the run ended while this task waited for a child task");
         // Own children first (pushed since the waiting frame started): always safe, and what
         // the wait is usually for. Older work only while the stack has room for it.
         const bool room = stack_has_room();

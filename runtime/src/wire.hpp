@@ -29,9 +29,10 @@
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
 // from its central queue if it can (a task_batch); otherwise, when its estimates show a
 // victim (most backlog first), it sends steal_order, at most one outstanding per thief and one
-// per victim. The victim gives half of what it could give (its oldest nested tasks, then
-// tasks it received but has not started) and always answers; an empty `stolen` marks it dry
-// until its next status, and the thief stays hungry for the next victim. Every task moved is
+// per victim. The victim gives half of what it could give (tasks it received but has not
+// started if it has any, else its oldest nested tasks) and always answers; a thief fed from
+// the central queue meanwhile no longer gets them (they join that queue); an empty `stolen` marks
+// it dry until its next status, and the thief stays hungry for the next victim. Every task moved is
 // accounted on rank 0 (a lent nested task gets a rank-0 id whose result is forwarded to its
 // origin), so the tests can count each exactly once.
 //

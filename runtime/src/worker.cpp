@@ -31,9 +31,10 @@ constexpr auto flush_interval = std::chrono::milliseconds(1);
 // they do), or sooner once this much time has passed.
 constexpr int tasks_per_poll = 16;
 constexpr auto poll_at_least_every = std::chrono::microseconds(100);
-// The keeper thread steps in when the task thread has not polled for this long (it is inside
-// a long task), and looks that often; more often while the deque holds tasks that an idle
-// worker may be asking for (a steal order waits at most this long).
+// The keeper thread steps in when the task thread has not polled for a whole period (it is
+// inside a long task), and looks once a period; the period is shorter while the deque holds
+// tasks that an idle worker may be asking for (so a steal order waits about two periods at
+// most while a long task runs).
 constexpr auto keeper_period = std::chrono::milliseconds(5);
 constexpr auto keeper_period_with_work = std::chrono::microseconds(1000);
 // Status for the load estimator goes to rank 0 at most this often (sooner when a steal found
@@ -46,12 +47,6 @@ double cpu_seconds() {
     return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
-
-// Thrown into tasks waiting on children when rank 0 ends the run: it unwinds them.
-class run_ending : public error {
-public:
-    run_ending() : error("tide: the run ended while this task waited for a child task") {}
-};
 
 // A worker is two threads around one mutex. The task thread runs tasks (without the lock):
 // nested tasks from its deque first, then tasks received from rank 0; it does the messaging
@@ -113,11 +108,8 @@ private:
         }
     }
 
-    bool help(bool may_run_tasks) override {
-        const bool progressed = step(may_run_tasks, true);
-        if (stopping_) throw run_ending();
-        return progressed;
-    }
+    bool help(bool may_run_tasks) override { return step(may_run_tasks, true); }
+    bool ending() const override { return stopping_; }
 
     void after_task(clock::time_point end) override {
         count_task(end);
@@ -145,6 +137,15 @@ private:
             since_poll_ = 0;
             last_poll_ = last_task_end_;
             if (stopping_) return true;
+        }
+        if (!unmovable_.empty()) {
+            // Taken from the deque for a thief but impossible to encode: they run here, where
+            // their parents wait for them, whatever the stack.
+            nested_task* t = unmovable_.back();
+            unmovable_.pop_back();
+            lock.unlock();
+            count_task(run_nested(t));
+            return true;
         }
         if (may_run_tasks && in_hand_ > 0) {
             run_received_task(lock);
@@ -314,8 +315,9 @@ private:
         const std::size_t returned = head.returned.size();
         wire::stolen_writer out(body, std::move(head));
         if (returned == 0) {
+            // Half the deque, within one message's worth of bytes (at least one task).
             const auto half = std::min<std::int64_t>((deque_.size() + 1) / 2, cfg_.batch_max);
-            for (std::int64_t i = 0; i < half; ++i) {
+            for (std::int64_t i = 0; i < half && (i == 0 || body.size() < cfg_.batch_bytes); ++i) {
                 auto t = deque_.steal();
                 if (!t) break;
                 lend(**t, out);
@@ -328,17 +330,16 @@ private:
                     order.order, order.thief, returned, out.lent());
     }
 
+    // Encodes a nested task for a thief and keeps it until its result is back. One that cannot
+    // be encoded (too large, or its serialization throws) stays here and runs locally.
     void lend(nested_task& t, wire::stolen_writer& out) {
         lend_scratch_.clear();
         try {
             t.encode_arguments(lend_scratch_);
-        } catch (const payload_too_large&) {
-            // It cannot move; it cannot go back on the deque from this thread either.
-            t.deliver_error(std::make_exception_ptr(task_error(
-                task_error::kind::threw, t.entry().name, rank(), host(),
-                "its arguments are larger than one message can carry, so it could not move to "
-                "an idle worker")));
-            t.release();
+            if (lend_scratch_.size() > max_payload) throw payload_too_large{};
+        } catch (const std::exception& e) {
+            log().debug("task '{}' cannot move to another worker: {}", t.entry().name, e.what());
+            unmovable_.push_back(&t);
             return;
         }
         const auto token = next_token_++;
@@ -445,6 +446,8 @@ private:
                     g.executed, in_hand_, hungry_seconds_);
         for (auto& [token, t] : lent_) t->release();
         lent_.clear();
+        for (auto* t : unmovable_) t->release();
+        unmovable_.clear();
         return 0;
     }
 
@@ -473,6 +476,7 @@ private:
     std::unordered_map<std::uint64_t, nested_task*> lent_;  // token -> nested task a thief runs
     std::uint64_t next_token_ = 1;
     bytes lend_scratch_;
+    std::vector<nested_task*> unmovable_;  // stolen from the deque, could not be encoded
     std::vector<wire::result_view> child_scratch_;
     std::atomic<bool> stopping_{false};
     bool keeper_stop_ = false;

@@ -41,14 +41,16 @@ public:
     future(const future&) = delete;
     future& operator=(const future&) = delete;
     // Dropping a future does not cancel its task; its result is discarded when it arrives. For
-    // a nested task, dropping waits for it (as std::async's future does): a child never
-    // outlives the task that submitted it.
+    // a nested task, dropping waits for it (as std::async's future does), so a child does not
+    // outlive the task that submitted it, unless that wait itself fails (the run is ending, or
+    // the task stack is exhausted).
     ~future() { reset(); }
 
     // False for a default-constructed future, a moved-from one, and after get().
     bool valid() const noexcept { return engine_ != nullptr || nested_ != nullptr; }
     // True once the result (or the error) is here. Does not wait for the network; on a
-    // single rank it runs at most one queued task, since rank 0 is then the only executor.
+    // single rank it runs at most one queued task, since rank 0 is then the only executor. For
+    // a nested task it only looks, and runs nothing: wait with wait(), wait_for() or get().
     bool ready() const { return nested_ ? nested_->finished() : checked().ready(id_); }
     // Blocks (keeping the runtime going) until ready. Inside a task, the wait runs other tasks
     // meanwhile: the task's own children first.

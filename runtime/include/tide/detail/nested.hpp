@@ -143,6 +143,8 @@ protected:
     virtual bool help(bool may_run_tasks) = 0;
     // Called after each task a wait ran, with its end time: the place to poll now and then.
     virtual void after_task(clock::time_point end) = 0;
+    // True once the run is ending: waiting tasks then fail at once instead of running on.
+    virtual bool ending() const { return false; }
 
     // Runs `body` as a task frame named `name`: its children sit above `mark` in the deque, and
     // its duration, less that of tasks run inside its waits, is added to the statistics.

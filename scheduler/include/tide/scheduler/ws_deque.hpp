@@ -6,8 +6,9 @@
 // oldest tasks sit nearest the root and carry the most work). Push and pop are a few plain
 // loads and stores; only the race for the last element, and steals, use a compare-and-swap.
 //
-// Indices grow monotonically and are never reused, so an index is a stable name for a
-// position: pop_above(mark) lets a waiting task take only what was pushed after it started.
+// pop_above(mark) lets a waiting task take only what was pushed at or above the bottom index it
+// saw when it started. That is exact because task frames nest: every frame started above a
+// waiting one has finished, and popped what it pushed, before the waiting one looks again.
 
 #include <atomic>
 #include <cstdint>
