@@ -1,8 +1,8 @@
 // Rank 0 runs an ordinary tide driver; rank 1 is not a tide worker but a hostile peer speaking
 // the wire protocol by hand: it answers with a result frame that does not decode, a message of
-// unknown type, a result for a task it never had, and a rejected batch. Rank 0 must turn each
-// into a counted protocol error or a task_error — never a crash, a hang or a wrong result.
-// Run on exactly two ranks; exits 0 when rank 0 saw what it should.
+// unknown type, a result for a task it never had, lying stealing messages, and a rejected batch.
+// Rank 0 must turn each into a counted protocol error or a task_error — never a crash, a hang or a
+// wrong result. Run on exactly two ranks; exits 0 when rank 0 saw what it should.
 
 #include <mpi.h>
 
@@ -78,6 +78,22 @@ void hostile_peer() {
     rb.begin_result(tasks.at(0).id + 1000);
     rb.end_result(wire::result_status::ok);
     send(net, wire::msg::result_batch, std::move(bogus));
+    // Stealing messages that lie: an answer to a steal order never sent, a status whose list
+    // claims more entries than it has bytes, a steal request with trailing bytes.
+    detail::bytes stolen;
+    wire::stolen_head head;
+    head.order = 424242;
+    head.returned = {tasks.at(0).id};
+    wire::stolen_writer sw(stolen, head);
+    send(net, wire::msg::stolen, std::move(stolen));
+    wire::status st;
+    st.durations = {{1, 1, 1.0, 1.0}};
+    auto lying_status = wire::encode(st);
+    lying_status[4 + 4 + 8 + 8 + 8] = std::byte{200};  // the list's count
+    send(net, wire::msg::status, std::move(lying_status));
+    auto long_request = wire::encode(wire::steal_request{0});
+    long_request.push_back(std::byte{1});
+    send(net, wire::msg::steal_request, std::move(long_request));
     send(net, wire::msg::batch_rejected, wire::encode(wire::batch_rejected{seq, "not today"}));
 
     // 3. Honest work: run the task and answer properly.
