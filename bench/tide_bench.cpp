@@ -9,6 +9,14 @@
 
 #include <tide/tide.hpp>
 
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -70,6 +78,36 @@ void report(const char* name, std::uint64_t tasks, int workers, const timing& t,
 
 }  // namespace
 
+// The task's process and when it started (steady_clock is CLOCK_MONOTONIC: one clock for all
+// processes of a host).
+std::pair<int, double> pid_and_start(int ms) {
+    const double start =
+        std::chrono::duration<double>(clock_type::now().time_since_epoch()).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return {static_cast<int>(getpid()), start};
+}
+TIDE_TASK(pid_and_start);
+
+// CPU seconds a process has used, from /proc/<pid>/stat (utime + stime).
+double process_cpu(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream fields(text.substr(close + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
+    double utime = 0, stime = 0;
+    fields >> utime >> stime;
+    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::size_t parked_count(tide::driver& d) {
+    std::size_t n = 0;
+    for (const auto& w : d.load().workers) n += w.parked;
+    return n;
+}
+
 int main(int argc, char** argv) {
     return tide::run(argc, argv, [](tide::driver& d) -> int {
         CLI::App app{"tide dispatch benchmarks", "tide-bench"};
@@ -83,6 +121,12 @@ int main(int argc, char** argv) {
         auto* latency = app.add_subcommand("latency", "one task at a time, submit then get()");
         latency->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
         auto* granularity = app.add_subcommand("granularity", "tasks spinning T us each");
+        double idle_s = 3;
+        auto* wake = app.add_subcommand(
+            "wake",
+            "CPU of parked workers, then how soon a burst has every worker working "
+            "(run with --tide-min-workers below the workers and a short --tide-idle-park)");
+        wake->add_option("--idle", idle_s, "seconds over which parked workers' CPU is measured");
         granularity->add_option("--task-us", task_us)->check(CLI::PositiveNumber);
         granularity->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
         app.add_option("--repeat", repeat, "runs; the median is reported")
@@ -127,6 +171,58 @@ int main(int argc, char** argv) {
             std::snprintf(extra, sizeof extra, "us_per_task=%.2f",
                           t.median / static_cast<double>(tasks) * 1e6);
             report("latency", tasks, workers, t, extra);
+        } else if (wake->parsed()) {
+            if (workers < 2) fail("wake needs at least two workers");
+            std::vector<double> wake_ms, parked_cpu, active_idle_cpu;
+            std::size_t parked = 0;
+            const auto t = measure(repeat, [&] {
+                // Learn the worker processes, then let the pool go idle and park.
+                std::set<int> pids;
+                for (const auto& [pid, start] :
+                     d.map(pid_and_start, std::vector<int>(workers * 8, 10)))
+                    pids.insert(pid);
+                const auto deadline = clock_type::now() + std::chrono::seconds(30);
+                while (parked_count(d) == 0 && clock_type::now() < deadline)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                parked = parked_count(d);
+                if (parked == 0) fail("no worker parked within 30 s");
+                std::map<int, double> before;
+                for (int pid : pids) before[pid] = process_cpu(pid);
+                std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
+                // Every worker is idle now, some parked: the least CPU is a parked worker's,
+                // the most the active idle one's.
+                double least = 1e9, most = 0;
+                for (int pid : pids) {
+                    const double share = (process_cpu(pid) - before[pid]) / idle_s;
+                    least = std::min(least, share);
+                    most = std::max(most, share);
+                }
+                parked_cpu.push_back(least * 100);
+                active_idle_cpu.push_back(most * 100);
+                // The burst: when has every process started a task?
+                const double submitted =
+                    std::chrono::duration<double>(clock_type::now().time_since_epoch()).count();
+                std::map<int, double> first;
+                for (const auto& [pid, start] :
+                     d.map(pid_and_start, std::vector<int>(workers * 100, 10)))
+                    if (!first.count(pid) || start < first[pid]) first[pid] = start;
+                if (first.size() != static_cast<std::size_t>(workers))
+                    fail("a worker stayed parked");
+                double last = 0;
+                for (const auto& [pid, start] : first) last = std::max(last, start - submitted);
+                wake_ms.push_back(last * 1e3);
+                return last;
+            });
+            const auto median = [](std::vector<double> v) {
+                std::sort(v.begin(), v.end());
+                return v[v.size() / 2];
+            };
+            char extra[200];
+            std::snprintf(extra, sizeof extra,
+                          "parked=%zu parked_cpu_pct=%.3f active_idle_cpu_pct=%.3f "
+                          "all_working_after_ms=%.1f",
+                          parked, median(parked_cpu), median(active_idle_cpu), median(wake_ms));
+            report("wake", static_cast<std::uint64_t>(workers) * 100, workers, t, extra);
         } else {
             const int executors = std::max(workers, 1);
             if (!granularity->count("--tasks"))

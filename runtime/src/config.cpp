@@ -34,6 +34,17 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "Seconds a message may take to arrive once it has started")
         ->envname("TIDE_RECEIVE_TIMEOUT")
         ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-min-workers", c.min_workers,
+                   "Workers kept active; ranks beyond it are parked when idle (default: all)")
+        ->envname("TIDE_MIN_WORKERS")
+        ->check(CLI::Range(0, 1 << 20));
+    app.add_option("--tide-target-backlog", c.target_backlog,
+                   "Seconds of queued work per worker that the pool aims for")
+        ->envname("TIDE_TARGET_BACKLOG")
+        ->check(CLI::Range(0.001, 86400.0));
+    app.add_option("--tide-idle-park", c.idle_park, "Seconds a worker is idle before it is parked")
+        ->envname("TIDE_IDLE_PARK")
+        ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--tide-stack-size", c.stack_mib,
                    "MiB of stack for the thread that runs tasks (nested waits use it)")
         ->envname("TIDE_STACK_SIZE")

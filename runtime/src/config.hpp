@@ -22,6 +22,11 @@ struct config {
     // Stack of the thread that runs tasks. A task waiting on a child runs other tasks on top of
     // itself, so nesting depth costs stack; only pages touched take memory.
     unsigned stack_mib = 512;
+    // Elasticity: workers kept active (-1: every rank started), the backlog per worker to aim
+    // for, and how long a worker idles before it is parked.
+    int min_workers = -1;
+    double target_backlog = 1.0;
+    double idle_park = 2.0;
     bool help = false;
     std::string help_text;
     std::vector<std::string> warnings;  // logged once the logger is set up (unknown TIDE_*)

@@ -49,8 +49,29 @@ sched::failure failure_of(wire::result_status s) {
 
 }  // namespace
 
+namespace {
+sched::policy_settings policy_from(const config& cfg, std::size_t workers) {
+    sched::policy_settings s;
+    s.max_workers = workers;  // the ranks started (spawning comes with the elastic pool)
+    s.min_workers = cfg.min_workers < 0
+                        ? workers
+                        : std::min(workers, static_cast<std::size_t>(cfg.min_workers));
+    s.target_backlog = cfg.target_backlog;
+    s.idle_park = cfg.idle_park;
+    return s;
+}
+// How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
+constexpr auto scaling_tick = std::chrono::milliseconds(20);
+}  // namespace
+
 engine_state::engine_state(const config& c, transport& n, std::string h)
-    : cfg(c), net(n), host(std::move(h)), last_pump(clock::now()) {
+    : cfg(c),
+      net(n),
+      host(std::move(h)),
+      policy(policy_from(c, static_cast<std::size_t>(std::max(n.size() - 1, 0)))),
+      started(clock::now()),
+      last_tick(started),
+      last_pump(started) {
     for (int r = 1; r < net.size(); ++r) {
         worker_info w;
         w.rank = r;
@@ -69,6 +90,7 @@ bool engine_state::pump() {
     progressed |= receive_some();
     progressed |= dispatch();
     progressed |= broker_steals();
+    progressed |= scale();
     return progressed;
 }
 
@@ -109,7 +131,10 @@ void engine_state::handle(message& m) {
                 ++counters.stealing.requests;
                 // Sent before the worker saw batches on their way to it: it will ask again
                 // if it runs dry after them.
-                if (r.batches_received >= worker.batches_sent) worker.hungry = true;
+                if (r.batches_received >= worker.batches_sent && !worker.parked) {
+                    if (!worker.hungry) worker.idle_since = clock::now();
+                    worker.hungry = true;
+                }
                 return;
             }
             case wire::msg::stolen:
@@ -303,6 +328,57 @@ bool engine_state::broker_steals() {
     return ordered;
 }
 
+bool engine_state::scale() {
+    if (workers.empty() || shutting_down || last_pump - last_tick < scaling_tick) return false;
+    last_tick = last_pump;
+    const auto now = last_pump;
+    const auto seconds = [](clock::duration d) { return std::chrono::duration<double>(d).count(); };
+    const auto load = snapshot();
+    sched::scaling_input in;
+    in.now = seconds(now - started);
+    in.backlog_seconds = load.total_backlog_seconds;
+    in.queued_tasks = queue.size();
+    std::vector<std::size_t> index;  // view -> worker, for the workers still there
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        const worker_info& w = workers[i];
+        if (w.gone) continue;
+        // Work waiting on a worker: its queued children and what it holds beyond one task.
+        in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
+        sched::worker_view v;
+        v.phase = w.parked ? sched::worker_phase::parked : sched::worker_phase::active;
+        v.idle = !w.parked && w.hungry && w.load.in_hand == 0;
+        v.idle_for = w.parked ? seconds(now - w.parked_since)
+                     : v.idle ? seconds(now - w.idle_since)
+                              : 0;
+        in.workers.push_back(v);
+        index.push_back(i);
+    }
+    const auto d = policy.tick(in);
+    if (d.empty()) return false;
+    std::size_t woken = 0;
+    for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {
+        worker_info& w = workers[index[k]];
+        if (!w.parked) continue;
+        net.send(w.rank, static_cast<int>(wire::msg::wake), {});
+        w.parked = false;
+        w.load.accepting = true;
+        w.dry = false;
+        ++woken;
+        ++counters.wakes;
+    }
+    for (const auto k : d.park) {
+        worker_info& w = workers[index[k]];
+        net.send(w.rank, static_cast<int>(wire::msg::park), {});
+        w.parked = true;
+        w.parked_since = now;
+        w.hungry = false;
+        w.load.accepting = false;
+        ++counters.parks;
+    }
+    log().info("scaling: {} -> woke {}, parked {}", d.reason, woken, d.park.size());
+    return true;
+}
+
 load_snapshot engine_state::snapshot() {
     for (std::size_t i = 0; i < workers.size(); ++i) {
         estimator.set_in_hand(i, workers[i].load.in_hand);
@@ -311,6 +387,8 @@ load_snapshot engine_state::snapshot() {
     load_snapshot s;
     static_cast<sched::load_snapshot&>(s) = estimator.snapshot();
     s.stealing = counters.stealing;
+    s.scaling = {counters.parks, counters.wakes};
+    for (std::size_t i = 0; i < workers.size(); ++i) s.workers[i].parked = workers[i].parked;
     auto trips = counters.steal_round_trips_us;
     if (!trips.empty()) {
         std::nth_element(trips.begin(), trips.begin() + trips.size() / 2, trips.end());

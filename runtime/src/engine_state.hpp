@@ -24,6 +24,7 @@
 #include "tide/load.hpp"
 #include "tide/scheduler/dispatch.hpp"
 #include "tide/scheduler/load_estimator.hpp"
+#include "tide/scheduler/scaling_policy.hpp"
 #include "tide/scheduler/task_table.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
@@ -34,11 +35,14 @@ struct worker_info {
     int rank = -1;
     std::string host = "?";  // known once its hello arrives
     sched::worker_load load;
-    bool gone = false;               // said goodbye
-    bool hungry = false;             // asked for work; cleared by any task_batch sent to it
-    bool dry = false;                // answered a steal with nothing; cleared by news of work
-    bool stealing = false;           // a steal order on its behalf is outstanding
-    bool being_robbed = false;       // a steal order to it is outstanding
+    bool gone = false;          // said goodbye
+    bool hungry = false;        // asked for work; cleared by any task_batch sent to it
+    bool dry = false;           // answered a steal with nothing; cleared by news of work
+    bool stealing = false;      // a steal order on its behalf is outstanding
+    bool being_robbed = false;  // a steal order to it is outstanding
+    bool parked = false;        // told to idle at a slow poll; not sent work until woken
+    std::chrono::steady_clock::time_point idle_since;  // when it last became hungry
+    std::chrono::steady_clock::time_point parked_since;
     std::uint64_t batches_sent = 0;  // task batches sent to it, to spot stale steal requests
     wire::goodbye farewell;
 };
@@ -80,6 +84,8 @@ struct engine_counters {
     std::uint64_t protocol_errors = 0;
     std::uint64_t batches_sent = 0;
     steal_counters stealing;
+    std::uint64_t parks = 0;
+    std::uint64_t wakes = 0;
     std::vector<double> steal_round_trips_us;
 };
 
@@ -104,6 +110,9 @@ struct engine_state {
                          std::span<const std::byte> payload, std::size_t ran_on);
     void send_child_results();
     load_snapshot snapshot();
+    // One tick of the elastic policy (at most every scaling_tick): parks idle workers beyond
+    // the minimum, wakes parked ones when work comes. True if it changed anything.
+    bool scale();
     void run_one_locally();
     sched::task_id enqueue(const task_entry& entry, bytes args);
     // Records a task's end: `why` is failure::none for a result, else the payload is the error.
@@ -146,7 +155,9 @@ struct engine_state {
     // Results of lent tasks on their way back, per origin worker (scratch of accept_results).
     std::vector<bytes> child_results_out;
     std::vector<std::optional<wire::child_results_writer>> child_writers;
-    std::unique_ptr<rank0_context> local_tasks;                        // single rank only
+    std::unique_ptr<rank0_context> local_tasks;  // single rank only
+    sched::scaling_policy policy;
+    std::chrono::steady_clock::time_point started, last_tick;
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
     bool shutting_down = false;

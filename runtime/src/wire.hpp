@@ -24,6 +24,9 @@
 // |                |             | task_batch body whose ids are the victim's tokens        | nested tasks are recorded and sent to the thief |
 // | child_results  | 0 -> origin | u32 rank, str host, u32 n, n x {u64 token, u8 status,    | lent nested tasks finish; their futures are     |
 // |                |             | blob}                                                    | ready on the worker that submitted them         |
+// | park           | 0 -> worker | (empty)                                                  | worker idles at a slow poll (almost no CPU) and |
+// |                |             |                                                          | asks for no work until woken                    |
+// | wake           | 0 -> worker | (empty)                                                  | worker is active again (so is any task_batch)   |
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -68,6 +71,8 @@ enum class msg : int {
     steal_order = 9,
     stolen = 10,
     child_results = 11,
+    park = 12,
+    wake = 13,
 };
 
 // child_failed: the task let a child's task_error through; the payload is that error encoded
@@ -392,7 +397,7 @@ M decode(std::span<const std::byte> body) {
     return m;
 }
 
-// For the messages without a body (shutdown).
+// For the messages without a body (shutdown, park, wake).
 void decode_empty(std::span<const std::byte> body, const char* what);
 
 }  // namespace tide::wire

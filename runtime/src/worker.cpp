@@ -37,6 +37,10 @@ constexpr auto poll_at_least_every = std::chrono::microseconds(100);
 // most while a long task runs).
 constexpr auto keeper_period = std::chrono::milliseconds(5);
 constexpr auto keeper_period_with_work = std::chrono::microseconds(1000);
+constexpr auto keeper_period_parked = std::chrono::milliseconds(100);
+// A parked worker looks at the network this often: well under 1% of a core, and a wake is
+// seen within this time.
+constexpr auto park_poll = std::chrono::milliseconds(10);
 // Status for the load estimator goes to rank 0 at most this often (sooner when a steal found
 // this worker dry and it has work again).
 constexpr auto status_period = std::chrono::milliseconds(20);
@@ -104,6 +108,12 @@ private:
                 continue;
             }
             if (stopping_) break;
+            if (parked_) {
+                // Parked: one look at the network per park_poll, almost no CPU; a wake or a
+                // task batch ends it.
+                std::this_thread::sleep_for(park_poll);
+                continue;
+            }
             idle_pause(backoff);
         }
     }
@@ -153,7 +163,7 @@ private:
         }
         if (pending_ > 0) flush();
         if (status_due(last_task_end_)) send_status(true);
-        if (may_run_tasks && !steal_outstanding_ && deque_.size() == 0) {
+        if (may_run_tasks && !steal_outstanding_ && !parked_ && deque_.size() == 0) {
             // Idle: first say what the last tasks took, so the estimates are current.
             if (executed_ > 0) send_status(true);
             net_.send(0, static_cast<int>(wire::msg::steal_request),
@@ -224,6 +234,15 @@ private:
                     case wire::msg::shutdown:
                         stopping_ = true;
                         return true;
+                    case wire::msg::park:
+                        wire::decode_empty(m.body, "park");
+                        parked_ = true;
+                        steal_outstanding_ = false;  // rank 0 forgets a parked worker's request
+                        break;
+                    case wire::msg::wake:
+                        wire::decode_empty(m.body, "wake");
+                        parked_ = false;
+                        break;
                     default:
                         ++protocol_errors_;
                         log().warn("unexpected message tag {} from rank {} (dropped)", m.tag,
@@ -241,8 +260,9 @@ private:
     void keep() {
         std::unique_lock lock(mu_);
         while (!keeper_stop_) {
-            keeper_wake_.wait_for(lock,
-                                  deque_.size() > 0 ? keeper_period_with_work : keeper_period);
+            keeper_wake_.wait_for(lock, parked_             ? keeper_period_parked
+                                        : deque_.size() > 0 ? keeper_period_with_work
+                                                            : keeper_period);
             // Step in only if nobody pumped for a whole period (the task thread is in a task):
             // a counter, not a clock read on every one of the task thread's polls.
             if (keeper_stop_ || pumps_ != pumps_seen_) {
@@ -278,6 +298,7 @@ private:
         if (steal_outstanding_)
             hungry_seconds_ += std::chrono::duration<double>(clock::now() - hungry_since_).count();
         steal_outstanding_ = false;  // rank 0 clears its hungry mark whenever it sends work
+        parked_ = false;             // and work wakes a parked worker
         ++batches_received_;
         batch b;
         try {
@@ -479,6 +500,7 @@ private:
     std::vector<nested_task*> unmovable_;  // stolen from the deque, could not be encoded
     std::vector<wire::result_view> child_scratch_;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> parked_{false};
     bool keeper_stop_ = false;
     std::exception_ptr keeper_failure_;
     std::condition_variable keeper_wake_;

@@ -6,6 +6,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -204,5 +205,32 @@ TEST(Load, SnapshotLearnsDurationsAndSeesQueuedWork) {
         EXPECT_LT(s.total_backlog_seconds, 2.0);
         tide::wait_all(futures);
     });
+    EXPECT_EQ(total_executions(), 60);
+}
+
+namespace {
+std::size_t parked_workers(const tide::load_snapshot& s) {
+    return static_cast<std::size_t>(
+        std::count_if(s.workers.begin(), s.workers.end(), [](const auto& w) { return w.parked; }));
+}
+}  // namespace
+
+// Ranks beyond --tide-min-workers park once idle, and a burst of work wakes them all.
+TEST(Elastic, IdleRanksBeyondTheMinimumParkAndWakeForABurst) {
+    with_tide(
+        [](tide::driver& d) {
+            const auto beyond_min = static_cast<std::size_t>(std::max(d.workers() - 1, 0));
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            while (parked_workers(d.load()) < beyond_min &&
+                   std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            EXPECT_EQ(parked_workers(d.load()), beyond_min);
+            const auto pids = d.map(pid_after_ms, std::vector<int>(60, 20));
+            EXPECT_EQ(distinct(pids), static_cast<std::size_t>(std::max(d.workers(), 1)));
+            const auto s = d.load();
+            EXPECT_EQ(s.scaling.parks, beyond_min);
+            EXPECT_GE(s.scaling.wakes, beyond_min);
+        },
+        {"--tide-min-workers=1", "--tide-idle-park=0.2", "--tide-target-backlog=0.05"});
     EXPECT_EQ(total_executions(), 60);
 }

@@ -21,8 +21,14 @@ struct steal_counters {
     double round_trip_max_us = 0;
 };
 
+struct scaling_counters {
+    std::uint64_t parks = 0;  // workers parked (idle beyond --tide-min-workers)
+    std::uint64_t wakes = 0;  // parked workers woken for work
+};
+
 struct load_snapshot : sched::load_snapshot {
     steal_counters stealing;
+    scaling_counters scaling;
 };
 
 // One line for a program's output: "steals=… tasks_moved=… steal_rtt_median_us=…".

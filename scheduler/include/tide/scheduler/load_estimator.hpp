@@ -31,6 +31,7 @@ struct worker_estimate {
     double task_seconds = 0;     // recent mean duration of the tasks it ran
     double backlog_seconds = 0;  // (in_hand + queued) * task_seconds
     bool hungry = false;         // asked for work, not yet served
+    bool parked = false;         // idling at a slow poll until woken (elasticity)
 };
 
 struct load_snapshot {

@@ -1,0 +1,121 @@
+#include "tide/scheduler/scaling_policy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace tide::sched {
+
+namespace {
+struct census {
+    std::size_t starting = 0, active = 0, parked = 0, busy = 0;
+};
+census count(const scaling_input& in) {
+    census c;
+    for (const auto& w : in.workers) {
+        if (w.phase == worker_phase::starting) ++c.starting;
+        if (w.phase == worker_phase::parked) ++c.parked;
+        if (w.phase == worker_phase::active) {
+            ++c.active;
+            if (!w.idle) ++c.busy;
+        }
+    }
+    return c;
+}
+
+std::string describe(const char* what, const scaling_input& in, const census& c, std::size_t wanted,
+                     double target) {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%s: backlog %.3f s in %zu queued task(s), target %.3f s a worker, wants %zu; "
+                  "active %zu (busy %zu), starting %zu, parked %zu",
+                  what, in.backlog_seconds, in.queued_tasks, target, wanted, c.active, c.busy,
+                  c.starting, c.parked);
+    return line;
+}
+}  // namespace
+
+std::size_t scaling_policy::wanted(const scaling_input& in) const {
+    const census c = count(in);
+    std::size_t by_backlog = 0;
+    if (in.backlog_seconds > 0 && s_.target_backlog > 0)
+        by_backlog = static_cast<std::size_t>(std::ceil(in.backlog_seconds / s_.target_backlog));
+    else if (in.queued_tasks > 0)
+        by_backlog = in.queued_tasks;  // no durations known yet: one worker a task, up to max
+    const std::size_t want = std::max(c.busy, by_backlog);
+    return std::clamp(want, s_.min_workers, std::max(s_.min_workers, s_.max_workers));
+}
+
+void scaling_policy::spawn_failed(double now) {
+    backoff_ = backoff_ < 0 ? s_.cooldown : backoff_ * 2;
+    spawn_blocked_until_ = now + backoff_;
+}
+
+scaling_decision scaling_policy::tick(const scaling_input& in) {
+    scaling_decision d;
+    const census c = count(in);
+    const std::size_t want = wanted(in);
+    const std::size_t capacity = c.active + c.starting;
+
+    // Grow: wake parked workers at once (cheap and reliable: a burst must not wait, and
+    // parking is what is slow), spawn for the rest only once the wish has held.
+    if (want > capacity) {
+        shrink_ticks_ = 0;
+        ++grow_ticks_;
+        std::size_t need = want - capacity;
+        d.wake = std::min(need, c.parked);
+        need -= d.wake;
+        if (need > 0 && grow_ticks_ >= s_.hold_ticks && !in.spawn_in_flight &&
+            in.now >= spawn_blocked_until_)
+            d.spawn = std::min(need, in.slots_free);
+        if (!d.empty()) {
+            grow_ticks_ = 0;
+            d.reason = describe("grow", in, c, want, s_.target_backlog);
+        }
+        return d;
+    }
+    grow_ticks_ = 0;
+
+    // Shrink: park workers idle long enough, while the backlog stays well below what the
+    // workers left could carry, and never below the minimum.
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < in.workers.size(); ++i) {
+        const auto& w = in.workers[i];
+        if (w.phase == worker_phase::active && w.idle && w.idle_for >= s_.idle_park)
+            candidates.push_back(i);
+    }
+    // Spawned workers first (parked, they can retire and free their slot), longest idle first.
+    std::stable_sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
+        const auto &x = in.workers[a], &y = in.workers[b];
+        if (x.spawned != y.spawned) return x.spawned;
+        return x.idle_for > y.idle_for;
+    });
+    std::size_t active_left = c.active;
+    if (!candidates.empty()) {
+        if (++shrink_ticks_ >= s_.hold_ticks) {
+            for (const auto i : candidates) {
+                if (active_left <= s_.min_workers) break;
+                const double could_carry =
+                    static_cast<double>(active_left - 1) * s_.target_backlog * s_.shrink_ratio;
+                if (in.backlog_seconds > could_carry && active_left - 1 < want) break;
+                d.park.push_back(i);
+                --active_left;
+            }
+            shrink_ticks_ = 0;
+        }
+    } else {
+        shrink_ticks_ = 0;
+    }
+
+    // Retire: spawned workers parked much longer, unless the backlog would call them back.
+    if (want <= active_left)
+        for (std::size_t i = 0; i < in.workers.size(); ++i) {
+            const auto& w = in.workers[i];
+            if (w.phase == worker_phase::parked && w.spawned && w.idle_for >= s_.idle_retire)
+                d.retire.push_back(i);
+        }
+    if (!d.empty()) d.reason = describe("shrink", in, c, want, s_.target_backlog);
+    return d;
+}
+
+}  // namespace tide::sched
