@@ -45,6 +45,10 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_option("--tide-idle-park", c.idle_park, "Seconds a worker is idle before it is parked")
         ->envname("TIDE_IDLE_PARK")
         ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-timeline", c.timeline_path,
+                   "Write the run's timeline (pool state, scaling events) to this file at the "
+                   "end: JSON if it ends in .json, else CSV")
+        ->envname("TIDE_TIMELINE");
     app.add_option("--tide-stack-size", c.stack_mib,
                    "MiB of stack for the thread that runs tasks (nested waits use it)")
         ->envname("TIDE_STACK_SIZE")

@@ -27,6 +27,7 @@ struct config {
     int min_workers = -1;
     double target_backlog = 1.0;
     double idle_park = 2.0;
+    std::string timeline_path;  // --tide-timeline: where rank 0 writes the timeline (CSV/JSON)
     bool help = false;
     std::string help_text;
     std::vector<std::string> warnings;  // logged once the logger is set up (unknown TIDE_*)

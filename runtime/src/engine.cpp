@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <fstream>
 #include <thread>
 
 #include "engine_state.hpp"
@@ -78,6 +79,10 @@ engine_state::engine_state(const config& c, transport& n, std::string h)
         workers.push_back(std::move(w));
     }
     estimator.resize(workers.size());
+    // Say at the start, not after a long run, that the timeline file cannot be written.
+    if (!cfg.timeline_path.empty() && !std::ofstream(cfg.timeline_path))
+        log().error("tide: cannot write the timeline to '{}' (--tide-timeline); the run goes on",
+                    cfg.timeline_path);
     child_results_out.resize(workers.size());
     child_writers.resize(workers.size());
 }
@@ -354,6 +359,17 @@ bool engine_state::scale() {
         index.push_back(i);
     }
     const auto d = policy.tick(in);
+    timeline_row row;
+    row.seconds = in.now;
+    row.queued = in.queued_tasks;
+    row.backlog_seconds = in.backlog_seconds;
+    for (const auto& v : in.workers) {
+        if (v.phase == sched::worker_phase::parked) ++row.parked;
+        if (v.phase == sched::worker_phase::starting) ++row.starting;
+        if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
+    }
+    row.event = d.reason;
+    history.record(std::move(row));
     if (d.empty()) return false;
     std::size_t woken = 0;
     for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {
@@ -644,6 +660,14 @@ bool engine_state::shutdown() {
         "workers using {:.3f} s CPU, {} protocol errors",
         counters.submitted, counters.completed, counters.failed, counters.batches_sent, executed,
         worker_cpu, counters.protocol_errors);
+    if (!cfg.timeline_path.empty()) {
+        try {
+            history.write(cfg.timeline_path);
+            log().info("timeline: {} rows in {}", history.rows().size(), cfg.timeline_path);
+        } catch (const std::exception& e) {
+            log().error("{}", e.what());
+        }
+    }
     const auto load = snapshot();
     const auto& st = load.stealing;
     log().info(

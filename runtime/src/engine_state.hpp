@@ -26,6 +26,7 @@
 #include "tide/scheduler/load_estimator.hpp"
 #include "tide/scheduler/scaling_policy.hpp"
 #include "tide/scheduler/task_table.hpp"
+#include "timeline.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
 
@@ -157,6 +158,7 @@ struct engine_state {
     std::vector<std::optional<wire::child_results_writer>> child_writers;
     std::unique_ptr<rank0_context> local_tasks;  // single rank only
     sched::scaling_policy policy;
+    timeline history;
     std::chrono::steady_clock::time_point started, last_tick;
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
