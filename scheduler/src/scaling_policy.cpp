@@ -85,10 +85,11 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
             candidates.push_back(i);
     }
     // Spawned workers first (parked, they can retire and free their slot), longest idle first.
-    std::stable_sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
+    std::sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) {
         const auto &x = in.workers[a], &y = in.workers[b];
         if (x.spawned != y.spawned) return x.spawned;
-        return x.idle_for > y.idle_for;
+        if (x.idle_for != y.idle_for) return x.idle_for > y.idle_for;
+        return a < b;
     });
     std::size_t active_left = c.active;
     if (!candidates.empty()) {

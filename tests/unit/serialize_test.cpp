@@ -118,7 +118,7 @@ namespace {
 std::atomic<std::size_t> largest_allocation{0};
 }  // namespace
 
-// This pair replaces the global allocator for the whole test binary (malloc/free underneath);
+// These replace the global allocator for the whole test binary (malloc/free underneath);
 // GCC cannot see that and warns that free() meets memory from operator new.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
@@ -130,6 +130,10 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// The non-throwing forms too (std::stable_sort's buffer uses them): every new and delete of the
+// binary must meet the same allocator.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n ? n : 1); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 // A corrupt count may not make the decoder allocate for elements that are not there: 999
 // elements of 8 KiB each are claimed, the first one's bytes are missing.
