@@ -63,6 +63,8 @@ sched::policy_settings policy_from(const config& cfg, std::size_t workers) {
 }
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
+// How long rank 0 sleeps at most between polls while a worker waits for work through it.
+constexpr auto brokering_poll = std::chrono::microseconds(200);
 }  // namespace
 
 engine_state::engine_state(const config& c, transport& n, std::string h)
@@ -550,6 +552,18 @@ void engine_state::check_open() const {
             "function returns");
 }
 
+bool engine_state::brokering() const {
+    if (!steals_in_flight.empty()) return true;
+    // A hungry worker while some other one may have work to give. (Not when every other one
+    // is dry: a worker in one long task must not keep rank 0 polling fast.)
+    const auto usable = [](const worker_info& w) { return !w.parked && !w.gone; };
+    const bool hungry = std::any_of(workers.begin(), workers.end(),
+                                    [&](const worker_info& w) { return usable(w) && w.hungry; });
+    return hungry && std::any_of(workers.begin(), workers.end(), [&](const worker_info& w) {
+               return usable(w) && !w.hungry && !w.dry && w.load.in_hand > 0;
+           });
+}
+
 bool engine_state::outstanding() const {
     if (!queue.empty()) return true;
     return std::any_of(workers.begin(), workers.end(),
@@ -599,6 +613,7 @@ void engine_state::background_loop() {
         // draining their prefetch), every 5 ms otherwise.
         background_dozing = !outstanding();
         const auto period = background_dozing ? std::chrono::microseconds(100000)
+                            : brokering()     ? brokering_poll
                             : background_busy ? std::chrono::microseconds(1000)
                                               : std::chrono::microseconds(5000);
         wake_background.wait_for(lock, period);
@@ -755,6 +770,7 @@ bool engine::ready(task_id id) {
 bool engine::wait_until(task_id id, clock::time_point deadline) {
     auto& s = *state_;
     auto backoff = idle_polling();  // reads no clock: cheap for futures already finished
+    bool brokering = false;
     for (;;) {
         {
             std::lock_guard lock(s.mu);
@@ -768,9 +784,13 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
             const bool progressed = s.pump();
             if (s.finished(id)) return true;
             if (progressed) backoff.reset();
+            brokering = s.brokering();
         }
-        if (clock::now() >= deadline) return false;
-        idle_pause(backoff, deadline);
+        const auto now = clock::now();
+        if (now >= deadline) return false;
+        // While a worker waits for work through rank 0, rank 0 answers promptly: an idle
+        // core is at stake, and the short sleeps last only as long as the steal.
+        idle_pause(backoff, brokering ? std::min(deadline, now + brokering_poll) : deadline);
     }
 }
 

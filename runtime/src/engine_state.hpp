@@ -125,6 +125,8 @@ struct engine_state {
     bool finished(sched::task_id id) const;
     void check_open() const;  // throws once the run has ended
     bool outstanding() const;
+    // A worker waits for work through rank 0 (hungry, or a steal order is out): poll promptly.
+    bool brokering() const;
     std::size_t running() const;
     bool local_mode() const { return workers.empty(); }
     std::string host_of(int worker) const;
