@@ -154,6 +154,7 @@ void engine_state::handle(message& m) {
                     log().error("rank {} speaks protocol {}, rank 0 speaks {}: not using it",
                                 m.source, h.version, wire::protocol_version);
                     worker.load.accepting = false;
+                    worker.rejected = true;
                 }
                 log().debug("worker rank {} is up on {} (pid {})", m.source, h.host, h.pid);
                 return;
@@ -187,6 +188,7 @@ void engine_state::handle(message& m) {
 
 void engine_state::accept_results(std::size_t w, std::span<const std::byte> body) {
     worker_info& worker = workers[w];
+    worker.last_result = last_pump;
     wire::decode_result_batch(body, results_scratch);
     for (const auto& r : results_scratch) {
         sched::task_record* rec = tasks.find(r.id);
@@ -340,7 +342,9 @@ bool engine_state::scale() {
     last_tick = last_pump;
     const auto now = last_pump;
     const auto seconds = [](clock::duration d) { return std::chrono::duration<double>(d).count(); };
-    const auto load = snapshot();
+    for (std::size_t i = 0; i < workers.size(); ++i)
+        estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));
+    const auto load = estimator.snapshot();
     sched::scaling_input in;
     in.now = seconds(now - started);
     in.backlog_seconds = load.total_backlog_seconds;
@@ -348,14 +352,15 @@ bool engine_state::scale() {
     std::vector<std::size_t> index;  // view -> worker, for the workers still there
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
-        if (w.gone) continue;
+        if (w.gone || w.rejected) continue;
         // Work waiting on a worker: its queued children and what it holds beyond one task.
         in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
         sched::worker_view v;
         v.phase = w.parked ? sched::worker_phase::parked : sched::worker_phase::active;
-        v.idle = !w.parked && w.hungry && w.load.in_hand == 0;
+        // Idle: asked for work, holds none, and no steal on its behalf is on the way.
+        v.idle = !w.parked && w.hungry && w.load.in_hand == 0 && !w.stealing;
         v.idle_for = w.parked ? seconds(now - w.parked_since)
-                     : v.idle ? seconds(now - w.idle_since)
+                     : v.idle ? seconds(now - std::max(w.idle_since, w.last_result))
                               : 0;
         in.workers.push_back(v);
         index.push_back(i);
@@ -371,7 +376,7 @@ bool engine_state::scale() {
         if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
     }
     row.event = d.reason;
-    history.record(std::move(row));
+    if (!cfg.timeline_path.empty()) history.record(std::move(row));
     if (d.empty()) return false;
     std::size_t woken = 0;
     for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {

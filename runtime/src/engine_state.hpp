@@ -42,7 +42,9 @@ struct worker_info {
     bool stealing = false;      // a steal order on its behalf is outstanding
     bool being_robbed = false;  // a steal order to it is outstanding
     bool parked = false;        // told to idle at a slow poll; not sent work until woken
-    std::chrono::steady_clock::time_point idle_since;  // when it last became hungry
+    bool rejected = false;      // speaks another protocol version: never used
+    std::chrono::steady_clock::time_point last_result;  // when its last results arrived
+    std::chrono::steady_clock::time_point idle_since;   // when it last became hungry
     std::chrono::steady_clock::time_point parked_since;
     std::uint64_t batches_sent = 0;  // task batches sent to it, to spot stale steal requests
     wire::goodbye farewell;

@@ -8,7 +8,11 @@
 namespace tide::detail {
 
 void timeline::record(timeline_row row) {
-    if (!rows_.empty() && row.event.empty() && row.same_state(rows_.back())) return;
+    // Every event and every change of the workers' states; otherwise (only the queue moved) a
+    // row a second at most, so a long busy run stays a few rows a second.
+    if (!rows_.empty() && row.event.empty() && row.same_workers(rows_.back()) &&
+        row.seconds - rows_.back().seconds < 1.0)
+        return;
     rows_.push_back(std::move(row));
 }
 
@@ -36,6 +40,7 @@ void timeline::write(const std::string& path) const {
         out << nlohmann::json{{"timeline", rows}}.dump(1) << '\n';
     } else {
         out << "seconds,busy,idle,parked,starting,queued,backlog_seconds,event\n";
+        out.precision(12);
         for (const auto& r : rows_) {
             // The event text has no double quotes of its own; quoting keeps its commas.
             out << r.seconds << ',' << r.busy << ',' << r.idle << ',' << r.parked << ','

@@ -1,8 +1,8 @@
 #pragma once
-// The run's timeline, kept by rank 0: what the pool looked like at each scaling tick where
-// something changed (workers busy / idle / parked / starting, queued tasks, estimated backlog),
-// and each scaling event with its reason. Written at the end as CSV, or as JSON when the file
-// name ends in .json (--tide-timeline=FILE).
+// The run's timeline, kept by rank 0 when asked for: what the pool looked like whenever the
+// workers' states changed, and at least once a second otherwise (workers busy / idle / parked /
+// starting, queued tasks, estimated backlog), and each scaling event with its reason. Written at
+// the end as CSV, or as JSON when the file name ends in .json (--tide-timeline=FILE).
 
 #include <cstddef>
 #include <string>
@@ -17,9 +17,8 @@ struct timeline_row {
     double backlog_seconds = 0;
     std::string event;  // a scaling decision and its reason; empty for a plain sample
 
-    bool same_state(const timeline_row& o) const {
-        return busy == o.busy && idle == o.idle && parked == o.parked && starting == o.starting &&
-               queued == o.queued;
+    bool same_workers(const timeline_row& o) const {
+        return busy == o.busy && idle == o.idle && parked == o.parked && starting == o.starting;
     }
 };
 

@@ -95,10 +95,12 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
     if (!candidates.empty()) {
         if (++shrink_ticks_ >= s_.hold_ticks) {
             for (const auto i : candidates) {
-                if (active_left <= s_.min_workers) break;
+                // Never below the minimum, nor below what the input wants (tasks waiting with
+                // no durations known yet would wake the worker again at the next tick).
+                if (active_left <= s_.min_workers || active_left - 1 < want) break;
                 const double could_carry =
                     static_cast<double>(active_left - 1) * s_.target_backlog * s_.shrink_ratio;
-                if (in.backlog_seconds > could_carry && active_left - 1 < want) break;
+                if (in.backlog_seconds > could_carry) break;
                 d.park.push_back(i);
                 --active_left;
             }

@@ -225,3 +225,13 @@ TEST(ScalingPolicy, NeverBelowMinNorAboveMax) {
         EXPECT_LE(n, 3u);
     }
 }
+
+// Tasks waiting before any duration is known: the idle worker is wanted, so it is not parked
+// (else it would be woken again at the next tick, and again: a park/wake cycle).
+TEST(ScalingPolicy, NoParkWhileQueuedTasksWantTheWorker) {
+    scaling_policy p(settings(0, 2));
+    scaling_input in;
+    in.queued_tasks = 5;  // backlog 0: no durations yet
+    in.workers = {{worker_phase::active, false, false, 0}, {worker_phase::active, false, true, 9}};
+    for (int tick = 0; tick < 10; ++tick) EXPECT_TRUE(p.tick(in).park.empty()) << tick;
+}
