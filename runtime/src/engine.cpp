@@ -205,6 +205,7 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
 
 bool engine_state::forward_if_lent(sched::task_id id, wire::result_status status,
                                    std::span<const std::byte> payload, std::size_t ran_on) {
+    if (origins.empty()) return false;  // the common case, without hashing every result
     const auto origin = origins.find(id);
     if (origin == origins.end()) return false;
     // A lent nested task: its future is on the worker that lent it.
@@ -480,18 +481,16 @@ bool engine_state::dispatch() {
         while (batch_ids.size() < plan[i] && !queue.empty()) {
             batch_ids.push_back(queue.front());
             queue.pop_front();
-            estimator.queued_centrally(tasks.find(batch_ids.back())->name_hash, -1);
         }
         if (workers[i].hungry) ++counters.stealing.served_centrally;
         try {
-            send_tasks(i, batch_ids);
+            send_tasks(i, batch_ids, true);
         } catch (...) {
             // Not sent: put what is still queued back at the head of the queue, in order.
             for (std::size_t k = batch_ids.size(); k-- > 0;) {
                 sched::task_record* rec = tasks.find(batch_ids[k]);
                 if (rec->state != task_state::queued) continue;
                 queue.push_front(batch_ids[k]);
-                estimator.queued_centrally(rec->name_hash, 1);
             }
             throw;
         }
@@ -500,27 +499,29 @@ bool engine_state::dispatch() {
     return sent;
 }
 
-void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id> ids) {
+void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id> ids,
+                              bool from_queue) {
     worker_info& w = workers[worker];
     for (std::size_t at = 0; at < ids.size();) {
         bytes buf = net.take_buffer();
         const auto seq = next_seq++;
         wire::task_batch_writer batch(buf, seq);
-        const std::size_t first = at;
+        batch_records.clear();  // one lookup per task: the table does not change meanwhile
         while (at < ids.size() && batch.count() < cfg.batch_max &&
                (batch.count() == 0 || buf.size() < cfg.batch_bytes)) {
-            const sched::task_record* rec = tasks.find(ids[at]);
+            sched::task_record* rec = tasks.find(ids[at]);
             batch.add(ids[at], rec->name_hash, rec->signature, rec->payload);
+            batch_records.push_back(rec);
             ++at;
         }
         net.send(w.rank, static_cast<int>(wire::msg::task_batch), std::move(buf));
-        for (std::size_t k = first; k < at; ++k) {
-            sched::task_record* rec = tasks.find(ids[k]);
+        for (sched::task_record* rec : batch_records) {
             rec->state = task_state::running;
             rec->owner = static_cast<int>(worker);
             rec->batch = seq;
+            if (from_queue) estimator.queued_centrally(rec->name_hash, -1);
         }
-        w.load.in_hand += at - first;
+        w.load.in_hand += batch_records.size();
         ++w.batches_sent;
         ++counters.batches_sent;
     }

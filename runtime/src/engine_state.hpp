@@ -101,7 +101,9 @@ struct engine_state {
     void handle(message& m);
     bool dispatch();
     // Sends these tasks (records on rank 0) to a worker, in as many batches as they need.
-    void send_tasks(std::size_t worker, std::span<const sched::task_id> ids);
+    // `from_queue`: they come from the central queue (the estimator counts them out of it).
+    void send_tasks(std::size_t worker, std::span<const sched::task_id> ids,
+                    bool from_queue = false);
     // Orders steals for hungry workers from the victims the estimates point at.
     bool broker_steals();
     void accept_stolen(std::size_t victim, std::span<const std::byte> body);
@@ -152,7 +154,8 @@ struct engine_state {
     std::vector<worker_info> workers;  // worker i is rank i + 1
     std::vector<sched::worker_load> loads_scratch;
     std::vector<wire::result_view> results_scratch;
-    std::vector<sched::task_id> batch_ids;  // scratch of dispatch()
+    std::vector<sched::task_record*> batch_records;  // scratch of send_tasks()
+    std::vector<sched::task_id> batch_ids;           // scratch of dispatch()
     sched::load_estimator estimator;
     std::unordered_map<std::uint64_t, steal_in_flight> steals_in_flight;  // by order number
     std::uint64_t next_order = 1;

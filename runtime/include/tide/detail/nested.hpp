@@ -148,8 +148,10 @@ protected:
 
     // Runs `body` as a task frame named `name`: its children sit above `mark` in the deque, and
     // its duration, less that of tasks run inside its waits, is added to the statistics.
+    // `start` may be given when the caller already knows it (the end of the task before).
     template <class F>
-    clock::time_point timed_frame(std::uint64_t name, F&& body);
+    clock::time_point timed_frame(std::uint64_t name, F&& body,
+                                  clock::time_point start = clock::time_point{});
 
     // Whether a waiting task may start unrelated work on top of itself: only while less than
     // half of this thread's stack is in use, so that helping cannot overflow it.
@@ -179,13 +181,14 @@ private:
 };
 
 template <class F>
-task_context::clock::time_point task_context::timed_frame(std::uint64_t name, F&& body) {
+task_context::clock::time_point task_context::timed_frame(std::uint64_t name, F&& body,
+                                                          clock::time_point start) {
     const auto saved_mark = frame_mark_;
     const double saved_child = child_seconds_;
     frame_mark_ = deque_.bottom();
     child_seconds_ = 0;
     ++depth_;
-    const auto start = clock::now();
+    if (start == clock::time_point{}) start = clock::now();
     body();
     const auto end = clock::now();
     --depth_;

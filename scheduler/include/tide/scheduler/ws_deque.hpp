@@ -46,6 +46,10 @@ public:
 
     // The newest item, if any.
     std::optional<T> pop() {
+        // Seen empty by the owner, it is empty (only the owner adds): skip the fenced store,
+        // which the worker would otherwise pay before every task it receives.
+        if (bottom_.load(std::memory_order_relaxed) <= top_.load(std::memory_order_acquire))
+            return std::nullopt;
         const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
         ring* r = ring_.load(std::memory_order_relaxed);
         bottom_.store(b, std::memory_order_seq_cst);
