@@ -103,7 +103,9 @@ private:
                 backoff.reset();
                 continue;
             }
-            if (step(true)) {
+            // A worker that has just run dry waits out the quick polls before asking rank 0
+            // for work: the driver's next task is often a few microseconds away.
+            if (step(true, false, !backoff.quick())) {
                 backoff.reset();
                 continue;
             }
@@ -135,10 +137,10 @@ private:
         return since_poll_ >= tasks_per_poll || last_task_end_ - last_poll_ >= poll_at_least_every;
     }
 
-    // One step of work besides the deque: messages when due (or `force_poll`), then one task
-    // received from rank 0 if `may_run_tasks`; when there is nothing at all, a steal request.
-    // True if anything happened.
-    bool step(bool may_run_tasks, bool force_poll = false) {
+    // One step of work besides the deque: messages when due (or `force_poll`), then tasks
+    // received from rank 0 if `may_run_tasks`; when there is nothing at all and `may_ask`, a
+    // steal request. True if anything happened.
+    bool step(bool may_run_tasks, bool force_poll = false, bool may_ask = true) {
         std::unique_lock lock(mu_);
         if (keeper_failure_) std::rethrow_exception(keeper_failure_);
         bool progressed = false;
@@ -166,9 +168,11 @@ private:
                      !poll_due() && deque_.size() == 0 && unmovable_.empty());
             return true;
         }
-        if (pending_ > 0) flush();
+        // A poll between tasks sends results only by the usual rules (batch full, half done,
+        // 1 ms old), not every time: small result batches make small task batches.
+        if (pending_ > 0 && (in_hand_ == 0 || should_flush(last_task_end_))) flush();
         if (status_due(last_task_end_)) send_status(true);
-        if (may_run_tasks && !steal_outstanding_ && !parked_ && deque_.size() == 0) {
+        if (may_run_tasks && may_ask && !steal_outstanding_ && !parked_ && deque_.size() == 0) {
             // Idle: first say what the last tasks took, so the estimates are current.
             if (executed_ > 0) send_status(true);
             net_.send(0, static_cast<int>(wire::msg::steal_request),
