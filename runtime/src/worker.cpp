@@ -31,6 +31,9 @@ constexpr auto flush_interval = std::chrono::milliseconds(1);
 // they do), or sooner once this much time has passed.
 constexpr int tasks_per_poll = 16;
 constexpr auto poll_at_least_every = std::chrono::microseconds(100);
+// A worker that has run dry polls this often (spinning: tens of microseconds) before it asks
+// rank 0 for work.
+constexpr int polls_before_asking = 20;
 // The keeper thread steps in when the task thread has not polled for a whole period (it is
 // inside a long task), and looks once a period; the period is shorter while the deque holds
 // tasks that an idle worker may be asking for (so a steal order waits about two periods at
@@ -96,6 +99,7 @@ private:
     // The task thread's loop outside any task.
     void run_tasks() {
         auto backoff = idle_polling();
+        int dry_polls = 0;  // polls since the worker last found something to do
         while (!stopping_) {
             if (poll_due() && step(false)) backoff.reset();
             if (auto t = deque_.pop()) {
@@ -103,12 +107,14 @@ private:
                 backoff.reset();
                 continue;
             }
-            // A worker that has just run dry waits out the quick polls before asking rank 0
-            // for work: the driver's next task is often a few microseconds away.
-            if (step(true, false, !backoff.quick())) {
+            // A worker that has just run dry polls a little before asking rank 0 for work:
+            // the driver's next task is often a few microseconds away.
+            if (step(true, false, dry_polls >= polls_before_asking)) {
                 backoff.reset();
+                dry_polls = 0;
                 continue;
             }
+            ++dry_polls;
             if (stopping_) break;
             if (parked_) {
                 // Parked: one look at the network per park_poll, almost no CPU; a wake or a
