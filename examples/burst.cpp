@@ -1,7 +1,9 @@
 // The elastic main job: work in phases — quiet, a burst of many short tasks, quiet, a bigger
-// burst, quiet — so the pool parks its idle workers and wakes them when a burst arrives.
-// Prints the pool as it goes and a closing summary.
-//   mpirun -n 4 build/examples/burst --tide-min-workers=1 --tide-idle-park=1
+// burst, quiet — so the pool spawns or wakes workers when a burst arrives, parks them when it
+// is over and retires spawned ones parked long enough. Prints the pool as it goes and a
+// closing summary.
+//   build/examples/burst --tide-max-workers=3                 (a singleton that spawns)
+//   mpirun -n 4 build/examples/burst --tide-min-workers=1     (started ranks, parked and woken)
 //   build/examples/burst [first_burst_tasks] [second_burst_tasks] [task_ms] [quiet_s]
 
 #include <unistd.h>
@@ -45,43 +47,48 @@ TIDE_TASK(work);
 
 namespace {
 
-std::size_t parked(const tide::load_snapshot& s) {
-    return static_cast<std::size_t>(
-        std::count_if(s.workers.begin(), s.workers.end(), [](const auto& w) { return w.parked; }));
+std::string pool_text(const tide::pool_counts& p) {
+    return "active " + std::to_string(p.active) + ", parked " + std::to_string(p.parked) +
+           ", starting " + std::to_string(p.starting);
 }
 
-// Waits `seconds`, printing the pool whenever it changes; returns when every worker beyond
-// the minimum is parked (seconds after the start of the wait), or -1.
-double quiet(tide::driver& d, double seconds, double since) {
+bool operator!=(const tide::pool_counts& a, const tide::pool_counts& b) {
+    return a.active != b.active || a.parked != b.parked || a.starting != b.starting;
+}
+
+struct quiet_report {
+    double last_park_s = -1;  // when the last worker parked, seconds into the quiet phase
+};
+
+// Waits `seconds`, printing the pool whenever it changes.
+quiet_report quiet(tide::driver& d, double seconds, double since) {
     const auto end = clock_type::now() + std::chrono::duration<double>(seconds);
-    std::size_t last = static_cast<std::size_t>(-1);
-    double all_parked_at = -1;
+    tide::pool_counts last{~std::size_t{0}, 0, 0};
+    quiet_report r;
     const double start = now_s();
     while (clock_type::now() < end) {
-        const auto s = d.load();
-        const auto p = parked(s);
+        const auto p = d.load().pool;
         if (p != last) {
-            std::printf("  t=%6.2f s  workers active %zu, parked %zu\n", now_s() - since,
-                        s.workers.size() - p, p);
+            std::printf("  t=%6.2f s  workers %s\n", now_s() - since, pool_text(p).c_str());
+            if (last.active != ~std::size_t{0} && p.parked > last.parked)
+                r.last_park_s = now_s() - start;
             last = p;
         }
-        if (all_parked_at < 0 && p > 0 && p == s.workers.size() - 1)
-            all_parked_at = now_s() - start;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return all_parked_at;
+    return r;
 }
 
 struct burst_report {
     std::size_t tasks;
     double seconds;
     std::size_t processes;
-    double first_woken_task_s;  // from submission to the first task of a worker parked before
+    std::size_t active_before;  // workers active when the burst arrived
+    double first_new_task_s;    // submission to the first task of a worker not active before
 };
 
 burst_report burst(tide::driver& d, std::size_t n, int task_ms, std::uint64_t first_value) {
-    // Which processes were working before the burst: the rest were parked.
-    const auto before = d.load();
+    const std::size_t active_before = d.load().pool.active;
     std::vector<std::uint64_t> xs(n);
     for (std::size_t i = 0; i < n; ++i) xs[i] = first_value + i;
     const double submitted = now_s();
@@ -99,17 +106,15 @@ burst_report burst(tide::driver& d, std::size_t n, int task_ms, std::uint64_t fi
         pids.insert(results[i].pid);
         starts.emplace_back(results[i].started, results[i].pid);
     }
-    // The first start of each process; the processes that started last were the parked ones.
+    // The first start of each process: those beyond the ones already active were woken or
+    // spawned for this burst.
     std::sort(starts.begin(), starts.end());
     std::set<int> seen;
     std::vector<double> firsts;
     for (const auto& [t, pid] : starts)
         if (seen.insert(pid).second) firsts.push_back(t - submitted);
-    const std::size_t were_parked = parked(before);
-    const double woken = were_parked > 0 && firsts.size() > firsts.size() - were_parked
-                             ? firsts[firsts.size() - were_parked]
-                             : -1;
-    return {n, seconds, pids.size(), woken};
+    const double first_new = firsts.size() > active_before ? firsts[active_before] : -1;
+    return {n, seconds, pids.size(), active_before, first_new};
 }
 
 }  // namespace
@@ -123,38 +128,46 @@ int main(int argc, char** argv) {
         const double quiet_s = a.size() > 4 ? std::stod(a[4]) : 2.5;
         const double start = now_s();
         std::printf(
-            "burst: %d worker(s); phases: quiet %.1f s, %zu tasks of %d ms, quiet, %zu "
+            "burst: %d worker(s) started; phases: quiet %.1f s, %zu tasks of %d ms, quiet, %zu "
             "tasks, quiet\n",
             d.workers(), quiet_s, first, task_ms, second);
-        std::vector<double> parked_after;
-        parked_after.push_back(quiet(d, quiet_s, start));
+        std::vector<quiet_report> quiets;
+        quiets.push_back(quiet(d, quiet_s, start));
         std::vector<burst_report> bursts;
         std::uint64_t next = 1;
         for (std::size_t n : {first, second}) {
             std::printf("  t=%6.2f s  burst of %zu tasks\n", now_s() - start, n);
             bursts.push_back(burst(d, n, task_ms, next));
             next += n;
-            parked_after.push_back(quiet(d, quiet_s, start));
+            quiets.push_back(quiet(d, quiet_s, start));
         }
         const auto s = d.load();
+        const auto count = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
         std::printf("\nsummary\n");
         std::printf("  tasks            %zu, all results correct\n", first + second);
         std::printf("  makespan         %.2f s\n", now_s() - start);
         for (std::size_t i = 0; i < bursts.size(); ++i) {
             const auto& b = bursts[i];
-            std::printf("  burst %zu          %zu tasks in %.3f s on %zu worker(s); ", i + 1,
-                        b.tasks, b.seconds, b.processes);
-            if (b.first_woken_task_s < 0)
-                std::printf("no parked worker was needed (backlog under the target)\n");
+            std::printf(
+                "  burst %zu          %zu tasks in %.3f s on %zu worker(s), %zu active "
+                "before; ",
+                i + 1, b.tasks, b.seconds, b.processes, b.active_before);
+            if (b.first_new_task_s < 0)
+                std::printf("no new worker was needed\n");
             else
-                std::printf(
-                    "first task of a woken worker %.1f ms after the burst; all idle "
-                    "workers parked %.2f s after it ended\n",
-                    b.first_woken_task_s * 1e3, parked_after[i + 1]);
+                std::printf("first task of a new worker %.1f ms after the burst\n",
+                            b.first_new_task_s * 1e3);
+            if (quiets[i + 1].last_park_s >= 0)
+                std::printf("                   idle workers parked %.2f s after it ended\n",
+                            quiets[i + 1].last_park_s);
         }
-        std::printf("  parks / wakes    %llu / %llu\n",
-                    static_cast<unsigned long long>(s.scaling.parks),
-                    static_cast<unsigned long long>(s.scaling.wakes));
+        std::printf("  workers now      %s\n", pool_text(s.pool).c_str());
+        std::printf("  spawns           %llu worker(s), median %.3f s; %llu failed (%llu hung)\n",
+                    count(s.scaling.spawned), s.scaling.spawn_median_seconds,
+                    count(s.scaling.spawn_failures), count(s.scaling.spawns_hung));
+        std::printf("  parks / wakes    %llu / %llu\n", count(s.scaling.parks),
+                    count(s.scaling.wakes));
+        std::printf("  retires          %llu\n", count(s.scaling.retired));
         std::printf("  %s\n", tide::to_string(s.stealing).c_str());
         return 0;
     });

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view flag_prefix = "--tide-";
 
-void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s) {
+void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s, double& spawn_s) {
     app.add_option("--tide-log-level", c.log_level, "Log level of the runtime")
         ->envname("TIDE_LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -38,6 +38,11 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "Workers kept active; ranks beyond it are parked when idle (default: all)")
         ->envname("TIDE_MIN_WORKERS")
         ->check(CLI::Range(0, 1 << 20));
+    app.add_option("--tide-max-workers", c.max_workers,
+                   "Most workers; rank 0 spawns up to it as work grows (default: the slots "
+                   "mpirun or Slurm allow beside rank 0, or the cores)")
+        ->envname("TIDE_MAX_WORKERS")
+        ->check(CLI::Range(0, 1 << 20));
     app.add_option("--tide-target-backlog", c.target_backlog,
                    "Seconds of queued work per worker that the pool aims for")
         ->envname("TIDE_TARGET_BACKLOG")
@@ -45,6 +50,32 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_option("--tide-idle-park", c.idle_park, "Seconds a worker is idle before it is parked")
         ->envname("TIDE_IDLE_PARK")
         ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-idle-retire", c.idle_retire,
+                   "Seconds a spawned worker stays parked before it retires and frees its slot")
+        ->envname("TIDE_IDLE_RETIRE")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-cooldown", c.cooldown,
+                   "Seconds without spawning after a failed spawn (doubles while they keep "
+                   "failing)")
+        ->envname("TIDE_COOLDOWN")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-spawn-timeout", spawn_s,
+                   "Seconds a spawn may take before it is given up on")
+        ->envname("TIDE_SPAWN_TIMEOUT")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-spawn-info", c.spawn_info,
+                   "KEY=VALUE for the MPI_Info of MPI_Comm_spawn (for example host=node7); "
+                   "repeatable")
+        ->envname("TIDE_SPAWN_INFO")
+        ->delimiter(',')
+        ->check([](const std::string& v) {
+            return v.find('=') == std::string::npos || v.front() == '='
+                       ? "expected KEY=VALUE, got '" + v + "'"
+                       : std::string();
+        });
+    app.add_option("--tide-spawned-base", c.spawned_base,
+                   "Set by rank 0 on the workers it spawns (the rank of the group's first)")
+        ->check(CLI::Range(1, 1 << 30));
     app.add_option("--tide-timeline", c.timeline_path,
                    "Write the run's timeline (pool state, scaling events) to this file at the "
                    "end: JSON if it ends in .json, else CSV")
@@ -57,8 +88,9 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
 }
 
 // TIDE_* variables read by the project's scripts, not by the runtime: no warning for these.
-constexpr std::string_view script_variables[] = {"TIDE_BUILD_TYPE", "TIDE_JOBS", "TIDE_TEST_JOBS",
-                                                 "TIDE_DEMO_RANKS", "TIDE_SKIP_SANITIZE"};
+constexpr std::string_view script_variables[] = {"TIDE_BUILD_TYPE",    "TIDE_JOBS",
+                                                 "TIDE_TEST_JOBS",     "TIDE_DEMO_RANKS",
+                                                 "TIDE_SKIP_SANITIZE", "TIDE_FAULT_STALL_SPAWNED"};
 
 // An unknown TIDE_* variable is most likely a typo of a setting: say so, but do not stop the
 // run (the environment is shared with everything else a job runs, so it is not an error).
@@ -96,10 +128,10 @@ bool takes_value(const CLI::App& app, std::string_view arg) {
 
 config parse_config(int& argc, char** argv) {
     config c;
-    double shutdown_s = 30, receive_s = 60;
+    double shutdown_s = 30, receive_s = 60, spawn_s = 10;
     CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)", "tide"};
     app.set_help_flag();  // --help belongs to the user's program
-    add_options(app, c, shutdown_s, receive_s);
+    add_options(app, c, shutdown_s, receive_s, spawn_s);
 
     // Split argv: --tide-* arguments (and their separate values) go to CLI11, the rest stay for
     // the program, in order. Nothing after "--" is ours.
@@ -131,6 +163,7 @@ config parse_config(int& argc, char** argv) {
     c.warnings = check_environment(app);
     c.shutdown_timeout = std::chrono::milliseconds(static_cast<long>(shutdown_s * 1000));
     c.receive_timeout = std::chrono::milliseconds(static_cast<long>(receive_s * 1000));
+    c.spawn_timeout = std::chrono::milliseconds(static_cast<long>(spawn_s * 1000));
     if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;
     c.help_text = app.help();
     return c;

@@ -22,11 +22,19 @@ struct config {
     // Stack of the thread that runs tasks. A task waiting on a child runs other tasks on top of
     // itself, so nesting depth costs stack; only pages touched take memory.
     unsigned stack_mib = 512;
-    // Elasticity: workers kept active (-1: every rank started), the backlog per worker to aim
-    // for, and how long a worker idles before it is parked.
+    // Elasticity: workers kept active (-1: every rank started), most workers (-1: as many as
+    // the slots allow), the backlog per worker to aim for, how long a worker idles before it is
+    // parked and a spawned one stays parked before it retires, the pause after a failed spawn.
     int min_workers = -1;
+    int max_workers = -1;
     double target_backlog = 1.0;
     double idle_park = 2.0;
+    double idle_retire = 30.0;
+    double cooldown = 2.0;
+    // A spawn not done by then is given up on (Open MPI's spawn can hang for ever).
+    std::chrono::milliseconds spawn_timeout{10000};
+    std::vector<std::string> spawn_info;  // KEY=VALUE entries for MPI_Comm_spawn's info
+    int spawned_base = -1;      // set by rank 0 on the workers it spawns: the group's first rank
     std::string timeline_path;  // --tide-timeline: where rank 0 writes the timeline (CSV/JSON)
     bool help = false;
     std::string help_text;

@@ -51,36 +51,29 @@ sched::failure failure_of(wire::result_status s) {
 }  // namespace
 
 namespace {
-sched::policy_settings policy_from(const config& cfg, std::size_t workers) {
-    sched::policy_settings s;
-    s.max_workers = workers;  // the ranks started (spawning comes with the elastic pool)
-    s.min_workers = cfg.min_workers < 0
-                        ? workers
-                        : std::min(workers, static_cast<std::size_t>(cfg.min_workers));
-    s.target_backlog = cfg.target_backlog;
-    s.idle_park = cfg.idle_park;
-    return s;
-}
-// How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
-constexpr auto scaling_tick = std::chrono::milliseconds(20);
 // How long rank 0 sleeps at most between polls while a worker waits for work through it.
 constexpr auto brokering_poll = std::chrono::microseconds(200);
 }  // namespace
 
-engine_state::engine_state(const config& c, transport& n, std::string h)
+engine_state::engine_state(const config& c, transport& n, std::string h, launch_facts launch)
     : cfg(c),
       net(n),
       host(std::move(h)),
-      policy(policy_from(c, static_cast<std::size_t>(std::max(n.size() - 1, 0)))),
+      policy(policy_from(c, launch)),
       started(clock::now()),
-      last_tick(started),
+      last_tick(started - scaling_tick),
       last_pump(started) {
-    for (int r = 1; r < net.size(); ++r) {
+    next_peer = launch.world_size;
+    for (int r = 1; r < launch.world_size; ++r) {
         worker_info w;
         w.rank = r;
         workers.push_back(std::move(w));
     }
     estimator.resize(workers.size());
+    if (policy.settings().max_workers > workers.size())
+        spawns =
+            std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
+                                      cfg.spawn_info, cfg.spawn_timeout);
     // Say at the start, not after a long run, that the timeline file cannot be written.
     if (!cfg.timeline_path.empty() && !std::ofstream(cfg.timeline_path))
         log().error("tide: cannot write the timeline to '{}' (--tide-timeline); the run goes on",
@@ -338,71 +331,6 @@ bool engine_state::broker_steals() {
     return ordered;
 }
 
-bool engine_state::scale() {
-    if (workers.empty() || shutting_down || last_pump - last_tick < scaling_tick) return false;
-    last_tick = last_pump;
-    const auto now = last_pump;
-    const auto seconds = [](clock::duration d) { return std::chrono::duration<double>(d).count(); };
-    for (std::size_t i = 0; i < workers.size(); ++i)
-        estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));
-    const auto load = estimator.snapshot();
-    sched::scaling_input in;
-    in.now = seconds(now - started);
-    in.backlog_seconds = load.total_backlog_seconds;
-    in.queued_tasks = queue.size();
-    std::vector<std::size_t> index;  // view -> worker, for the workers still there
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        const worker_info& w = workers[i];
-        if (w.gone || w.rejected) continue;
-        // Work waiting on a worker: its queued children and what it holds beyond one task.
-        in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
-        sched::worker_view v;
-        v.phase = w.parked ? sched::worker_phase::parked : sched::worker_phase::active;
-        // Idle: asked for work, holds none, and no steal on its behalf is on the way.
-        v.idle = !w.parked && w.hungry && w.load.in_hand == 0 && !w.stealing;
-        v.idle_for = w.parked ? seconds(now - w.parked_since)
-                     : v.idle ? seconds(now - std::max(w.idle_since, w.last_result))
-                              : 0;
-        in.workers.push_back(v);
-        index.push_back(i);
-    }
-    const auto d = policy.tick(in);
-    timeline_row row;
-    row.seconds = in.now;
-    row.queued = in.queued_tasks;
-    row.backlog_seconds = in.backlog_seconds;
-    for (const auto& v : in.workers) {
-        if (v.phase == sched::worker_phase::parked) ++row.parked;
-        if (v.phase == sched::worker_phase::starting) ++row.starting;
-        if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
-    }
-    row.event = d.reason;
-    if (!cfg.timeline_path.empty()) history.record(std::move(row));
-    if (d.empty()) return false;
-    std::size_t woken = 0;
-    for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {
-        worker_info& w = workers[index[k]];
-        if (!w.parked) continue;
-        net.send(w.rank, static_cast<int>(wire::msg::wake), {});
-        w.parked = false;
-        w.load.accepting = true;
-        w.dry = false;
-        ++woken;
-        ++counters.wakes;
-    }
-    for (const auto k : d.park) {
-        worker_info& w = workers[index[k]];
-        net.send(w.rank, static_cast<int>(wire::msg::park), {});
-        w.parked = true;
-        w.parked_since = now;
-        w.hungry = false;
-        w.load.accepting = false;
-        ++counters.parks;
-    }
-    log().info("scaling: {} -> woke {}, parked {}", d.reason, woken, d.park.size());
-    return true;
-}
-
 load_snapshot engine_state::snapshot() {
     for (std::size_t i = 0; i < workers.size(); ++i) {
         estimator.set_in_hand(i, workers[i].load.in_hand);
@@ -411,8 +339,23 @@ load_snapshot engine_state::snapshot() {
     load_snapshot s;
     static_cast<sched::load_snapshot&>(s) = estimator.snapshot();
     s.stealing = counters.stealing;
-    s.scaling = {counters.parks, counters.wakes};
-    for (std::size_t i = 0; i < workers.size(); ++i) s.workers[i].parked = workers[i].parked;
+    s.scaling.parks = counters.parks;
+    s.scaling.wakes = counters.wakes;
+    s.scaling.spawned = counters.spawned;
+    s.scaling.spawn_failures = counters.spawn_failures;
+    s.scaling.spawns_hung = counters.spawns_hung;
+    s.scaling.retired = counters.retired;
+    if (!counters.spawn_seconds.empty()) {
+        auto t = counters.spawn_seconds;
+        std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+        s.scaling.spawn_median_seconds = t[t.size() / 2];
+    }
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        const worker_info& w = workers[i];
+        s.workers[i].parked = w.parked;
+        if (w.gone || w.rejected || w.retiring) continue;
+        ++(w.starting ? s.pool.starting : w.parked ? s.pool.parked : s.pool.active);
+    }
     auto trips = counters.steal_round_trips_us;
     if (!trips.empty()) {
         std::nth_element(trips.begin(), trips.begin() + trips.size() / 2, trips.end());
@@ -589,7 +532,7 @@ std::string engine_state::host_of(int worker) const {
 // ---- background progress ----------------------------------------------------------------------
 
 void engine_state::start_background() {
-    if (workers.empty()) return;  // single rank: tasks run inside the driver's waits
+    if (workers.empty() && !spawns) return;  // single rank: tasks run inside the driver's waits
     background = std::thread([this] { background_loop(); });
 }
 
@@ -644,7 +587,7 @@ void engine_state::background_loop() {
 
 // ---- shutdown -----------------------------------------------------------------------------------
 
-bool engine_state::shutdown() {
+engine::ending engine_state::shutdown() {
     stop_background();
     std::lock_guard lock(mu);
     shutting_down = true;
@@ -652,11 +595,14 @@ bool engine_state::shutdown() {
     if (unfinished > 0)
         log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);
     for (auto& w : workers)
-        if (!w.gone) net.send(w.rank, static_cast<int>(wire::msg::shutdown), {});
+        if (!w.gone && !w.starting && !w.retiring)
+            net.send(w.rank, static_cast<int>(wire::msg::shutdown), {});
 
+    // Workers being spawned count too: a spawn that completes now is told to finish at once,
+    // one that fails or is given up on counts as gone.
     const auto deadline = clock::now() + cfg.shutdown_timeout;
     auto backoff = idle_polling();
-    auto all_gone = [&] {
+    const auto all_gone = [&] {
         return std::all_of(workers.begin(), workers.end(),
                            [](const worker_info& w) { return w.gone; });
     };
@@ -666,7 +612,21 @@ bool engine_state::shutdown() {
         else
             idle_pause(backoff, deadline);
     }
-    const bool clean = all_gone() && net.drain_sends(deadline);
+    bool clean = all_gone() && net.drain_sends(deadline);
+    bool mpi_stuck = false;
+    if (spawns) {
+        release_groups(true);
+        mpi_stuck = !spawns->wait_idle(deadline) || spawns->abandoned() > 0;
+        if (mpi_stuck)
+            log().warn(
+                "{} spawn or disconnect call(s) on rank 0 never returned; the process "
+                "ends without MPI_Finalize",
+                spawns->abandoned());
+    }
+    // A worker whose spawn never completed has no process to stop: it is not a stuck worker.
+    for (auto& w : workers)
+        if (w.starting) w.gone = true;
+    clean = clean || (all_gone() && mpi_stuck);
     std::uint64_t executed = 0;
     double worker_cpu = 0;
     for (const auto& w : workers) {
@@ -696,7 +656,8 @@ bool engine_state::shutdown() {
         "empty, {} tasks moved, round trip median {:.1f} us, max {:.1f} us",
         st.requests, st.served_centrally, st.orders, st.steals, st.empty, st.tasks_moved,
         st.round_trip_median_us, st.round_trip_max_us);
-    return clean;
+    if (!clean) return engine::ending::workers_stuck;
+    return mpi_stuck ? engine::ending::mpi_stuck : engine::ending::clean;
 }
 
 // ---- engine: the face the templates see ---------------------------------------------------------
@@ -765,11 +726,8 @@ bool engine::ready(task_id id) {
     std::lock_guard lock(s.mu);
     s.check_open();
     if (s.finished(id)) return true;
-    if (s.local_mode()) {
-        if (!s.queue.empty()) s.run_one_locally();
-    } else {
-        s.pump();
-    }
+    s.pump();
+    if (s.local_mode() && !s.queue.empty()) s.run_one_locally();
     return s.finished(id);
 }
 
@@ -782,13 +740,13 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
             std::lock_guard lock(s.mu);
             s.check_open();
             if (s.finished(id)) return true;
+            const bool progressed = s.pump();
+            if (s.finished(id)) return true;
             if (s.local_mode() && !s.queue.empty()) {
                 if (clock::now() >= deadline) return false;
                 s.run_one_locally();
                 continue;
             }
-            const bool progressed = s.pump();
-            if (s.finished(id)) return true;
             if (progressed) backoff.reset();
             brokering = s.brokering();
         }
@@ -852,11 +810,11 @@ load_snapshot engine::load() {
 
 int engine::worker_count() const { return static_cast<int>(state_->workers.size()); }
 
-bool engine::close() {
-    const bool clean = state_->shutdown();
+engine::ending engine::close() {
+    const auto how = state_->shutdown();
     std::lock_guard lock(state_->mu);
     state_->closed = true;
-    return clean;
+    return how;
 }
 
 }  // namespace tide::detail

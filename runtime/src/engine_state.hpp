@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "spawner.hpp"
 #include "tide/detail/engine.hpp"
 #include "tide/detail/nested.hpp"
 #include "tide/load.hpp"
@@ -32,6 +33,23 @@
 
 namespace tide::detail {
 
+// How this run was started, as rank 0 finds out at start-up.
+struct launch_facts {
+    int world_size = 1;  // ranks the launcher started (rank 0 included)
+    int slots = 1;       // processes the launcher allows (MPI_UNIVERSE_SIZE), or the cores
+    // What spawned workers run; an empty command when spawning is impossible (MPI without
+    // MPI_THREAD_MULTIPLE).
+    std::string spawn_command;
+    std::vector<std::string> spawn_args;
+};
+
+// The elastic policy's settings from the flags: at least the workers the launcher started are
+// allowed (they are parked, never killed), by default as many as the slots leave beside rank
+// 0; at least those started are kept active unless --tide-min-workers says fewer.
+sched::policy_settings policy_from(const config& cfg, const launch_facts& launch);
+// How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
+constexpr auto scaling_tick = std::chrono::milliseconds(20);
+
 struct worker_info {
     int rank = -1;
     std::string host = "?";  // known once its hello arrives
@@ -43,6 +61,10 @@ struct worker_info {
     bool being_robbed = false;  // a steal order to it is outstanding
     bool parked = false;        // told to idle at a slow poll; not sent work until woken
     bool rejected = false;      // speaks another protocol version: never used
+    bool starting = false;      // its spawn is under way: no link to it yet
+    bool spawned = false;       // started by rank 0 (may retire), not by the launcher
+    bool retiring = false;      // told to finish for good: counted until it says goodbye
+    std::uint64_t group = 0;    // the spawn that started it (0: started by the launcher)
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
     std::chrono::steady_clock::time_point idle_since;   // when it last became hungry
     std::chrono::steady_clock::time_point parked_since;
@@ -55,6 +77,16 @@ struct steal_in_flight {
     std::size_t thief;
     std::size_t victim;
     std::chrono::steady_clock::time_point sent;
+};
+
+// Workers started by one MPI_Comm_spawn: they share an intercommunicator, which is
+// disconnected once all of them have said goodbye (disconnecting is collective over the group).
+struct spawn_group {
+    int first = 0;  // peer number (rank) of its first worker
+    int count = 0;
+    MPI_Comm comm = MPI_COMM_NULL;
+    std::chrono::steady_clock::time_point requested;
+    bool linked = false;  // the spawn completed and its peers are on the transport
 };
 
 // A nested task that a worker lent to a thief: where its result must go.
@@ -89,11 +121,16 @@ struct engine_counters {
     steal_counters stealing;
     std::uint64_t parks = 0;
     std::uint64_t wakes = 0;
+    std::uint64_t spawned = 0;         // workers started by rank 0
+    std::uint64_t spawn_failures = 0;  // spawns that failed or were given up on
+    std::uint64_t spawns_hung = 0;     // of those, spawns that never returned in time
+    std::uint64_t retired = 0;
+    std::vector<double> spawn_seconds;
     std::vector<double> steal_round_trips_us;
 };
 
 struct engine_state {
-    engine_state(const config& cfg, transport& net, std::string host);
+    engine_state(const config& cfg, transport& net, std::string host, launch_facts launch);
 
     // --- all of these need `mu` held -----------------------------------------------------------
     bool pump();  // one round of progress; true if anything happened
@@ -115,9 +152,19 @@ struct engine_state {
                          std::span<const std::byte> payload, std::size_t ran_on);
     void send_child_results();
     load_snapshot snapshot();
-    // One tick of the elastic policy (at most every scaling_tick): parks idle workers beyond
-    // the minimum, wakes parked ones when work comes. True if it changed anything.
+    // One tick of the elastic policy (at most every scaling_tick): spawns or wakes workers
+    // when work comes, parks idle ones beyond the minimum, retires spawned ones parked long.
+    // True if it changed anything.
     bool scale();
+    // Takes in finished spawns: links their workers, or counts the failure.
+    bool collect_spawns();
+    void start_spawn(std::size_t count);
+    // Tells the group of `worker` to finish for good (all of it: it disconnects as one).
+    void retire_group(std::uint64_t group);
+    // Disconnects groups whose workers have all said goodbye; with `force`, also those whose
+    // messages are still in flight (the run is over).
+    void release_groups(bool force);
+    std::size_t live_workers() const;  // started or starting, not gone
     void run_one_locally();
     sched::task_id enqueue(const task_entry& entry, bytes args);
     // Records a task's end: `why` is failure::none for a result, else the payload is the error.
@@ -132,7 +179,9 @@ struct engine_state {
     // A worker waits for work through rank 0 (hungry, or a steal order is out): poll promptly.
     bool brokering() const;
     std::size_t running() const;
-    bool local_mode() const { return workers.empty(); }
+    // Rank 0 runs tasks itself while no worker is there or on its way (a single rank, or a
+    // singleton whose spawns failed or have not started).
+    bool local_mode() const;
     std::string host_of(int worker) const;
 
     // --- background progress ------------------------------------------------------------------
@@ -141,8 +190,8 @@ struct engine_state {
     void wake_dozing_background();  // needs `mu`
     void background_loop();
 
-    // Ends every worker; true if all acknowledged before the deadline.
-    bool shutdown();
+    // Ends every worker (and disconnects the spawned ones) before the shutdown deadline.
+    engine::ending shutdown();
 
     const config& cfg;
     transport& net;
@@ -165,7 +214,12 @@ struct engine_state {
     std::vector<std::optional<wire::child_results_writer>> child_writers;
     std::unique_ptr<rank0_context> local_tasks;  // single rank only
     sched::scaling_policy policy;
+    std::unique_ptr<spawner> spawns;  // null when rank 0 may not spawn
+    std::unordered_map<std::uint64_t, spawn_group> groups;
+    std::uint64_t next_group = 1;
+    int next_peer = 0;  // peer number of the next spawned worker
     timeline history;
+    std::string pending_event;  // a spawn's outcome, for the timeline's next row
     std::chrono::steady_clock::time_point started, last_tick;
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;

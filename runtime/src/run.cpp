@@ -3,15 +3,19 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "big_stack.hpp"
 #include "config.hpp"
 #include "engine_state.hpp"
 #include "log.hpp"
 #include "mpi_call.hpp"
+#include "tide/error.hpp"
 #include "transport.hpp"
 #include "worker.hpp"
 
@@ -39,13 +43,71 @@ std::string host_name() {
     return buf;
 }
 
+// Ends the process with `code` if the guarded call has not returned by the deadline: MPI_Finalize
+// and MPI_Comm_disconnect wait for peers, and a peer that is gone would make them wait for ever.
+class exit_deadline {
+public:
+    exit_deadline(std::chrono::milliseconds limit, int code, const char* what) {
+        watcher_ = std::thread([this, limit, code, what] {
+            std::unique_lock lock(mu_);
+            if (cv_.wait_for(lock, limit, [&] { return done_; })) return;
+            log().error("{} did not return within {:.1f} s; the process exits without it", what,
+                        limit.count() / 1000.0);
+            log().flush();
+            std::fflush(nullptr);
+            _exit(code);
+        });
+    }
+    ~exit_deadline() {
+        {
+            std::lock_guard lock(mu_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        watcher_.join();
+    }
+    exit_deadline(const exit_deadline&) = delete;
+    exit_deadline& operator=(const exit_deadline&) = delete;
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread watcher_;
+};
+
+// Leaves without MPI_Finalize: a call on another thread never returned, and finalizing under it
+// could hang or crash.
+[[noreturn]] void exit_without_finalize(int code) {
+    log().flush();
+    std::fflush(nullptr);
+    _exit(code);
+}
+
+// Settings Open MPI reads at MPI_Init, unless the user set them: tide keeps its own slot
+// accounting (--tide-max-workers), so Open MPI must not refuse a spawn because a retired
+// worker's slot is freed late.
+void prepare_open_mpi_environment() { setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0); }
+
+// Fault injection for the tests: Open MPI's spawn hang leaves the child inside MPI_Init and the
+// parent inside MPI_Comm_spawn for good, about once in a few hundred spawns. A spawned worker
+// that sleeps before MPI_Init for TIDE_FAULT_STALL_SPAWNED seconds looks the same to rank 0,
+// on demand.
+void stall_if_told(const config& cfg) {
+    const char* stall = std::getenv("TIDE_FAULT_STALL_SPAWNED");
+    if (cfg.spawned_base < 1 || !stall) return;
+    std::this_thread::sleep_for(std::chrono::seconds(std::atoi(stall)));
+}
+
 // Starts MPI unless the program already did, and finalizes only what it started.
 class mpi_session {
 public:
-    mpi_session(int& argc, char**& argv) {
+    mpi_session(int& argc, char**& argv, std::chrono::milliseconds finalize_limit)
+        : finalize_limit_(finalize_limit) {
         int initialized = 0;
         TIDE_MPI(MPI_Initialized, &initialized);
         if (!initialized) {
+            prepare_open_mpi_environment();
             // MULTIPLE leaves room for threads that spawn ranks; rank 0's own progress needs
             // only SERIALIZED, since one mutex guards its MPI calls.
             TIDE_MPI(MPI_Init_thread, &argc, &argv, MPI_THREAD_MULTIPLE, &provided_);
@@ -55,19 +117,31 @@ public:
             TIDE_MPI(MPI_Query_thread, &provided_);
         }
     }
+    // Finalizes what this session started, within the limit; returns `code`.
+    int end(int code) {
+        if (owned_) {
+            exit_deadline guard(finalize_limit_, code, "MPI_Finalize");
+            MPI_Finalize();
+            owned_ = false;
+        }
+        return code;
+    }
     ~mpi_session() {
         if (owned_) MPI_Finalize();
     }
     int thread_level() const { return provided_; }
 
 private:
+    std::chrono::milliseconds finalize_limit_;
     bool owned_ = false;
     int provided_ = MPI_THREAD_SINGLE;
 };
 
-int drive(const config& cfg, transport& net, const std::string& host, std::vector<std::string> args,
-          const std::function<int(driver&)>& body, bool background_progress) {
-    auto eng = std::make_shared<engine>(std::make_unique<engine_state>(cfg, net, host));
+int drive(const config& cfg, transport& net, const std::string& host, launch_facts launch,
+          std::vector<std::string> args, const std::function<int(driver&)>& body,
+          bool background_progress) {
+    auto eng =
+        std::make_shared<engine>(std::make_unique<engine_state>(cfg, net, host, std::move(launch)));
     if (background_progress) eng->state().start_background();
     log().info("driver starting with {} worker(s)", eng->worker_count());
     int code = 0;
@@ -81,13 +155,14 @@ int drive(const config& cfg, transport& net, const std::string& host, std::vecto
         log().error("the driver failed with an exception not derived from std::exception");
         code = exit_driver_threw;
     }
-    bool clean = false;
+    auto how = engine::ending::workers_stuck;
     try {
-        clean = eng->close();
+        how = eng->close();
     } catch (const std::exception& e) {
         log().error("shutdown failed: {}", e.what());
     }
-    if (!clean) {
+    if (how == engine::ending::mpi_stuck) exit_without_finalize(code);
+    if (how == engine::ending::workers_stuck) {
         // Finalize would wait for the stuck workers forever: end the job instead.
         log().critical("aborting the job: not every worker stopped");
         MPI_Abort(MPI_COMM_WORLD, code != 0 ? code : exit_workers_stuck);
@@ -95,9 +170,56 @@ int drive(const config& cfg, transport& net, const std::string& host, std::vecto
     return code;
 }
 
+// Open MPI's MPI_UNIVERSE_SIZE: the slots mpirun (or Slurm) allows; the cores of this machine
+// when the launcher does not say (a singleton).
+int slots_available(int world_size) {
+    int* universe = nullptr;
+    int found = 0;
+    if (MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_UNIVERSE_SIZE, &universe, &found) == MPI_SUCCESS &&
+        found && universe && *universe > world_size)
+        return *universe;
+    if (world_size > 1) return world_size;
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// What spawned workers run: this very program (by its path in /proc, so a relative argv[0] or
+// a changed directory does not matter), with the arguments it was started with.
+std::string own_executable() {
+    char path[4096];
+    const auto n = readlink("/proc/self/exe", path, sizeof path - 1);
+    return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string();
+}
+
+// A worker started by rank 0 with MPI_Comm_spawn: it talks to rank 0 over the parent
+// intercommunicator, and disconnects from it at the end (rank 0 does the same).
+int run_spawned(const config& cfg, MPI_Comm parent,
+                const std::function<int(const std::function<int()>&)>& on_task_stack,
+                bool background) {
+    if (cfg.spawned_base < 1)
+        throw error(
+            "tide: this process was started with MPI_Comm_spawn by a program that is not a tide "
+            "rank 0 (no --tide-spawned-base)");
+    int local = 0;
+    TIDE_MPI(MPI_Comm_rank, MPI_COMM_WORLD, &local);
+    const int rank = cfg.spawned_base + local;
+    const std::string host = host_name();
+    configure_log(cfg.log_level, rank, host);
+    TIDE_MPI(MPI_Comm_set_errhandler, parent, MPI_ERRORS_RETURN);
+    int code = 0;
+    {
+        transport net(parent, false, cfg.receive_timeout);
+        code = on_task_stack([&] { return run_worker(cfg, net, rank, host, background); });
+    }
+    exit_deadline guard(cfg.shutdown_timeout, code, "MPI_Comm_disconnect from rank 0");
+    MPI_Comm_disconnect(&parent);
+    return code;
+}
+
 }  // namespace
 
 int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
+    // The arguments as started, --tide-* flags included: spawned workers get the same.
+    const std::vector<std::string> launch_args(argv + 1, argv + argc);
     config cfg;
     try {
         cfg = parse_config(argc, argv);
@@ -110,36 +232,60 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         return 0;
     }
     std::vector<std::string> args(argv, argv + argc);
-    mpi_session mpi(argc, argv);
+    stall_if_told(cfg);
+    mpi_session mpi(argc, argv, cfg.shutdown_timeout);
     try {
+        // Threads besides the one that called tide may make MPI calls only with
+        // MPI_THREAD_MULTIPLE: the program's own code may use MPI at the same time.
+        const bool background = mpi.thread_level() >= MPI_THREAD_MULTIPLE;
+        // Tasks run on a thread whose stack is sized for nested waits: the worker's task
+        // thread, or on a single rank the driver's (rank 0 then runs the tasks). Other MPI
+        // threads need MPI_THREAD_MULTIPLE; without it everything stays on this thread.
+        const std::function<int(const std::function<int()>&)> on_task_stack =
+            [&](const std::function<int()>& fn) {
+                return background ? run_with_stack(std::size_t{cfg.stack_mib} << 20, fn) : fn();
+            };
+        MPI_Comm parent = MPI_COMM_NULL;
+        TIDE_MPI(MPI_Comm_get_parent, &parent);
+        if (parent != MPI_COMM_NULL)
+            return mpi.end(run_spawned(cfg, parent, on_task_stack, background));
+
         MPI_Comm comm;
         // The one collective after MPI starts: tide's own communicator, so its messages never
         // mix with the program's.
         TIDE_MPI(MPI_Comm_dup, MPI_COMM_WORLD, &comm);
         TIDE_MPI(MPI_Comm_set_errhandler, comm, MPI_ERRORS_RETURN);
-        transport net(comm, cfg.receive_timeout);
+        int rank = 0, size = 1;
+        TIDE_MPI(MPI_Comm_rank, comm, &rank);
+        TIDE_MPI(MPI_Comm_size, comm, &size);
         const std::string host = host_name();
-        configure_log(cfg.log_level, net.rank(), host);
-        if (net.rank() == 0)
-            for (const auto& w : cfg.warnings) log().warn("{}", w);
-        // Threads besides the one that called tide may make MPI calls only with
-        // MPI_THREAD_MULTIPLE: the program's own code may use MPI at the same time.
-        const bool background = mpi.thread_level() >= MPI_THREAD_MULTIPLE;
-        if (!background && net.rank() == 0)
-            log().warn(
-                "MPI provides thread level {} (not MULTIPLE): tide makes progress only "
-                "inside its own calls",
-                mpi.thread_level());
-        // Tasks run on a thread whose stack is sized for nested waits: the worker's task
-        // thread, or on a single rank the driver's (rank 0 then runs the tasks). Other MPI
-        // threads need MPI_THREAD_MULTIPLE; without it everything stays on this thread.
-        const auto on_task_stack = [&](const std::function<int()>& fn) {
-            return background ? run_with_stack(std::size_t{cfg.stack_mib} << 20, fn) : fn();
-        };
-        if (net.rank() != 0)
-            return on_task_stack([&] { return run_worker(cfg, net, host, background); });
-        return on_task_stack(
-            [&] { return drive(cfg, net, host, std::move(args), body, background); });
+        configure_log(cfg.log_level, rank, host);
+        int code = 0;
+        {
+            transport net(comm, true, cfg.receive_timeout);
+            if (rank != 0) {
+                code = on_task_stack([&] { return run_worker(cfg, net, rank, host, background); });
+            } else {
+                for (const auto& w : cfg.warnings) log().warn("{}", w);
+                if (!background)
+                    log().warn(
+                        "MPI provides thread level {} (not MULTIPLE): tide makes progress only "
+                        "inside its own calls, and does not spawn workers",
+                        mpi.thread_level());
+                launch_facts launch;
+                launch.world_size = size;
+                launch.slots = slots_available(size);
+                if (background) {
+                    launch.spawn_command = own_executable();
+                    launch.spawn_args = launch_args;
+                }
+                code = on_task_stack([&] {
+                    return drive(cfg, net, host, std::move(launch), std::move(args), body,
+                                 background);
+                });
+            }
+        }
+        return mpi.end(code);
     } catch (const std::exception& e) {
         // A failure of the runtime itself (an MPI error, a message that never completed).
         // Returning would reach MPI_Finalize, which waits for every rank and would hang while

@@ -1,5 +1,6 @@
 #include "transport.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <string>
 #include <thread>
@@ -16,10 +17,63 @@ void throw_mpi_error(const char* routine, int code) {
     throw mpi_error(routine, code, std::string(text, static_cast<std::size_t>(len)));
 }
 
-transport::transport(MPI_Comm comm, std::chrono::milliseconds receive_timeout)
-    : comm_(comm), receive_timeout_(receive_timeout) {
-    TIDE_MPI(MPI_Comm_rank, comm_, &rank_);
-    TIDE_MPI(MPI_Comm_size, comm_, &size_);
+transport::transport(MPI_Comm comm, bool owned, std::chrono::milliseconds receive_timeout)
+    : receive_timeout_(receive_timeout) {
+    if (owned) owned_ = comm;
+    add(comm, 0);
+}
+
+void transport::add(MPI_Comm comm, int first) {
+    int inter = 0, count = 0;
+    TIDE_MPI(MPI_Comm_test_inter, comm, &inter);
+    if (inter)
+        TIDE_MPI(MPI_Comm_remote_size, comm, &count);
+    else
+        TIDE_MPI(MPI_Comm_size, comm, &count);
+    if (first < peers()) throw error("tide: peer numbers " + std::to_string(first) + " reused");
+    peers_.resize(static_cast<std::size_t>(first + count));
+    for (int r = 0; r < count; ++r) peers_[static_cast<std::size_t>(first + r)] = {comm, r};
+    links_.push_back({comm, first, count});
+}
+
+namespace {
+// Gives up on a request that may never complete: MPI may still touch its buffer, so the buffer
+// is leaked on purpose rather than freed under it.
+void abandon(MPI_Request& request, bytes&& buffer) {
+    MPI_Request_free(&request);
+    new bytes(std::move(buffer));
+}
+}  // namespace
+
+bool transport::remove(int first, bool force) {
+    const auto l =
+        std::find_if(links_.begin(), links_.end(), [&](const link& x) { return x.first == first; });
+    if (l == links_.end()) return true;
+    const auto ours = [&](int peer) { return peer >= l->first && peer < l->first + l->count; };
+    progress_sends();
+    const bool busy =
+        std::any_of(sends_.begin(), sends_.end(), [&](auto& s) { return ours(s.dest); }) ||
+        std::any_of(receives_.begin(), receives_.end(),
+                    [&](auto& r) { return ours(r.msg.source) && !r.complete; });
+    if (busy && !force) return false;
+    for (std::size_t i = 0; i < sends_.size();)
+        if (ours(sends_[i].dest)) {
+            abandon(sends_[i].request, std::move(sends_[i].body));
+            sends_[i] = std::move(sends_.back());
+            sends_.pop_back();
+        } else {
+            ++i;
+        }
+    std::erase_if(receives_, [&](pending_receive& r) {
+        if (!ours(r.msg.source)) return false;
+        if (!r.complete) abandon(r.request, std::move(r.msg.body));
+        return true;
+    });
+    for (int p = l->first; p < l->first + l->count; ++p)
+        peers_[static_cast<std::size_t>(p)] = endpoint{};
+    links_.erase(l);
+    next_probe_ = 0;
+    return true;
 }
 
 transport::~transport() {
@@ -30,26 +84,24 @@ transport::~transport() {
     // deadline, a failure). MPI may read their buffers until they complete, which may be
     // never: release the requests and leak the buffers on purpose rather than free memory MPI
     // can still touch. This happens only on the way to an abort.
-    for (auto& s : sends_) {
-        MPI_Request_free(&s.request);
-        new bytes(std::move(s.body));
-    }
-    for (auto& r : receives_) {
-        if (r.complete) continue;
-        MPI_Request_free(&r.request);
-        new bytes(std::move(r.msg.body));
-    }
-    MPI_Comm_free(&comm_);
+    for (auto& s : sends_) abandon(s.request, std::move(s.body));
+    for (auto& r : receives_)
+        if (!r.complete) abandon(r.request, std::move(r.msg.body));
+    if (owned_ != MPI_COMM_NULL) MPI_Comm_free(&owned_);
 }
 
 void transport::send(int dest, int tag, bytes body) {
     if (body.size() > static_cast<std::size_t>(INT_MAX))
         throw error("tide: a message of " + std::to_string(body.size()) +
                     " bytes exceeds what one MPI message carries (2 GiB); send smaller tasks");
-    sends_.push_back({MPI_REQUEST_NULL, std::move(body)});
+    const endpoint to =
+        dest >= 0 && dest < peers() ? peers_[static_cast<std::size_t>(dest)] : endpoint{};
+    if (to.comm == MPI_COMM_NULL)
+        throw error("tide: no connection to peer " + std::to_string(dest));
+    sends_.push_back({MPI_REQUEST_NULL, dest, std::move(body)});
     auto& s = sends_.back();
-    TIDE_MPI(MPI_Isend, s.body.data(), static_cast<int>(s.body.size()), MPI_BYTE, dest, tag, comm_,
-             &s.request);
+    TIDE_MPI(MPI_Isend, s.body.data(), static_cast<int>(s.body.size()), MPI_BYTE, to.rank, tag,
+             to.comm, &s.request);
 }
 
 bool transport::progress_sends() {
@@ -119,15 +171,23 @@ bool transport::try_receive(message& out) {
         last_receive_poll_ = now;
         if (deliver_completed(out)) return true;
     }
+    for (std::size_t k = 0; k < links_.size(); ++k) {
+        const link& l = links_[next_probe_++ % links_.size()];
+        if (probe(l, out)) return true;
+    }
+    return false;
+}
+
+bool transport::probe(const link& l, message& out) {
     int found = 0;
     MPI_Message handle;
     MPI_Status status;
-    TIDE_MPI(MPI_Improbe, MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &found, &handle, &status);
+    TIDE_MPI(MPI_Improbe, MPI_ANY_SOURCE, MPI_ANY_TAG, l.comm, &found, &handle, &status);
     if (!found) return false;
     int count = 0;
     TIDE_MPI(MPI_Get_count, &status, MPI_BYTE, &count);
     pending_receive r;
-    r.msg.source = status.MPI_SOURCE;
+    r.msg.source = l.first + status.MPI_SOURCE;
     r.msg.tag = status.MPI_TAG;
     r.msg.body = take_buffer();
     r.msg.body.resize(static_cast<std::size_t>(count));

@@ -1,9 +1,13 @@
 #pragma once
-// Point-to-point messaging over the runtime's own communicator: non-blocking sends whose buffers
+// Point-to-point messaging over the runtime's own communicators: non-blocking sends whose buffers
 // are kept until MPI is done with them, and non-blocking matched receives (MPI_Improbe +
 // MPI_Imrecv). A large message that streams in slowly (a peer reached over TCP, busy in a task)
 // never stalls the caller: it completes in the background of later calls, and messages from
 // one peer are still handed over in the order they were sent.
+//
+// Peers are numbered across communicators: the ranks of the first one (the remote ranks, for
+// an intercommunicator), then the ranks of each communicator added later (rank 0 adds the
+// intercommunicator of every group of workers it spawns, under numbers it chooses).
 
 #include <mpi.h>
 
@@ -17,22 +21,31 @@
 namespace tide::detail {
 
 struct message {
-    int source = -1;
+    int source = -1;  // peer number
     int tag = -1;
     bytes body;
 };
 
 class transport {
 public:
-    // Takes ownership of `comm` (a duplicate made for tide) and frees it on destruction. A
-    // message that has started arriving must complete within `receive_timeout`.
-    transport(MPI_Comm comm, std::chrono::milliseconds receive_timeout);
+    // Peers 0..n-1 are the ranks of `comm`. With `owned`, `comm` is tide's own duplicate, freed
+    // on destruction; otherwise (a spawned worker's parent intercommunicator) the caller
+    // disconnects it after the transport is gone. A message that has started arriving must
+    // complete within `receive_timeout`.
+    transport(MPI_Comm comm, bool owned, std::chrono::milliseconds receive_timeout);
     ~transport();
     transport(const transport&) = delete;
     transport& operator=(const transport&) = delete;
 
-    int rank() const { return rank_; }
-    int size() const { return size_; }
+    int peers() const { return static_cast<int>(peers_.size()); }
+
+    // Adds the remote group of intercommunicator `comm` as peers first, first+1, ... (first
+    // must not be below peers()). The caller keeps ownership of `comm`.
+    void add(MPI_Comm comm, int first);
+    // Stops using the communicator of peer `first` so that it can be disconnected. False (and
+    // nothing changes) while a message to or from one of its peers is still in flight, unless
+    // `force`: then those requests are released and their buffers leaked (see ~transport).
+    bool remove(int first, bool force);
 
     // Starts sending `body`; the buffer is kept until the send completes.
     void send(int dest, int tag, bytes body);
@@ -53,6 +66,7 @@ public:
 private:
     struct pending_send {
         MPI_Request request;
+        int dest;
         bytes body;
     };
     struct pending_receive {
@@ -61,13 +75,24 @@ private:
         std::chrono::steady_clock::time_point started;
         bool complete = false;
     };
+    struct endpoint {
+        MPI_Comm comm = MPI_COMM_NULL;  // null: no such peer (not added, or removed)
+        int rank = -1;
+    };
+    struct link {
+        MPI_Comm comm;
+        int first;  // peer number of its rank 0
+        int count;
+    };
     bool deliver_completed(message& out);
-    MPI_Comm comm_;
+    bool probe(const link& l, message& out);
+    MPI_Comm owned_ = MPI_COMM_NULL;
     std::chrono::milliseconds receive_timeout_;
+    std::vector<endpoint> peers_;
+    std::vector<link> links_;
+    std::size_t next_probe_ = 0;            // links are probed round robin, so none is starved
     std::deque<pending_receive> receives_;  // in the order MPI matched them
     std::chrono::steady_clock::time_point last_receive_poll_;
-    int rank_ = 0;
-    int size_ = 1;
     std::vector<pending_send> sends_;
     std::vector<bytes> pool_;
 };

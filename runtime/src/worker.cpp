@@ -63,8 +63,8 @@ double cpu_seconds() {
 // the deque is lock-free (the owner pushes and pops, a steal order takes from the other end).
 class worker final : public task_context {
 public:
-    worker(const config& cfg, transport& net, const std::string& host)
-        : task_context(net.rank(), host), cfg_(cfg), net_(net) {}
+    worker(const config& cfg, transport& net, int rank, const std::string& host)
+        : task_context(rank, host), cfg_(cfg), net_(net) {}
 
     int run(bool background) {
         context_scope scope(*this);
@@ -529,8 +529,9 @@ private:
 
 }  // namespace
 
-int run_worker(const config& cfg, transport& net, const std::string& host, bool background) {
-    return worker(cfg, net, host).run(background);
+int run_worker(const config& cfg, transport& net, int rank, const std::string& host,
+               bool background) {
+    return worker(cfg, net, rank, host).run(background);
 }
 
 }  // namespace tide::detail

@@ -10,6 +10,8 @@ namespace tide::detail {
 // The loop every rank other than 0 runs: take task batches, run them, send results back in
 // batches, until rank 0 says shutdown. With `background` (MPI_THREAD_MULTIPLE), a second thread
 // keeps messages moving while a long task runs. Returns the process's exit code.
-int run_worker(const config& cfg, transport& net, const std::string& host, bool background);
+// `rank` is the worker's number at rank 0 (its peer number there), used in logs and errors.
+int run_worker(const config& cfg, transport& net, int rank, const std::string& host,
+               bool background);
 
 }  // namespace tide::detail

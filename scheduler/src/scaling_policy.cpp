@@ -46,6 +46,16 @@ std::size_t scaling_policy::wanted(const scaling_input& in) const {
     return std::clamp(want, s_.min_workers, std::max(s_.min_workers, s_.max_workers));
 }
 
+std::size_t scaling_policy::worth_spawning(const scaling_input& in, std::size_t capacity) const {
+    // Durations unknown, or no spawn measured yet: the queue is all there is to go by.
+    if (in.backlog_seconds <= 0 || in.spawn_seconds <= 0 || s_.target_backlog <= 0)
+        return in.slots_free;
+    const double left = in.backlog_seconds - static_cast<double>(capacity) * in.spawn_seconds;
+    if (left <= 0) return 0;
+    const auto by_left = static_cast<std::size_t>(std::ceil(left / s_.target_backlog));
+    return by_left > capacity ? by_left - capacity : 0;
+}
+
 void scaling_policy::spawn_failed(double now) {
     backoff_ = backoff_ < 0 ? s_.cooldown : backoff_ * 2;
     spawn_blocked_until_ = now + backoff_;
@@ -65,12 +75,18 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
         std::size_t need = want - capacity;
         d.wake = std::min(need, c.parked);
         need -= d.wake;
-        if (need > 0 && grow_ticks_ >= s_.hold_ticks && !in.spawn_in_flight &&
-            in.now >= spawn_blocked_until_)
-            d.spawn = std::min(need, in.slots_free);
+        // With no worker at all there is nothing to flap with: spawn at once.
+        const bool held = grow_ticks_ >= s_.hold_ticks || capacity + c.parked == 0;
+        if (need > 0 && held && !in.spawn_in_flight && in.now >= spawn_blocked_until_)
+            d.spawn = std::min(need, std::min(in.slots_free, worth_spawning(in, capacity)));
         if (!d.empty()) {
             grow_ticks_ = 0;
             d.reason = describe("grow", in, c, want, s_.target_backlog);
+            if (in.spawn_seconds > 0) {
+                char latency[64];
+                std::snprintf(latency, sizeof latency, ", spawn latency %.3f s", in.spawn_seconds);
+                d.reason += latency;
+            }
         }
         return d;
     }

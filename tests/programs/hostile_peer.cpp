@@ -55,7 +55,7 @@ void hostile_peer() {
     MPI_Comm comm;
     MPI_Comm_dup(MPI_COMM_WORLD, &comm);  // matches the runtime's own dup on rank 0
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-    detail::transport net(comm, std::chrono::seconds(10));
+    detail::transport net(comm, true, std::chrono::seconds(10));
     send(net, wire::msg::hello, wire::encode(wire::hello{wire::protocol_version, 1, "hostile"}));
 
     detail::message m;

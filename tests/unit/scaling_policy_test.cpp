@@ -58,6 +58,7 @@ struct simulation {
         in.spawn_in_flight = std::any_of(workers.begin(), workers.end(), [](const worker_view& w) {
             return w.phase == worker_phase::starting;
         });
+        in.spawn_seconds = spawns > 0 ? 3 * tick : 0;  // measured once a spawn has been seen
         apply(policy.tick(in));
         std::size_t working = 0;
         for (const auto& w : workers) working += w.phase != worker_phase::parked;
@@ -192,13 +193,14 @@ TEST(ScalingPolicy, IdleSpawnedWorkersRetireButStaticOnesOnlyPark) {
 }
 
 TEST(ScalingPolicy, AFailedSpawnBacksOffExponentially) {
-    scaling_policy p(settings(0, 4));
+    scaling_policy p(settings(0, 5));
     scaling_input in;
     in.backlog_seconds = 10;
     in.queued_tasks = 100;
     in.slots_free = 4;
+    in.workers = {{worker_phase::active, false, false, 0}};
     in.now = 1;
-    p.tick(in);
+    EXPECT_EQ(p.tick(in).spawn, 0u);
     EXPECT_EQ(p.tick(in).spawn, 4u);  // held two ticks
     p.spawn_failed(1.0);              // blocked until 3
     in.now = 2.5;
@@ -234,4 +236,36 @@ TEST(ScalingPolicy, NoParkWhileQueuedTasksWantTheWorker) {
     in.queued_tasks = 5;  // backlog 0: no durations yet
     in.workers = {{worker_phase::active, false, false, 0}, {worker_phase::active, false, true, 9}};
     for (int tick = 0; tick < 10; ++tick) EXPECT_TRUE(p.tick(in).park.empty()) << tick;
+}
+
+// With no worker at all (a singleton at its first burst) nothing can flap: spawn at once, for
+// the queue, since no duration is known yet.
+TEST(ScalingPolicy, NoWorkerAtAllSpawnsAtOnce) {
+    scaling_policy p(settings(0, 3));
+    scaling_input in;
+    in.queued_tasks = 10;
+    in.slots_free = 3;
+    const auto d = p.tick(in);
+    EXPECT_EQ(d.spawn, 3u);
+    EXPECT_NE(d.reason.find("grow"), std::string::npos);
+}
+
+// A spawn pays off only for work still there when the new worker is up: the two busy workers
+// clear 2 x latency seconds of the backlog meanwhile.
+TEST(ScalingPolicy, SpawnLatencyLimitsSpawnsToWorkLeftWhenTheyArrive) {
+    const auto spawned = [](double latency) {
+        scaling_policy p(settings(0, 8));
+        scaling_input in;
+        in.backlog_seconds = 5;
+        in.queued_tasks = 500;
+        in.slots_free = 6;
+        in.spawn_seconds = latency;
+        in.workers = {{worker_phase::active, false, false, 0},
+                      {worker_phase::active, false, false, 0}};
+        p.tick(in);
+        return p.tick(in).spawn;
+    };
+    EXPECT_EQ(spawned(0), 3u);    // unmeasured: the backlog alone, 5 workers' worth
+    EXPECT_EQ(spawned(0.5), 2u);  // 4 s left when they arrive
+    EXPECT_EQ(spawned(2.4), 0u);  // 0.2 s left: the two workers finish it themselves
 }

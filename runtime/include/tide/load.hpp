@@ -22,13 +22,26 @@ struct steal_counters {
 };
 
 struct scaling_counters {
-    std::uint64_t parks = 0;  // workers parked (idle beyond --tide-min-workers)
-    std::uint64_t wakes = 0;  // parked workers woken for work
+    std::uint64_t parks = 0;           // workers parked (idle beyond --tide-min-workers)
+    std::uint64_t wakes = 0;           // parked workers woken for work
+    std::uint64_t spawned = 0;         // workers started with MPI_Comm_spawn
+    std::uint64_t spawn_failures = 0;  // spawns that failed or were given up on
+    std::uint64_t spawns_hung = 0;     // of those, spawns that had not returned by the deadline
+    std::uint64_t retired = 0;         // spawned workers retired after a long park
+    double spawn_median_seconds = 0;   // how long a spawn takes (median of those done)
+};
+
+// The pool right now. Workers that retired or never started are in none of these counts.
+struct pool_counts {
+    std::size_t active = 0;    // working or looking for work
+    std::size_t parked = 0;    // idle at a slow poll until woken
+    std::size_t starting = 0;  // being spawned
 };
 
 struct load_snapshot : sched::load_snapshot {
     steal_counters stealing;
     scaling_counters scaling;
+    pool_counts pool;
 };
 
 // One line for a program's output: "steals=… tasks_moved=… steal_rtt_median_us=…".

@@ -41,9 +41,13 @@ public:
 
     int worker_count() const;
     load_snapshot load();
+    // How the run ended: every worker stopped and every MPI call returned; every worker
+    // stopped but a call on rank 0's spawner thread never returned (MPI_Finalize must not
+    // run); or some worker did not stop in time.
+    enum class ending { clean, mpi_stuck, workers_stuck };
     // Ends the run: shuts every worker down, then refuses further use (futures that outlive
-    // the run get a tide::error). True if every worker stopped in time.
-    bool close();
+    // the run get a tide::error).
+    ending close();
     engine_state& state() { return *state_; }
 
 private:

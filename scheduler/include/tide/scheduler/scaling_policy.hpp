@@ -5,7 +5,9 @@
 // (waking a parked worker is immediate: cheap, and a burst must not wait),
 // shrinking needs the backlog well below what the remaining workers could carry (hysteresis),
 // a worker is parked only after it has been idle a while and retired only after it has been
-// parked much longer, and a failed spawn backs off exponentially.
+// parked much longer, and a failed spawn backs off exponentially. A spawn is worth it only for
+// work that will still be there when the new worker is up: the backlog the pool would clear
+// during a spawn's measured latency does not count toward it.
 
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +45,7 @@ struct scaling_input {
     std::vector<worker_view> workers;
     std::size_t slots_free = 0;  // processes that may still be spawned within the slot limit
     bool spawn_in_flight = false;
+    double spawn_seconds = 0;  // how long spawns have taken so far (0: none yet)
 };
 
 struct scaling_decision {
@@ -69,6 +72,9 @@ public:
     const policy_settings& settings() const { return s_; }
 
 private:
+    // Workers worth spawning beyond `capacity`: enough for the backlog left once a spawn of
+    // the measured latency is up.
+    std::size_t worth_spawning(const scaling_input& in, std::size_t capacity) const;
     policy_settings s_;
     int grow_ticks_ = 0;
     int shrink_ticks_ = 0;
