@@ -13,13 +13,13 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 double seconds_of(clock::duration d) { return std::chrono::duration<double>(d).count(); }
+}  // namespace
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
     return v[v.size() / 2];
 }
-}  // namespace
 
 sched::policy_settings policy_from(const config& cfg, const launch_facts& launch) {
     const auto started = static_cast<std::size_t>(std::max(launch.world_size - 1, 0));

@@ -345,22 +345,14 @@ load_snapshot engine_state::snapshot() {
     s.scaling.spawn_failures = counters.spawn_failures;
     s.scaling.spawns_hung = counters.spawns_hung;
     s.scaling.retired = counters.retired;
-    if (!counters.spawn_seconds.empty()) {
-        auto t = counters.spawn_seconds;
-        std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
-        s.scaling.spawn_median_seconds = t[t.size() / 2];
-    }
+    s.scaling.spawn_median_seconds = median(counters.spawn_seconds);
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
         s.workers[i].parked = w.parked;
         if (w.gone || w.rejected || w.retiring) continue;
         ++(w.starting ? s.pool.starting : w.parked ? s.pool.parked : s.pool.active);
     }
-    auto trips = counters.steal_round_trips_us;
-    if (!trips.empty()) {
-        std::nth_element(trips.begin(), trips.begin() + trips.size() / 2, trips.end());
-        s.stealing.round_trip_median_us = trips[trips.size() / 2];
-    }
+    s.stealing.round_trip_median_us = median(counters.steal_round_trips_us);
     return s;
 }
 

@@ -47,6 +47,8 @@ struct launch_facts {
 // allowed (they are parked, never killed), by default as many as the slots leave beside rank
 // 0; at least those started are kept active unless --tide-min-workers says fewer.
 sched::policy_settings policy_from(const config& cfg, const launch_facts& launch);
+// The median of the samples (the upper one of an even count), 0 for none.
+double median(std::vector<double> samples);
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
 
