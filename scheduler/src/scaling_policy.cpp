@@ -33,6 +33,13 @@ std::string describe(const char* what, const scaling_input& in, const census& c,
                   c.starting, c.parked);
     return line;
 }
+// What the decision does, for the reason line (the timeline keeps only the reason).
+std::string outcome(const scaling_decision& d) {
+    char line[128];
+    std::snprintf(line, sizeof line, " => wake %zu, spawn %zu, park %zu, retire %zu", d.wake,
+                  d.spawn, d.park.size(), d.retire.size());
+    return line;
+}
 }  // namespace
 
 std::size_t scaling_policy::wanted(const scaling_input& in) const {
@@ -87,6 +94,7 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
                 std::snprintf(latency, sizeof latency, ", spawn latency %.3f s", in.spawn_seconds);
                 d.reason += latency;
             }
+            d.reason += outcome(d);
         }
         return d;
     }
@@ -133,7 +141,7 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
             if (w.phase == worker_phase::parked && w.spawned && w.idle_for >= s_.idle_retire)
                 d.retire.push_back(i);
         }
-    if (!d.empty()) d.reason = describe("shrink", in, c, want, s_.target_backlog);
+    if (!d.empty()) d.reason = describe("shrink", in, c, want, s_.target_backlog) + outcome(d);
     return d;
 }
 

@@ -248,6 +248,7 @@ TEST(ScalingPolicy, NoWorkerAtAllSpawnsAtOnce) {
     const auto d = p.tick(in);
     EXPECT_EQ(d.spawn, 3u);
     EXPECT_NE(d.reason.find("grow"), std::string::npos);
+    EXPECT_NE(d.reason.find("spawn 3"), std::string::npos) << d.reason;
 }
 
 // A spawn pays off only for work still there when the new worker is up: the two busy workers
