@@ -76,6 +76,18 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_option("--tide-spawned-base", c.spawned_base,
                    "Set by rank 0 on the workers it spawns (the rank of the group's first)")
         ->check(CLI::Range(1, 1 << 30));
+    app.add_option("--tide-bind", c.bind,
+                   "Bind each worker to a core or a NUMA node of its host, or not at all")
+        ->envname("TIDE_BIND")
+        ->check(CLI::IsMember({"core", "numa", "none"}));
+    app.add_option("--tide-placement", c.placement,
+                   "Fill a host's cores in order (compact) or spread over its NUMA nodes and "
+                   "packages first (scatter)")
+        ->envname("TIDE_PLACEMENT")
+        ->check(CLI::IsMember({"compact", "scatter"}));
+    app.add_flag("--tide-report-bindings", c.report_bindings,
+                 "Print where every rank is bound at start-up and whenever it changes")
+        ->envname("TIDE_REPORT_BINDINGS");
     app.add_option("--tide-timeline", c.timeline_path,
                    "Write the run's timeline (pool state, scaling events) to this file at the "
                    "end: JSON if it ends in .json, else CSV")

@@ -34,7 +34,12 @@ struct config {
     // A spawn not done by then is given up on (Open MPI's spawn can hang for ever).
     std::chrono::milliseconds spawn_timeout{10000};
     std::vector<std::string> spawn_info;  // KEY=VALUE entries for MPI_Comm_spawn's info
-    int spawned_base = -1;      // set by rank 0 on the workers it spawns: the group's first rank
+    int spawned_base = -1;  // set by rank 0 on the workers it spawns: the group's first rank
+    // Where workers run: bind each to a core or a NUMA node of its host (or not), filling the
+    // host compactly or scattered; print the map when it changes.
+    std::string bind = "core";
+    std::string placement = "compact";
+    bool report_bindings = false;
     std::string timeline_path;  // --tide-timeline: where rank 0 writes the timeline (CSV/JSON)
     bool help = false;
     std::string help_text;

@@ -83,9 +83,29 @@ bool engine_state::collect_spawns() {
             for (int r = g.first; r < g.first + g.count; ++r)
                 fn(workers[static_cast<std::size_t>(r - 1)]);
         };
+        if (g.abandoned) {
+            // A spawn given up on has now returned after all.
+            if (o.error.empty()) {
+                // Its workers came up late: link them only to let them go.
+                log().warn(
+                    "a spawn of {} worker(s) given up on completed after {:.2f} s; retiring "
+                    "them",
+                    g.count, o.seconds);
+                net.add(o.comm, g.first);
+                g.comm = o.comm;
+                g.linked = true;
+                g.abandoned = false;
+                members([](worker_info& w) { w.gone = false; });
+                retire_group(o.group);
+            } else {
+                groups.erase(it);
+            }
+            continue;
+        }
         if (!o.error.empty()) {
             ++counters.spawn_failures;
-            if (o.error.find("given up") != std::string::npos) ++counters.spawns_hung;
+            const bool hung = o.late || o.error.find("given up") != std::string::npos;
+            if (hung) ++counters.spawns_hung;
             policy.spawn_failed(seconds_of(clock::now() - started));
             log().warn(
                 "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} "
@@ -96,16 +116,25 @@ bool engine_state::collect_spawns() {
                 w.gone = true;
             });
             pending_event += "spawn failed: " + o.error + "; ";
-            groups.erase(it);
+            // A hung spawn may still return: its group waits for that (see above).
+            if (hung)
+                g.abandoned = true;
+            else
+                groups.erase(it);
+            if (spawns->abandoned() >= max_hung_spawns) {
+                spawning_off = true;
+                log().error(
+                    "{} spawns never returned: no more spawning in this run (Open MPI's spawn "
+                    "is stuck); the run goes on with the workers it has",
+                    spawns->abandoned());
+            }
             continue;
         }
         net.add(o.comm, g.first);
         g.comm = o.comm;
         g.linked = true;
-        if (o.late || shutting_down) {
-            // Given up on, or no longer wanted: the workers came up anyway; let them go.
-            log().warn("a spawn of {} worker(s) completed after {:.2f} s, too late; retiring them",
-                       g.count, o.seconds);
+        if (shutting_down) {
+            // No longer wanted: the workers came up anyway; let them go.
             members([](worker_info& w) { w.starting = false; });
             retire_group(o.group);
             continue;
@@ -140,7 +169,7 @@ void engine_state::retire_group(std::uint64_t id) {
 void engine_state::release_groups(bool force) {
     for (auto it = groups.begin(); it != groups.end();) {
         spawn_group& g = it->second;
-        bool all_gone = g.linked;
+        bool all_gone = g.linked && !g.abandoned;
         for (int r = g.first; r < g.first + g.count && all_gone; ++r)
             all_gone = workers[static_cast<std::size_t>(r - 1)].gone;
         if (!all_gone || !net.remove(g.first, force)) {
@@ -166,9 +195,11 @@ bool engine_state::scale() {
     if (shutting_down || (workers.empty() && !spawns)) return changed;
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
     // running it itself.
-    const bool nobody = !queue.empty() && local_mode();
+    const bool nobody = !queue.empty() && local_mode() && spawns && !spawning_off &&
+                        !policy.spawn_blocked(seconds_of(last_pump - started));
     if (last_pump - last_tick < scaling_tick && !nobody) return changed;
     last_tick = last_pump;
+    requeue_lost_batches();
     const auto now = last_pump;
     for (std::size_t i = 0; i < workers.size(); ++i)
         estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));
@@ -179,7 +210,9 @@ bool engine_state::scale() {
     in.queued_tasks = queue.size();
     in.spawn_seconds = median(counters.spawn_seconds);
     const std::size_t live = live_workers();
-    in.slots_free = policy.settings().max_workers > live ? policy.settings().max_workers - live : 0;
+    in.slots_free = policy.settings().max_workers > live && !spawning_off
+                        ? policy.settings().max_workers - live
+                        : 0;
     std::vector<std::size_t> index;  // view -> worker, for the workers in the pool
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
@@ -221,8 +254,9 @@ bool engine_state::scale() {
     for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {
         worker_info& w = workers[index[k]];
         if (!w.parked) continue;
-        net.send(w.rank, static_cast<int>(wire::msg::wake), {});
         w.parked = false;
+        place_worker(index[k]);  // a free place first, then back to work
+        net.send(w.rank, static_cast<int>(wire::msg::wake), {});
         w.load.accepting = true;
         w.dry = false;
         ++woken;
@@ -231,6 +265,7 @@ bool engine_state::scale() {
     for (const auto k : d.park) {
         worker_info& w = workers[index[k]];
         net.send(w.rank, static_cast<int>(wire::msg::park), {});
+        leave_place(index[k]);
         w.parked = true;
         w.parked_since = now;
         w.hungry = false;

@@ -60,6 +60,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
       net(n),
       host(std::move(h)),
       policy(policy_from(c, launch)),
+      places(bind_policy_of(c.bind), placement_policy_of(c.placement)),
       started(clock::now()),
       last_tick(started - scaling_tick),
       last_pump(started) {
@@ -80,6 +81,8 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
                     cfg.timeline_path);
     child_results_out.resize(workers.size());
     child_writers.resize(workers.size());
+    place_rank0();
+    report_bindings();
 }
 
 // ---- progress ----------------------------------------------------------------------------------
@@ -91,6 +94,7 @@ bool engine_state::pump() {
     progressed |= dispatch();
     progressed |= broker_steals();
     progressed |= scale();
+    if (bindings_changed) report_bindings();
     return progressed;
 }
 
@@ -129,9 +133,20 @@ void engine_state::handle(message& m) {
             case wire::msg::steal_request: {
                 const auto r = wire::decode<wire::steal_request>(m.body);
                 ++counters.stealing.requests;
+                while (worker.confirmed_batches < r.batches_received &&
+                       !worker.unconfirmed_batches.empty()) {
+                    worker.unconfirmed_batches.pop_front();
+                    ++worker.confirmed_batches;
+                }
                 // Sent before the worker saw batches on their way to it: it will ask again
-                // if it runs dry after them.
-                if (r.batches_received >= worker.batches_sent && !worker.parked) {
+                // if it runs dry after them (and if they never come, see
+                // requeue_lost_batches).
+                if (r.batches_received < worker.batches_sent)
+                    worker.missing_at = clock::now();
+                else
+                    worker.missing_at.reset();
+                if (r.batches_received >= worker.batches_sent && !worker.parked &&
+                    !worker.retiring) {
                     if (!worker.hungry) worker.idle_since = clock::now();
                     worker.hungry = true;
                 }
@@ -162,8 +177,19 @@ void engine_state::handle(message& m) {
                 worker.farewell = wire::decode<wire::goodbye>(m.body);
                 worker.gone = true;
                 worker.load.accepting = false;
+                leave_place(static_cast<std::size_t>(w));
+                // Only idle workers retire, so this is a worker that left on its own: what it
+                // held will not come back.
+                if (!shutting_down && worker.load.in_hand > 0)
+                    fail_running(w, std::nullopt, "the worker left the run");
                 return;
             }
+            case wire::msg::topology:
+                accept_topology(static_cast<std::size_t>(w), m.body);
+                return;
+            case wire::msg::bound:
+                accept_bound(static_cast<std::size_t>(w), m.body);
+                return;
             default:
                 protocol_fault(m.source, "unexpected message tag " + std::to_string(m.tag));
                 return;
@@ -220,7 +246,7 @@ void engine_state::send_child_results() {
             bytes out = std::exchange(child_results_out[origin], {});
             // Once the run is ending nobody waits for them, and a message to a worker that
             // has left would never complete.
-            if (shutting_down || workers[origin].gone) continue;
+            if (shutting_down || workers[origin].gone || workers[origin].retiring) continue;
             net.send(workers[origin].rank, static_cast<int>(wire::msg::child_results),
                      std::move(out));
         }
@@ -299,6 +325,43 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     }
 }
 
+void engine_state::requeue_lost_batches() {
+    const auto now = clock::now();
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        worker_info& w = workers[i];
+        if (!w.missing_at || *w.missing_at - w.last_batch_at < lost_batch_after || w.gone) continue;
+        const std::vector<std::uint64_t> lost(w.unconfirmed_batches.begin(),
+                                              w.unconfirmed_batches.end());
+        std::vector<sched::task_id> ids;
+        tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
+            if (rec.state == task_state::running && rec.owner == static_cast<int>(i) &&
+                std::find(lost.begin(), lost.end(), rec.batch) != lost.end())
+                ids.push_back(id);
+        });
+        for (std::size_t k = ids.size(); k-- > 0;) {
+            sched::task_record* rec = tasks.find(ids[k]);
+            rec->state = task_state::queued;
+            rec->owner = -1;
+            queue.push_front(ids[k]);
+            estimator.queued_centrally(rec->name_hash, 1);
+            --w.load.in_hand;
+        }
+        counters.batches_lost += lost.size();
+        log().error(
+            "rank {} still asks for work {:.1f} s after {} task batch(es) were sent to it, "
+            "without having received them; their {} task(s) are queued again",
+            w.rank, std::chrono::duration<double>(*w.missing_at - w.last_batch_at).count(),
+            lost.size(), ids.size());
+        w.batches_sent = w.confirmed_batches;
+        w.unconfirmed_batches.clear();
+        w.missing_at.reset();
+        if (!w.parked && !w.retiring) {
+            w.hungry = true;
+            w.idle_since = now;
+        }
+    }
+}
+
 bool engine_state::broker_steals() {
     bool any_hungry = false;
     for (const auto& w : workers) any_hungry |= w.hungry && !w.stealing && !w.gone;
@@ -315,8 +378,8 @@ bool engine_state::broker_steals() {
     bool ordered = false;
     for (std::size_t thief = 0; thief < workers.size(); ++thief) {
         worker_info& t = workers[thief];
-        if (!t.hungry || t.stealing || t.gone) continue;
-        const auto victim = sched::pick_victim(view, thief, excluded);
+        if (!t.hungry || t.stealing || t.gone || t.retiring) continue;
+        const auto victim = sched::pick_victim(view, thief, excluded, distances_from(thief));
         if (!victim) break;  // nobody has anything to give: the thief waits, still hungry
         const auto order = next_order++;
         net.send(workers[*victim].rank, static_cast<int>(wire::msg::steal_order),
@@ -339,6 +402,7 @@ load_snapshot engine_state::snapshot() {
     load_snapshot s;
     static_cast<sched::load_snapshot&>(s) = estimator.snapshot();
     s.stealing = counters.stealing;
+    s.batches_lost = counters.batches_lost;
     s.scaling.parks = counters.parks;
     s.scaling.wakes = counters.wakes;
     s.scaling.spawned = counters.spawned;
@@ -458,6 +522,8 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
         }
         w.load.in_hand += batch_records.size();
         ++w.batches_sent;
+        w.unconfirmed_batches.push_back(seq);
+        w.last_batch_at = clock::now();
         ++counters.batches_sent;
     }
     w.hungry = false;
@@ -608,12 +674,12 @@ engine::ending engine_state::shutdown() {
     bool mpi_stuck = false;
     if (spawns) {
         release_groups(true);
-        mpi_stuck = !spawns->wait_idle(deadline) || spawns->abandoned() > 0;
+        mpi_stuck = !spawns->wait_idle(deadline) || spawns->stuck() > 0;
         if (mpi_stuck)
             log().warn(
                 "{} spawn or disconnect call(s) on rank 0 never returned; the process "
                 "ends without MPI_Finalize",
-                spawns->abandoned());
+                std::max(spawns->stuck(), 1));
     }
     // A worker whose spawn never completed has no process to stop: it is not a stuck worker.
     for (auto& w : workers)
@@ -629,10 +695,10 @@ engine::ending engine_state::shutdown() {
         worker_cpu += w.farewell.cpu_seconds;
     }
     log().info(
-        "done: {} tasks submitted, {} completed, {} failed, {} batches sent, {} run by "
-        "workers using {:.3f} s CPU, {} protocol errors",
-        counters.submitted, counters.completed, counters.failed, counters.batches_sent, executed,
-        worker_cpu, counters.protocol_errors);
+        "done: {} tasks submitted, {} completed, {} failed, {} batches sent ({} lost), {} run "
+        "by workers using {:.3f} s CPU, {} protocol errors",
+        counters.submitted, counters.completed, counters.failed, counters.batches_sent,
+        counters.batches_lost, executed, worker_cpu, counters.protocol_errors);
     if (!cfg.timeline_path.empty()) {
         try {
             history.write(cfg.timeline_path);
@@ -800,7 +866,12 @@ load_snapshot engine::load() {
     return state_->snapshot();
 }
 
-int engine::worker_count() const { return static_cast<int>(state_->workers.size()); }
+int engine::worker_count() const {
+    std::lock_guard lock(state_->mu);
+    return static_cast<int>(std::count_if(
+        state_->workers.begin(), state_->workers.end(),
+        [](const worker_info& w) { return !w.gone && !w.starting && !w.rejected && !w.retiring; }));
+}
 
 engine::ending engine::close() {
     const auto how = state_->shutdown();

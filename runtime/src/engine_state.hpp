@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "binding.hpp"
 #include "config.hpp"
 #include "spawner.hpp"
 #include "tide/detail/engine.hpp"
@@ -25,6 +26,7 @@
 #include "tide/load.hpp"
 #include "tide/scheduler/dispatch.hpp"
 #include "tide/scheduler/load_estimator.hpp"
+#include "tide/scheduler/placement.hpp"
 #include "tide/scheduler/scaling_policy.hpp"
 #include "tide/scheduler/task_table.hpp"
 #include "timeline.hpp"
@@ -49,6 +51,12 @@ struct launch_facts {
 sched::policy_settings policy_from(const config& cfg, const launch_facts& launch);
 // The median of the samples (the upper one of an even count), 0 for none.
 double median(std::vector<double> samples);
+sched::bind_policy bind_policy_of(const std::string& name);            // "core", "numa", "none"
+sched::placement_policy placement_policy_of(const std::string& name);  // "compact", "scatter"
+// Spawns that never return before rank 0 stops trying: each one leaves a thread inside MPI,
+// and a spawn after a hung one may well hang behind it.
+constexpr int max_hung_spawns = 3;
+constexpr auto lost_batch_after = std::chrono::seconds(2);
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
 
@@ -56,21 +64,34 @@ struct worker_info {
     int rank = -1;
     std::string host = "?";  // known once its hello arrives
     sched::worker_load load;
-    bool gone = false;          // said goodbye
-    bool hungry = false;        // asked for work; cleared by any task_batch sent to it
-    bool dry = false;           // answered a steal with nothing; cleared by news of work
-    bool stealing = false;      // a steal order on its behalf is outstanding
-    bool being_robbed = false;  // a steal order to it is outstanding
-    bool parked = false;        // told to idle at a slow poll; not sent work until woken
-    bool rejected = false;      // speaks another protocol version: never used
-    bool starting = false;      // its spawn is under way: no link to it yet
-    bool spawned = false;       // started by rank 0 (may retire), not by the launcher
-    bool retiring = false;      // told to finish for good: counted until it says goodbye
-    std::uint64_t group = 0;    // the spawn that started it (0: started by the launcher)
+    bool gone = false;            // said goodbye
+    bool hungry = false;          // asked for work; cleared by any task_batch sent to it
+    bool dry = false;             // answered a steal with nothing; cleared by news of work
+    bool stealing = false;        // a steal order on its behalf is outstanding
+    bool being_robbed = false;    // a steal order to it is outstanding
+    bool parked = false;          // told to idle at a slow poll; not sent work until woken
+    bool rejected = false;        // speaks another protocol version: never used
+    bool starting = false;        // its spawn is under way: no link to it yet
+    bool spawned = false;         // started by rank 0 (may retire), not by the launcher
+    bool retiring = false;        // told to finish for good: counted until it says goodbye
+    std::uint64_t group = 0;      // the spawn that started it (0: started by the launcher)
+    std::vector<int> cores;       // the cores it may use, from its topology report
+    std::string machine;          // its topology summary (or why it has none)
+    std::string given;            // the PUs it started bound to
+    std::string binding;          // the PUs it is bound to, as it read them back ("": unbound)
+    std::string binding_error;    // why its last binding failed
+    bool awaiting_bound = false;  // a bind order is on its way
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
     std::chrono::steady_clock::time_point idle_since;   // when it last became hungry
     std::chrono::steady_clock::time_point parked_since;
     std::uint64_t batches_sent = 0;  // task batches sent to it, to spot stale steal requests
+    // Sequence numbers of the batches sent that it has not yet said it received (its steal
+    // requests carry how many it has), when the last batch left, and the last request that
+    // still missed some: a batch that never arrives must not leave it idle for ever.
+    std::deque<std::uint64_t> unconfirmed_batches;
+    std::uint64_t confirmed_batches = 0;
+    std::chrono::steady_clock::time_point last_batch_at;
+    std::optional<std::chrono::steady_clock::time_point> missing_at;
     wire::goodbye farewell;
 };
 
@@ -88,7 +109,8 @@ struct spawn_group {
     int count = 0;
     MPI_Comm comm = MPI_COMM_NULL;
     std::chrono::steady_clock::time_point requested;
-    bool linked = false;  // the spawn completed and its peers are on the transport
+    bool linked = false;     // the spawn completed and its peers are on the transport
+    bool abandoned = false;  // given up on: kept in case the spawn returns after all
 };
 
 // A nested task that a worker lent to a thief: where its result must go.
@@ -120,6 +142,7 @@ struct engine_counters {
     std::uint64_t failed = 0;
     std::uint64_t protocol_errors = 0;
     std::uint64_t batches_sent = 0;
+    std::uint64_t batches_lost = 0;  // sent, never received: their tasks were queued again
     steal_counters stealing;
     std::uint64_t parks = 0;
     std::uint64_t wakes = 0;
@@ -145,6 +168,10 @@ struct engine_state {
                     bool from_queue = false);
     // Orders steals for hungry workers from the victims the estimates point at.
     bool broker_steals();
+    // A worker still asking for work lost_batch_after after a batch was sent to it, without
+    // counting it: the batch is given up and its tasks queued again (they never started
+    // there; a worker waiting asks again every second).
+    void requeue_lost_batches();
     void accept_stolen(std::size_t victim, std::span<const std::byte> body);
     void accept_status(std::size_t worker, std::span<const std::byte> body);
     void accept_results(std::size_t worker, std::span<const std::byte> body);
@@ -163,6 +190,16 @@ struct engine_state {
     void start_spawn(std::size_t count);
     // Tells the group of `worker` to finish for good (all of it: it disconnects as one).
     void retire_group(std::uint64_t group);
+    // --- where workers run (runtime/src/places.cpp) ----------------------------------------
+    void place_rank0();
+    void accept_topology(std::size_t worker, std::span<const std::byte> body);
+    void accept_bound(std::size_t worker, std::span<const std::byte> body);
+    // Gives the worker a place and tells it (no-op with --tide-bind=none or no cores known).
+    void place_worker(std::size_t worker);
+    void leave_place(std::size_t worker);
+    // 0: same NUMA node as `thief`, 1: same host, 2: elsewhere.
+    std::vector<int> distances_from(std::size_t thief) const;
+    void report_bindings();  // prints the map if it changed and --tide-report-bindings asks
     // Disconnects groups whose workers have all said goodbye; with `force`, also those whose
     // messages are still in flight (the run is over).
     void release_groups(bool force);
@@ -219,7 +256,13 @@ struct engine_state {
     std::unique_ptr<spawner> spawns;  // null when rank 0 may not spawn
     std::unordered_map<std::uint64_t, spawn_group> groups;
     std::uint64_t next_group = 1;
-    int next_peer = 0;  // peer number of the next spawned worker
+    bool spawning_off = false;  // too many spawns never returned: no more for this run
+    int next_peer = 0;          // peer number of the next spawned worker
+    sched::placement places;
+    std::unique_ptr<machine_binding> own_machine;  // rank 0's own place (null: unbound)
+    std::string own_binding;
+    bool bindings_changed = false;
+    bool warned_sharing = false;
     timeline history;
     std::string pending_event;  // a spawn's outcome, for the timeline's next row
     std::chrono::steady_clock::time_point started, last_tick;

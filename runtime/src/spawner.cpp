@@ -1,6 +1,7 @@
 #include "spawner.hpp"
 
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -39,7 +40,8 @@ struct spawner::shared {
     std::chrono::milliseconds timeout;
     std::mutex mu;
     std::vector<spawn_outcome> done;
-    int abandoned = 0;
+    int abandoned = 0;  // jobs given up on
+    int stuck = 0;      // of those, still inside MPI
 };
 
 // One thread running jobs in order; replaced when its current job passes the deadline.
@@ -134,7 +136,10 @@ void spawner::start_runner() {
                 out.late = r->abandoned;
                 sh->done.push_back(std::move(out));
             }
-            if (r->abandoned) return;  // its jobs went to the runner that replaced it
+            if (r->abandoned) {
+                --sh->stuck;
+                return;  // its jobs went to the runner that replaced it
+            }
         }
     });
     runner_ = std::move(r);
@@ -177,13 +182,17 @@ std::vector<spawn_outcome> spawner::collect() {
     auto& r = *runner_;
     if (r.running && clock::now() - r.started > shared_->timeout) {
         ++shared_->abandoned;
+        ++shared_->stuck;
         const double seconds = std::chrono::duration<double>(clock::now() - r.started).count();
         if (r.current.spawn) {
             spawn_outcome out;
             out.group = r.current.group;
             out.seconds = seconds;
-            out.error = "MPI_Comm_spawn did not return within " +
-                        std::to_string(shared_->timeout.count() / 1000.0) + " s (given up)";
+            char text[96];
+            std::snprintf(text, sizeof text,
+                          "MPI_Comm_spawn did not return within %.1f s (given up)",
+                          static_cast<double>(shared_->timeout.count()) / 1000.0);
+            out.error = text;
             shared_->done.push_back(std::move(out));
         } else {
             log().error("disconnecting a retired group did not finish within {:.1f} s (given up)",
@@ -210,6 +219,11 @@ bool spawner::busy() const {
 int spawner::abandoned() const {
     std::lock_guard lock(shared_->mu);
     return shared_->abandoned;
+}
+
+int spawner::stuck() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->stuck;
 }
 
 bool spawner::wait_idle(clock::time_point deadline) {

@@ -42,8 +42,10 @@ public:
     // Spawns finished since the last call, including those given up on just now. Never waits.
     std::vector<spawn_outcome> collect();
     bool busy() const;  // a job is queued or running
-    // Jobs given up on: their threads may sit inside MPI for ever, so MPI_Finalize must not run.
+    // Jobs given up on, and those of them still inside MPI: while any is, MPI_Finalize must not
+    // run (it could hang or crash under the stuck call).
     int abandoned() const;
+    int stuck() const;
     // Waits until no job is queued or running, or the deadline; false at the deadline.
     bool wait_idle(std::chrono::steady_clock::time_point deadline);
 

@@ -30,8 +30,10 @@ void transport::add(MPI_Comm comm, int first) {
         TIDE_MPI(MPI_Comm_remote_size, comm, &count);
     else
         TIDE_MPI(MPI_Comm_size, comm, &count);
-    if (first < peers()) throw error("tide: peer numbers " + std::to_string(first) + " reused");
-    peers_.resize(static_cast<std::size_t>(first + count));
+    if (first + count > peers()) peers_.resize(static_cast<std::size_t>(first + count));
+    for (int r = 0; r < count; ++r)
+        if (peers_[static_cast<std::size_t>(first + r)].comm != MPI_COMM_NULL)
+            throw error("tide: peer number " + std::to_string(first + r) + " is in use");
     for (int r = 0; r < count; ++r) peers_[static_cast<std::size_t>(first + r)] = {comm, r};
     links_.push_back({comm, first, count});
 }

@@ -5,6 +5,12 @@
 // never stalls the caller: it completes in the background of later calls, and messages from
 // one peer are still handed over in the order they were sent.
 //
+// Rule for every user: no message may be left unreceived when a communicator is freed. Open MPI
+// reuses the context id for the next communicator, and a stale message there throws off the
+// per-peer ordering, so that a later message is never matched (seen as a lost task batch). The
+// protocol keeps to it: rank 0 sends a worker nothing after its shutdown, and a worker sends
+// nothing after its goodbye.
+//
 // Peers are numbered across communicators: the ranks of the first one (the remote ranks, for
 // an intercommunicator), then the ranks of each communicator added later (rank 0 adds the
 // intercommunicator of every group of workers it spawns, under numbers it chooses).
@@ -39,8 +45,8 @@ public:
 
     int peers() const { return static_cast<int>(peers_.size()); }
 
-    // Adds the remote group of intercommunicator `comm` as peers first, first+1, ... (first
-    // must not be below peers()). The caller keeps ownership of `comm`.
+    // Adds the remote group of intercommunicator `comm` as peers first, first+1, ... (numbers
+    // not in use). The caller keeps ownership of `comm`.
     void add(MPI_Comm comm, int first);
     // Stops using the communicator of peer `first` so that it can be disconnected. False (and
     // nothing changes) while a message to or from one of its peers is still in flight, unless

@@ -27,6 +27,10 @@
 // | park           | 0 -> worker | (empty)                                                  | worker idles at a slow poll (almost no CPU) and |
 // |                |             |                                                          | asks for no work until woken                    |
 // | wake           | 0 -> worker | (empty)                                                  | worker is active again (so is any task_batch)   |
+// | topology       | worker -> 0 | str summary, str given PUs, u32 n, n x {u32 core, str    | rank 0 knows the cores the worker may use and   |
+// |                |             | PUs, u32 numa, u32 package}                              | assigns it a place                              |
+// | bind           | 0 -> worker | str PUs                                                  | worker binds itself there, reads it back        |
+// | bound          | worker -> 0 | u32 ok, str PUs read back, str error                     | the binding map is updated (or the failure told)|
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -57,7 +61,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 1;
+inline constexpr std::uint32_t protocol_version = 2;
 
 enum class msg : int {
     hello = 1,
@@ -73,6 +77,9 @@ enum class msg : int {
     child_results = 11,
     park = 12,
     wake = 13,
+    topology = 14,
+    bind = 15,
+    bound = 16,
 };
 
 // child_failed: the task let a child's task_error through; the payload is that error encoded
@@ -306,6 +313,49 @@ struct status {
     template <class V>
     void fields(V& v) {
         v(queued), v(unstarted), v(executed), v(busy), v(span), v(durations);
+    }
+};
+
+// A core the worker may use; PUs as a list "0,8" (OS indices).
+struct core_report {
+    std::uint32_t core = 0;
+    std::string pus;
+    std::uint32_t numa = 0;
+    std::uint32_t package = 0;
+    template <class V>
+    void fields(V& v) {
+        v(core), v(pus), v(numa), v(package);
+    }
+};
+
+struct topology {
+    static constexpr const char* name = "topology";
+    std::string summary;
+    std::string given;  // the PUs the worker started bound to
+    std::vector<core_report> cores;
+    template <class V>
+    void fields(V& v) {
+        v(summary), v(given), v(cores);
+    }
+};
+
+struct bind {
+    static constexpr const char* name = "bind";
+    std::string pus;
+    template <class V>
+    void fields(V& v) {
+        v(pus);
+    }
+};
+
+struct bound {
+    static constexpr const char* name = "bound";
+    std::uint32_t ok = 0;
+    std::string pus;    // the binding read back
+    std::string error;  // why it failed
+    template <class V>
+    void fields(V& v) {
+        v(ok), v(pus), v(error);
     }
 };
 

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "binding.hpp"
 #include "executor.hpp"
 #include "log.hpp"
 #include "polling.hpp"
@@ -44,6 +45,8 @@ constexpr auto keeper_period_parked = std::chrono::milliseconds(100);
 // A parked worker looks at the network this often: well under 1% of a core, and a wake is
 // seen within this time.
 constexpr auto park_poll = std::chrono::milliseconds(10);
+// A worker waiting for work asks again this often (rank 0 finds lost batches that way).
+constexpr auto ask_again_after = std::chrono::seconds(1);
 // Status for the load estimator goes to rank 0 at most this often (sooner when a steal found
 // this worker dry and it has work again).
 constexpr auto status_period = std::chrono::milliseconds(20);
@@ -72,6 +75,7 @@ public:
         net_.send(0, static_cast<int>(wire::msg::hello),
                   wire::encode(wire::hello{wire::protocol_version,
                                            static_cast<std::uint32_t>(getpid()), host()}));
+        report_topology();
         last_status_ = last_durations_ = clock::now();
         std::thread keeper;
         if (background) keeper = std::thread([this] { keep(); });
@@ -181,13 +185,24 @@ private:
         if (may_run_tasks && may_ask && !steal_outstanding_ && !parked_ && deque_.size() == 0) {
             // Idle: first say what the last tasks took, so the estimates are current.
             if (executed_ > 0) send_status(true);
-            net_.send(0, static_cast<int>(wire::msg::steal_request),
-                      wire::encode(wire::steal_request{batches_received_}));
-            steal_outstanding_ = true;
-            hungry_since_ = clock::now();
+            ask_for_work();
+            hungry_since_ = last_asked_;
             progressed = true;
+        } else if (steal_outstanding_ && !parked_ && may_ask &&
+                   clock::now() - last_asked_ > ask_again_after) {
+            // Still waiting: ask again, saying how many batches arrived. The request is
+            // idempotent at rank 0, and a batch that never arrives shows there (see
+            // engine_state::requeue_lost_batches).
+            ask_for_work();
         }
         return progressed;
+    }
+
+    void ask_for_work() {
+        net_.send(0, static_cast<int>(wire::msg::steal_request),
+                  wire::encode(wire::steal_request{batches_received_}));
+        steal_outstanding_ = true;
+        last_asked_ = clock::now();
     }
 
     // Runs the next task received from rank 0; called and returns with the lock held.
@@ -260,6 +275,9 @@ private:
                     case wire::msg::wake:
                         wire::decode_empty(m.body, "wake");
                         parked_ = false;
+                        break;
+                    case wire::msg::bind:
+                        bind_to(wire::decode<wire::bind>(m.body));
                         break;
                     default:
                         ++protocol_errors_;
@@ -469,6 +487,43 @@ private:
         net_.send(0, static_cast<int>(wire::msg::result_batch), std::move(out_));
     }
 
+    // Tells rank 0 the cores this process may use, so that it can be given a place.
+    void report_topology() {
+        wire::topology t;
+        try {
+            machine_ = std::make_unique<machine_binding>();
+            const auto& view = machine_->view();
+            t.summary = view.summary;
+            t.given = view.given;
+            for (const auto& c : view.cores)
+                t.cores.push_back({static_cast<std::uint32_t>(c.index), sched::to_list(c.pus),
+                                   static_cast<std::uint32_t>(c.numa),
+                                   static_cast<std::uint32_t>(c.package)});
+        } catch (const std::exception& e) {
+            t.summary = e.what();  // no cores: rank 0 leaves this worker unbound, says why
+        }
+        net_.send(0, static_cast<int>(wire::msg::topology), wire::encode(t));
+    }
+
+    void bind_to(const wire::bind& order) {
+        wire::bound answer;
+        std::vector<int> pus;
+        try {
+            pus = sched::from_list(order.pus);
+        } catch (const std::invalid_argument& e) {
+            throw protocol_error(std::string("tide: bind order: ") + e.what());
+        }
+        if (!machine_) {
+            answer.error = "hwloc has no topology for this process";
+        } else {
+            const auto r = machine_->bind(pus);
+            answer.ok = r.ok;
+            answer.pus = r.bound;
+            answer.error = r.error;
+        }
+        net_.send(0, static_cast<int>(wire::msg::bound), wire::encode(answer));
+    }
+
     int say_goodbye() {
         wire::goodbye g;
         g.executed = total_executed_ + executed_;
@@ -492,6 +547,7 @@ private:
 
     const config& cfg_;
     transport& net_;
+    std::unique_ptr<machine_binding> machine_;  // null when hwloc could not load
     std::mutex mu_;  // guards everything below (but the task thread's own counters) and net_
     std::deque<batch> batches_;
     std::size_t in_hand_ = 0;  // received tasks not started
@@ -507,6 +563,7 @@ private:
     std::uint64_t protocol_errors_ = 0;
     bool steal_outstanding_ = false;
     clock::time_point hungry_since_;
+    clock::time_point last_asked_;  // the last steal request
     double hungry_seconds_ = 0;
     std::uint64_t batches_received_ = 0;
     bool owe_status_ = false;        // a steal found nothing here: tell rank 0 when there is work

@@ -97,10 +97,14 @@ load_snapshot load_estimator::snapshot() const {
 }
 
 std::optional<std::size_t> pick_victim(std::span<const worker_estimate> workers, std::size_t thief,
-                                       const std::vector<bool>& excluded) {
-    std::optional<std::size_t> best;
-    double best_backlog = -1;
-    std::uint32_t best_stealable = 0;
+                                       const std::vector<bool>& excluded,
+                                       std::span<const int> distance) {
+    struct candidate {
+        std::size_t index;
+        double backlog;
+        std::uint32_t stealable;
+    };
+    std::vector<candidate> candidates;
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_estimate& w = workers[i];
         if (i == thief || w.hungry || (i < excluded.size() && excluded[i])) continue;
@@ -108,16 +112,27 @@ std::optional<std::size_t> pick_victim(std::span<const worker_estimate> workers,
         // has not reported yet (it answers a steal with nothing if not, and counts as dry).
         const std::uint32_t stealable = w.queued + w.in_hand;
         if (stealable == 0) continue;
-        // Backlog first; without duration estimates yet, the most stealable tasks.
-        const double backlog =
-            static_cast<double>(w.in_hand + w.queued) * std::max(w.task_seconds, 0.0);
-        if (backlog > best_backlog || (backlog == best_backlog && stealable > best_stealable)) {
-            best = i;
-            best_backlog = backlog;
-            best_stealable = stealable;
-        }
+        candidates.push_back(
+            {i, static_cast<double>(stealable) * std::max(w.task_seconds, 0.0), stealable});
     }
-    return best;
+    if (candidates.empty()) return std::nullopt;
+    // Backlog first; without duration estimates yet, the most stealable tasks.
+    const auto more = [](const candidate& a, const candidate& b) {
+        return a.backlog != b.backlog ? a.backlog > b.backlog : a.stealable > b.stealable;
+    };
+    const candidate best = *std::min_element(candidates.begin(), candidates.end(), more);
+    const auto close = [&](const candidate& c) {
+        return best.backlog > 0 ? c.backlog >= close_share * best.backlog
+                                : c.stealable >= close_share * best.stealable;
+    };
+    const auto far = [&](const candidate& c) {
+        return c.index < distance.size() ? distance[c.index] : 0;
+    };
+    const candidate* chosen = &best;
+    for (const auto& c : candidates)
+        if (close(c) && (far(c) < far(*chosen) || (far(c) == far(*chosen) && more(c, *chosen))))
+            chosen = &c;
+    return chosen->index;
 }
 
 }  // namespace tide::sched

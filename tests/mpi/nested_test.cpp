@@ -158,6 +158,20 @@ TEST(Nested, SubmitOutsideATaskIsAClearError) {
     });
 }
 
+// A run that ends at once (workers still reporting their cores while shutting down), then one
+// that steals: nothing sent to a worker after its shutdown may linger into the next run's
+// communicator, where it once made a later task batch vanish (recovered after 2 s, counted).
+TEST(Stealing, NoBatchIsLostAfterRunsThatEndAtOnce) {
+    for (int round = 0; round < 5; ++round) {
+        with_tide([](tide::driver&) {});
+        with_tide([round](tide::driver& d) {
+            EXPECT_EQ(d.submit(fan_out, 8, 2).get().size(), 8u);
+            EXPECT_EQ(d.load().batches_lost, 0u) << "round " << round;
+        });
+    }
+    EXPECT_EQ(total_executions(), 5 * 9);  // each task ran once: fan_out and its 8 children
+}
+
 // One task holds all the work (its children on its own deque): the other workers must end up
 // running some of it.
 TEST(Stealing, IdleWorkersTakeChildrenFromABusyOne) {

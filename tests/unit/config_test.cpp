@@ -71,6 +71,10 @@ TEST(Config, MistakesAreClearErrors) {
               std::string::npos);
     EXPECT_NE(message_of({"prog", "--tide-log-level=loud"}).find("--tide-log-level"),
               std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-bind=socket"}).find("--tide-bind"), std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-placement=spread"}).find("--tide-placement"),
+              std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-spawn-info=nokey"}).find("KEY=VALUE"), std::string::npos);
     EXPECT_EQ(message_of({"prog"}), "no error");
 }
 
@@ -92,7 +96,9 @@ TEST(Config, HelpListsEveryOption) {
     argv_builder a({"prog", "--tide-help"});
     const auto c = tide::detail::parse_config(a.argc, a.ptrs.data());
     EXPECT_TRUE(c.help);
-    for (const char* flag : {"--tide-log-level", "--tide-prefetch", "--tide-batch",
-                             "--tide-shutdown-timeout", "--tide-receive-timeout"})
+    for (const char* flag :
+         {"--tide-log-level", "--tide-prefetch", "--tide-batch", "--tide-shutdown-timeout",
+          "--tide-receive-timeout", "--tide-max-workers", "--tide-idle-retire",
+          "--tide-spawn-timeout", "--tide-bind", "--tide-placement", "--tide-report-bindings"})
         EXPECT_NE(c.help_text.find(flag), std::string::npos) << flag;
 }

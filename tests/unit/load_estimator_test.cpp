@@ -101,3 +101,21 @@ TEST(Victim, WithoutDurationsTheMostTasks) {
     w[2].in_hand = 1, w[2].queued = 6;
     EXPECT_EQ(pick_victim(w, 0, std::vector<bool>(3)), 2u);
 }
+
+// Close estimates: the nearest victim (same NUMA node, then same host) wins; a clearly larger
+// backlog further away still wins over a small one nearby.
+TEST(Victim, NearestAmongCloseEstimates) {
+    std::vector<worker_estimate> w(4);
+    w[1].in_hand = 10, w[1].task_seconds = 0.1;  // 1.0 s, another host
+    w[2].in_hand = 9, w[2].task_seconds = 0.1;   // 0.9 s, same host
+    w[3].in_hand = 9, w[3].task_seconds = 0.1;   // 0.9 s, same NUMA node
+    const std::vector<bool> none(4);
+    const std::vector<int> distance{0, 2, 1, 0};
+    EXPECT_EQ(pick_victim(w, 0, none, distance), 3u);
+    EXPECT_EQ(pick_victim(w, 0, none), 1u);  // no distances: the most backlog
+    w[3].in_hand = 4;                        // 0.4 s: not close any more
+    w[2].in_hand = 4;
+    EXPECT_EQ(pick_victim(w, 0, none, distance), 1u);
+    w[2].in_hand = 9;  // the same host, close again
+    EXPECT_EQ(pick_victim(w, 0, none, distance), 2u);
+}

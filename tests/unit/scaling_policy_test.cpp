@@ -270,3 +270,15 @@ TEST(ScalingPolicy, SpawnLatencyLimitsSpawnsToWorkLeftWhenTheyArrive) {
     EXPECT_EQ(spawned(0.5), 2u);  // 4 s left when they arrive
     EXPECT_EQ(spawned(2.4), 0u);  // 0.2 s left: the two workers finish it themselves
 }
+
+// The backoff doubles only while spawns keep failing: a success in between starts it afresh.
+TEST(ScalingPolicy, BackoffStartsAfreshAfterASuccessfulSpawn) {
+    scaling_policy p(settings(0, 4));
+    p.spawn_failed(0);  // cooldown 2 s
+    p.spawn_failed(2);  // 4 s
+    EXPECT_TRUE(p.spawn_blocked(5.9));
+    p.spawn_succeeded();
+    p.spawn_failed(10);  // 2 s again, not 8
+    EXPECT_TRUE(p.spawn_blocked(11.9));
+    EXPECT_FALSE(p.spawn_blocked(12.1));
+}

@@ -154,7 +154,8 @@ public:
     // What rank 0 estimates about the load right now, and what stealing has done so far.
     load_snapshot load() const { return engine_->load(); }
 
-    // Number of worker ranks (0 when tide runs on a single rank and rank 0 runs the tasks).
+    // Worker ranks in the pool now, active or parked (not those being spawned, retired or gone;
+    // 0 while rank 0 runs the tasks itself).
     int workers() const { return engine_->worker_count(); }
 
     // The program's arguments with every --tide-* flag removed (args()[0] is the program).

@@ -42,6 +42,9 @@ struct load_snapshot : sched::load_snapshot {
     steal_counters stealing;
     scaling_counters scaling;
     pool_counts pool;
+    // Task batches a worker never received (its requests for work kept showing it); their
+    // tasks were queued again. Anything but 0 is a fault worth reporting.
+    std::uint64_t batches_lost = 0;
 };
 
 // One line for a program's output: "steals=… tasks_moved=… steal_rtt_median_us=…".

@@ -86,8 +86,13 @@ private:
 
 // The steal victim for `thief`: the worker with the most estimated backlog among those that may
 // have something to give (nested tasks queued, or tasks in hand, which may be spawning), that
-// are not themselves hungry and not `excluded` (already serving a steal, or found dry).
+// are not themselves hungry and not `excluded` (already serving a steal, or found dry). When
+// estimates are close (within `close_share` of the best), the nearest wins: `distance[i]` is 0
+// on the thief's NUMA node, 1 on its host, 2 elsewhere (HPX's NUMA-sensitive stealing: moving
+// work far costs more than a small difference in backlog). No distances: all equally near.
+inline constexpr double close_share = 0.8;
 std::optional<std::size_t> pick_victim(std::span<const worker_estimate> workers, std::size_t thief,
-                                       const std::vector<bool>& excluded);
+                                       const std::vector<bool>& excluded,
+                                       std::span<const int> distance = {});
 
 }  // namespace tide::sched

@@ -64,7 +64,9 @@ public:
     scaling_decision tick(const scaling_input& in);
     // A spawn did not complete: no spawning for a while, twice as long each time in a row.
     void spawn_failed(double now);
-    void spawn_succeeded() { backoff_ = s_.cooldown; }
+    void spawn_succeeded() { backoff_ = -1; }
+    // Spawning is paused after a failure until then.
+    bool spawn_blocked(double now) const { return now < spawn_blocked_until_; }
 
     // Workers the input calls for: enough to bring each one's backlog to the target, never
     // fewer than are busy, within [min, max].
