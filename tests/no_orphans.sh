@@ -6,13 +6,9 @@ set -uo pipefail
 marker="no-orphans-$$-$RANDOM"
 ORPHAN_CHECK_MARK=$marker "$@"
 code=$?
-marked() {
-    for env in /proc/[0-9]*/environ; do
-        if tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "ORPHAN_CHECK_MARK=$marker"; then
-            pid=${env#/proc/}
-            echo "${pid%/environ}"
-        fi
-    done
+marked() {  # the PIDs whose environment carries the marker (one grep over all of /proc)
+    grep -lxz "ORPHAN_CHECK_MARK=$marker" /proc/[0-9]*/environ 2>/dev/null |
+        sed 's|^/proc/\([0-9]*\)/environ$|\1|' || true
 }
 for _ in $(seq 100); do
     left=$(marked)
