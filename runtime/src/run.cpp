@@ -170,8 +170,8 @@ int drive(const config& cfg, transport& net, const std::string& host, launch_fac
     return code;
 }
 
-// Open MPI's MPI_UNIVERSE_SIZE: the slots mpirun (or Slurm) allows; the cores of this machine
-// when the launcher does not say (a singleton).
+// Open MPI's MPI_UNIVERSE_SIZE: the slots mpirun (or Slurm, through mpirun) allows; for a
+// singleton, the Slurm allocation's tasks, or else the cores of this machine.
 int slots_available(int world_size) {
     int* universe = nullptr;
     int found = 0;
@@ -179,6 +179,9 @@ int slots_available(int world_size) {
         found && universe && *universe > world_size)
         return *universe;
     if (world_size > 1) return world_size;
+    // A singleton inside a Slurm allocation (started without mpirun): the allocation's tasks.
+    if (const char* tasks = std::getenv("SLURM_NTASKS"))
+        if (const int n = std::atoi(tasks); n > 0) return n;
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
