@@ -47,7 +47,7 @@ std::size_t engine_state::live_workers() const {
 
 bool engine_state::local_mode() const {
     return std::none_of(workers.begin(), workers.end(),
-                        [](const worker_info& w) { return !w.gone && !w.rejected && !w.retiring; });
+                        [](const worker_info& w) { return w.in_pool(); });
 }
 
 void engine_state::start_spawn(std::size_t count) {
@@ -104,8 +104,7 @@ bool engine_state::collect_spawns() {
         }
         if (!o.error.empty()) {
             ++counters.spawn_failures;
-            const bool hung = o.late || o.error.find("given up") != std::string::npos;
-            if (hung) ++counters.spawns_hung;
+            if (o.hung) ++counters.spawns_hung;
             policy.spawn_failed(seconds_of(clock::now() - started));
             log().warn(
                 "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} "
@@ -117,7 +116,7 @@ bool engine_state::collect_spawns() {
             });
             pending_event += "spawn failed: " + o.error + "; ";
             // A hung spawn may still return: its group waits for that (see above).
-            if (hung)
+            if (o.hung)
                 g.abandoned = true;
             else
                 groups.erase(it);
@@ -216,7 +215,7 @@ bool engine_state::scale() {
     std::vector<std::size_t> index;  // view -> worker, for the workers in the pool
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
-        if (w.gone || w.rejected || w.retiring) continue;
+        if (!w.in_pool()) continue;
         sched::worker_view v;
         v.spawned = w.spawned;
         if (w.starting) {

@@ -413,7 +413,7 @@ load_snapshot engine_state::snapshot() {
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
         s.workers[i].parked = w.parked;
-        if (w.gone || w.rejected || w.retiring) continue;
+        if (!w.in_pool()) continue;
         ++(w.starting ? s.pool.starting : w.parked ? s.pool.parked : s.pool.active);
     }
     s.stealing.round_trip_median_us = median(counters.steal_round_trips_us);
@@ -868,9 +868,9 @@ load_snapshot engine::load() {
 
 int engine::worker_count() const {
     std::lock_guard lock(state_->mu);
-    return static_cast<int>(std::count_if(
-        state_->workers.begin(), state_->workers.end(),
-        [](const worker_info& w) { return !w.gone && !w.starting && !w.rejected && !w.retiring; }));
+    return static_cast<int>(
+        std::count_if(state_->workers.begin(), state_->workers.end(),
+                      [](const worker_info& w) { return w.in_pool() && !w.starting; }));
 }
 
 engine::ending engine::close() {

@@ -81,6 +81,8 @@ struct worker_info {
     std::string binding;          // the PUs it is bound to, as it read them back ("": unbound)
     std::string binding_error;    // why its last binding failed
     bool awaiting_bound = false;  // a bind order is on its way
+    // In the pool: not gone, not refused, not on its way out (it may still be starting).
+    bool in_pool() const { return !gone && !rejected && !retiring; }
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
     std::chrono::steady_clock::time_point idle_since;   // when it last became hungry
     std::chrono::steady_clock::time_point parked_since;

@@ -193,6 +193,7 @@ std::vector<spawn_outcome> spawner::collect() {
                           "MPI_Comm_spawn did not return within %.1f s (given up)",
                           static_cast<double>(shared_->timeout.count()) / 1000.0);
             out.error = text;
+            out.hung = true;
             shared_->done.push_back(std::move(out));
         } else {
             log().error("disconnecting a retired group did not finish within {:.1f} s (given up)",

@@ -22,6 +22,7 @@ struct spawn_outcome {
     std::string error;              // why it failed; empty on success
     double seconds = 0;             // how long the spawn took (or ran before it was given up)
     bool late = false;              // completed after it had been given up on
+    bool hung = false;              // given up on at the deadline (the call never returned)
 };
 
 class spawner {
