@@ -1,24 +1,45 @@
 #!/usr/bin/env bash
-# slurm_job.sh WANT_CODE REGEX -- TIDE_SBATCH_ARGS...: submits a job to the local Slurm cluster
-# (scripts/slurm-local, brought up by scripts/test) with scripts/tide-sbatch --wait, within a
-# deadline; passes when the job's exit code (as Slurm recorded it) is WANT_CODE and its output
-# matches REGEX.
+# slurm_job.sh WANT_CODE REGEX... -- TIDE_SBATCH_ARGS...: submits a job to the local Slurm
+# cluster (scripts/slurm-local, brought up by scripts/test) with scripts/tide-sbatch, polls
+# `scontrol show job` until it ends (within 180 s; then it is cancelled); passes when the exit
+# code Slurm recorded is WANT_CODE and every REGEX (grep -E) matches some line of the output
+# (a REGEX written !REGEX must match none).
 set -uo pipefail
-want=$1 regex=$2
-shift 3  # WANT_CODE REGEX --
+want=$1
+shift
+patterns=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    patterns+=("$1")
+    shift
+done
+[ $# -gt 0 ] && shift  # the "--"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 eval "$("$here/scripts/slurm-local" env)"
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-job=$(timeout 180 "$here/scripts/tide-sbatch" -o "$out" --wait "$@")
-code=$?
-echo "job $job, sbatch --wait exit code $code"
+job=""
+trap 'rm -f "$out"; [ -n "$job" ] && scancel "$job" 2>/dev/null' EXIT
+job=$(timeout 30 "$here/scripts/tide-sbatch" -o "$out" "$@") || { echo "slurm_job.sh: submitting failed" >&2; exit 1; }
+echo "job $job submitted"
+# Poll the job's state (sbatch --wait polls at growing intervals, seconds late) until it ends,
+# within a deadline; a job still there then is cancelled.
+state="" recorded="" deadline=$((SECONDS + 180))
+while ((SECONDS < deadline)); do
+    info=$(scontrol show job "$job" 2>/dev/null)
+    state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$info")
+    case "$state" in
+        PENDING | CONFIGURING | RUNNING | COMPLETING | "") sleep 0.5 ;;
+        *) recorded=$(sed -n 's/.*ExitCode=\([0-9]*\):.*/\1/p' <<<"$info"); break ;;
+    esac
+done
 cat "$out"
-[ -n "$job" ] || { echo "slurm_job.sh: no job was submitted" >&2; exit 1; }
-recorded=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*ExitCode=\([0-9]*\):.*/\1/p')
-echo "Slurm recorded exit code ${recorded:-?}"
-[ "$code" -eq "$want" ] || { echo "slurm_job.sh: exit code $code, wanted $want" >&2; exit 1; }
-if [ -n "$recorded" ] && [ "$recorded" -ne "$want" ]; then
-    echo "slurm_job.sh: Slurm recorded $recorded, wanted $want" >&2; exit 1
-fi
-grep -Eq -- "$regex" "$out" || { echo "slurm_job.sh: output does not match /$regex/" >&2; exit 1; }
+echo "job $job ended $state, Slurm recorded exit code ${recorded:-?}"
+[ -n "$recorded" ] || { echo "slurm_job.sh: the job did not end within 180 s" >&2; exit 1; }
+job=""  # ended: nothing to cancel
+[ "$recorded" -eq "$want" ] || { echo "slurm_job.sh: exit code $recorded, wanted $want" >&2; exit 1; }
+for p in "${patterns[@]}"; do
+    if [ "${p:0:1}" = "!" ]; then
+        ! grep -Eq -- "${p:1}" "$out" || { echo "slurm_job.sh: output matches /${p:1}/" >&2; exit 1; }
+    else
+        grep -Eq -- "$p" "$out" || { echo "slurm_job.sh: output does not match /$p/" >&2; exit 1; }
+    fi
+done

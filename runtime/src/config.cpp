@@ -88,6 +88,12 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_flag("--tide-report-bindings", c.report_bindings,
                  "Print where every rank is bound at start-up and whenever it changes")
         ->envname("TIDE_REPORT_BINDINGS");
+    app.add_option("--tide-walltime", c.walltime,
+                   "Seconds the run may take from its start; late in the run, workers brought "
+                   "in start only tasks expected to finish (default: the Slurm job's time "
+                   "limit; 0: no limit)")
+        ->envname("TIDE_WALLTIME")
+        ->check(CLI::Range(0.0, 1e9));
     app.add_option("--tide-timeline", c.timeline_path,
                    "Write the run's timeline (pool state, scaling events) to this file at the "
                    "end: JSON if it ends in .json, else CSV")

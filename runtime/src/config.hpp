@@ -40,6 +40,9 @@ struct config {
     std::string bind = "core";
     std::string placement = "compact";
     bool report_bindings = false;
+    // Seconds the run may take from its start (a wall time limit): late in the run, workers
+    // brought in start only tasks expected to finish. -1: the Slurm job's limit; 0: none.
+    double walltime = -1;
     std::string timeline_path;  // --tide-timeline: where rank 0 writes the timeline (CSV/JSON)
     bool help = false;
     std::string help_text;

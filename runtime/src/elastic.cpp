@@ -195,19 +195,25 @@ bool engine_state::scale() {
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
     // running it itself.
     const bool nobody = !queue.empty() && local_mode() && spawns && !spawning_off &&
+                        work_for_new_workers().tasks > 0 &&
                         !policy.spawn_blocked(seconds_of(last_pump - started));
     if (last_pump - last_tick < scaling_tick && !nobody) return changed;
     last_tick = last_pump;
     requeue_lost_batches();
+    warn_near_end();
     const auto now = last_pump;
     for (std::size_t i = 0; i < workers.size(); ++i)
         estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));
     const auto load = estimator.snapshot();
     sched::scaling_input in;
     in.now = seconds_of(now - started);
-    in.backlog_seconds = load.total_backlog_seconds;
-    in.queued_tasks = queue.size();
+    // Central work counts only if a worker brought in now could still finish it.
+    const auto central = work_for_new_workers();
+    in.backlog_seconds =
+        load.total_backlog_seconds - load.central_backlog_seconds + central.seconds;
+    in.queued_tasks = central.tasks;
     in.spawn_seconds = median(counters.spawn_seconds);
+    in.seconds_left = seconds_left();
     const std::size_t live = live_workers();
     in.slots_free = policy.settings().max_workers > live && !spawning_off
                         ? policy.settings().max_workers - live
@@ -254,6 +260,7 @@ bool engine_state::scale() {
         worker_info& w = workers[index[k]];
         if (!w.parked) continue;
         w.parked = false;
+        w.woken = true;
         place_worker(index[k]);  // a free place first, then back to work
         net.send(w.rank, static_cast<int>(wire::msg::wake), {});
         w.load.accepting = true;

@@ -64,6 +64,11 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
       started(clock::now()),
       last_tick(started - scaling_tick),
       last_pump(started) {
+    ends_at = launch.job.ends_at;
+    ends_by = launch.job.end_source;
+    // Five minutes before the end, or a tenth of the time there is for a short job.
+    if (ends_at) end_warning_seconds = std::min(300.0, 0.1 * std::max(seconds_left(), 0.0));
+    log().info("{}; up to {} worker(s)", launch.job.describe(), policy.settings().max_workers);
     next_peer = launch.world_size;
     for (int r = 1; r < launch.world_size; ++r) {
         worker_info w;
@@ -476,11 +481,8 @@ bool engine_state::dispatch() {
     bool sent = false;
     for (std::size_t i = 0; i < workers.size(); ++i) {
         if (plan[i] == 0 || queue.empty()) continue;
-        batch_ids.clear();
-        while (batch_ids.size() < plan[i] && !queue.empty()) {
-            batch_ids.push_back(queue.front());
-            queue.pop_front();
-        }
+        take_from_queue(plan[i], workers[i].brought_in(), batch_ids);
+        if (batch_ids.empty()) continue;
         if (workers[i].hungry) ++counters.stealing.served_centrally;
         try {
             send_tasks(i, batch_ids, true);
@@ -530,9 +532,12 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
     w.dry = false;
 }
 
-void engine_state::run_one_locally() {
-    const auto id = queue.front();
-    queue.pop_front();
+bool engine_state::run_one_locally() {
+    // Rank 0 stands in for the workers it would spawn: late in a job it holds back what a
+    // spawned worker would.
+    take_from_queue(1, spawns && !spawning_off, batch_ids);
+    if (batch_ids.empty()) return false;
+    const auto id = batch_ids.front();
     sched::task_record* rec = tasks.find(id);
     estimator.queued_centrally(rec->name_hash, -1);
     if (!local_tasks) local_tasks = std::make_unique<rank0_context>(host);
@@ -545,6 +550,7 @@ void engine_state::run_one_locally() {
     local_tasks->drain();  // children whose futures were dropped still run
     local_tasks->report_to(estimator);
     complete(id, *tasks.find(id), failure_of(status), out, -1);
+    return true;
 }
 
 bool engine_state::finished(sched::task_id id) const {
@@ -802,8 +808,7 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
             if (s.finished(id)) return true;
             if (s.local_mode() && !s.queue.empty()) {
                 if (clock::now() >= deadline) return false;
-                s.run_one_locally();
-                continue;
+                if (s.run_one_locally()) continue;
             }
             if (progressed) backoff.reset();
             brokering = s.brokering();
@@ -871,6 +876,12 @@ int engine::worker_count() const {
     return static_cast<int>(
         std::count_if(state_->workers.begin(), state_->workers.end(),
                       [](const worker_info& w) { return w.in_pool() && !w.starting; }));
+}
+
+std::optional<double> engine::seconds_left() const {
+    std::lock_guard lock(state_->mu);
+    if (!state_->ends_at) return std::nullopt;
+    return state_->seconds_left();
 }
 
 engine::ending engine::close() {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "allocation.hpp"
 #include "binding.hpp"
 #include "config.hpp"
 #include "spawner.hpp"
@@ -43,6 +44,7 @@ struct launch_facts {
     // MPI_THREAD_MULTIPLE).
     std::string spawn_command;
     std::vector<std::string> spawn_args;
+    allocation job;  // the Slurm allocation and the job's end, if known
 };
 
 // The elastic policy's settings from the flags: at least the workers the launcher started are
@@ -81,6 +83,10 @@ struct worker_info {
     std::string binding;          // the PUs it is bound to, as it read them back ("": unbound)
     std::string binding_error;    // why its last binding failed
     bool awaiting_bound = false;  // a bind order is on its way
+    bool woken = false;           // was parked and woken at least once
+    // Brought into the pool by rank 0 (spawned or woken): late in a job it starts only tasks
+    // that can finish before the end.
+    bool brought_in() const { return spawned || woken; }
     // In the pool: not gone, not refused, not on its way out (it may still be starting).
     bool in_pool() const { return !gone && !rejected && !retiring; }
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
@@ -206,7 +212,20 @@ struct engine_state {
     // messages are still in flight (the run is over).
     void release_groups(bool force);
     std::size_t live_workers() const;  // started or starting, not gone
-    void run_one_locally();
+    // Runs one queued task on rank 0 itself; false if none may start here (see
+    // take_from_queue: rank 0 stands in for workers it would spawn).
+    bool run_one_locally();
+    // Takes up to `count` tasks from the head of the central queue into `out`. Late in a
+    // job, a worker brought into the pool takes only tasks expected to finish before the end
+    // (a task that cannot is left to the workers already there); the tasks it passes over
+    // keep their place in the queue.
+    void take_from_queue(std::size_t count, bool brought_in, std::vector<sched::task_id>& out);
+    // Seconds until the job's end (its wall time limit); infinite without one.
+    double seconds_left() const;
+    // Queued work that a worker brought in now could finish before the job's end.
+    sched::load_estimator::queued_work work_for_new_workers() const;
+    // Says once that the job is about to reach its limit, with what is left undone.
+    void warn_near_end();
     sched::task_id enqueue(const task_entry& entry, bytes args);
     // Records a task's end: `why` is failure::none for a result, else the payload is the error.
     void complete(sched::task_id id, sched::task_record& rec, sched::failure why,
@@ -246,6 +265,7 @@ struct engine_state {
     std::vector<wire::result_view> results_scratch;
     std::vector<sched::task_record*> batch_records;  // scratch of send_tasks()
     std::vector<sched::task_id> batch_ids;           // scratch of dispatch()
+    std::vector<sched::task_id> passed_over;         // scratch of take_from_queue()
     sched::load_estimator estimator;
     std::unordered_map<std::uint64_t, steal_in_flight> steals_in_flight;  // by order number
     std::uint64_t next_order = 1;
@@ -265,6 +285,12 @@ struct engine_state {
     std::string own_binding;
     bool bindings_changed = false;
     bool warned_sharing = false;
+    // The job's end (its wall time limit), if known, and where it came from; the warning
+    // that it is near comes once, when end_warning_seconds are left.
+    std::optional<std::chrono::steady_clock::time_point> ends_at;
+    std::string ends_by;
+    double end_warning_seconds = 0;
+    bool end_warned = false;
     timeline history;
     std::string pending_event;  // a spawn's outcome, for the timeline's next row
     std::chrono::steady_clock::time_point started, last_tick;

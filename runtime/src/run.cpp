@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "allocation.hpp"
 #include "big_stack.hpp"
 #include "config.hpp"
 #include "engine_state.hpp"
@@ -172,7 +173,7 @@ int drive(const config& cfg, transport& net, const std::string& host, launch_fac
 
 // Open MPI's MPI_UNIVERSE_SIZE: the slots mpirun (or Slurm, through mpirun) allows; for a
 // singleton, the Slurm allocation's tasks, or else the cores of this machine.
-int slots_available(int world_size) {
+int slots_available(int world_size, const allocation& job) {
     int* universe = nullptr;
     int found = 0;
     if (MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_UNIVERSE_SIZE, &universe, &found) == MPI_SUCCESS &&
@@ -180,8 +181,7 @@ int slots_available(int world_size) {
         return *universe;
     if (world_size > 1) return world_size;
     // A singleton inside a Slurm allocation (started without mpirun): the allocation's tasks.
-    if (const char* tasks = std::getenv("SLURM_NTASKS"))
-        if (const int n = std::atoi(tasks); n > 0) return n;
+    if (job.tasks > 0) return job.tasks;
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
@@ -236,6 +236,9 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
     }
     std::vector<std::string> args(argv, argv + argc);
     stall_if_told(cfg);
+    // Before MPI starts: asking squeue forks, which MPI may not take well once it runs.
+    allocation job;
+    if (cfg.spawned_base < 1 && launcher_says_rank_zero()) job = read_allocation(cfg);
     mpi_session mpi(argc, argv, cfg.shutdown_timeout);
     try {
         // Threads besides the one that called tide may make MPI calls only with
@@ -277,7 +280,8 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                         mpi.thread_level());
                 launch_facts launch;
                 launch.world_size = size;
-                launch.slots = slots_available(size);
+                launch.slots = slots_available(size, job);
+                launch.job = std::move(job);
                 if (background) {
                     launch.spawn_command = own_executable();
                     launch.spawn_args = launch_args;

@@ -60,6 +60,23 @@ const ewma_stats* load_estimator::duration_of(std::uint64_t name) const {
     return nullptr;
 }
 
+bool load_estimator::fits(std::uint64_t name, double seconds) const {
+    const ewma_stats* d = duration_of(name);
+    return !d || d->samples == 0 || d->mean <= seconds;
+}
+
+load_estimator::queued_work load_estimator::central_fitting(double seconds) const {
+    const double fallback = overall_task_seconds();
+    queued_work w;
+    for (const auto& e : names_) {
+        if (e.queued <= 0 || !fits(e.name, seconds)) continue;
+        w.tasks += static_cast<std::size_t>(e.queued);
+        w.seconds +=
+            static_cast<double>(e.queued) * (e.stats.samples > 0 ? e.stats.mean : fallback);
+    }
+    return w;
+}
+
 double load_estimator::overall_task_seconds() const {
     double weighted = 0, samples = 0;
     for (const auto& e : names_) {

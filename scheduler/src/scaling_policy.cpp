@@ -84,7 +84,10 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
         need -= d.wake;
         // With no worker at all there is nothing to flap with: spawn at once.
         const bool held = grow_ticks_ >= s_.hold_ticks || capacity + c.parked == 0;
-        if (need > 0 && held && !in.spawn_in_flight && in.now >= spawn_blocked_until_)
+        // A spawn that would be up only after the job's end is no use (the measured latency;
+        // before any spawn, only a job already over stops it).
+        const bool in_time = in.seconds_left > in.spawn_seconds;
+        if (need > 0 && held && in_time && !in.spawn_in_flight && in.now >= spawn_blocked_until_)
             d.spawn = std::min(need, std::min(in.slots_free, worth_spawning(in, capacity)));
         if (!d.empty()) {
             grow_ticks_ = 0;
@@ -93,6 +96,11 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
                 char latency[64];
                 std::snprintf(latency, sizeof latency, ", spawn latency %.3f s", in.spawn_seconds);
                 d.reason += latency;
+            }
+            if (std::isfinite(in.seconds_left)) {
+                char left[64];
+                std::snprintf(left, sizeof left, ", job ends in %.1f s", in.seconds_left);
+                d.reason += left;
             }
             d.reason += outcome(d);
         }

@@ -74,6 +74,27 @@ TEST(LoadEstimator, UnknownNamesUseTheOverallMean) {
     EXPECT_NEAR(e.central_backlog_seconds(), 4 * 0.2, 1e-12);
 }
 
+// Late in a job: which queued tasks could still finish. A name never run is not held back.
+TEST(LoadEstimator, QueuedWorkThatFitsBeforeAnEnd) {
+    load_estimator e;
+    e.record_durations(1, 1, 0.5, 0.25);    // 0.5 s
+    e.record_durations(2, 1, 10.0, 100.0);  // 10 s
+    e.queued_centrally(1, 4);
+    e.queued_centrally(2, 2);
+    e.queued_centrally(3, 1);  // unknown: the overall mean, 5.25 s
+    EXPECT_TRUE(e.fits(1, 3.0));
+    EXPECT_FALSE(e.fits(2, 3.0));
+    EXPECT_TRUE(e.fits(3, 3.0));
+    auto w = e.central_fitting(3.0);
+    EXPECT_EQ(w.tasks, 5u);
+    EXPECT_NEAR(w.seconds, 4 * 0.5 + 5.25, 1e-12);
+    w = e.central_fitting(10.0);  // everything
+    EXPECT_EQ(w.tasks, 7u);
+    EXPECT_NEAR(w.seconds, e.central_backlog_seconds(), 1e-12);
+    w = e.central_fitting(-1.0);  // the end has passed: only the unknown one
+    EXPECT_EQ(w.tasks, 1u);
+}
+
 TEST(Victim, MostBacklogFirst) {
     std::vector<worker_estimate> w(4);
     w[0].hungry = true;                                             // the thief

@@ -282,3 +282,28 @@ TEST(ScalingPolicy, BackoffStartsAfreshAfterASuccessfulSpawn) {
     EXPECT_TRUE(p.spawn_blocked(11.9));
     EXPECT_FALSE(p.spawn_blocked(12.1));
 }
+
+// A spawn that would be up only after the job's end is not started; waking a parked worker,
+// which takes milliseconds, still happens.
+TEST(ScalingPolicy, NoSpawnThatCannotBeUpBeforeTheEnd) {
+    const auto decide = [](double seconds_left, std::size_t parked) {
+        scaling_policy p(settings(0, 4));
+        scaling_input in;
+        in.backlog_seconds = 8;
+        in.queued_tasks = 80;
+        in.slots_free = 4 - parked;
+        in.spawn_seconds = 0.5;
+        in.seconds_left = seconds_left;
+        for (std::size_t i = 0; i < parked; ++i)
+            in.workers.push_back({worker_phase::parked, true, false, 1});
+        p.tick(in);
+        return p.tick(in);
+    };
+    EXPECT_EQ(decide(60, 0).spawn, 4u);
+    EXPECT_NE(decide(60, 0).reason.find("job ends in 60.0 s"), std::string::npos);
+    EXPECT_EQ(decide(0.4, 0).spawn, 0u);  // up at 0.5 s, the job ends at 0.4 s
+    EXPECT_TRUE(decide(0.4, 0).empty());
+    const auto d = decide(0.4, 1);
+    EXPECT_EQ(d.wake, 1u);
+    EXPECT_EQ(d.spawn, 0u);
+}

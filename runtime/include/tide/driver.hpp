@@ -1,8 +1,10 @@
 #pragma once
 // tide::driver: what the code on rank 0 uses to submit tasks and collect results.
 
+#include <chrono>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -157,6 +159,14 @@ public:
     // Worker ranks in the pool now, active or parked (not those being spawned, retired or gone;
     // 0 while rank 0 runs the tasks itself).
     int workers() const { return engine_->worker_count(); }
+
+    // Time until the job's end: the Slurm job's time limit, or --tide-walltime from the
+    // start; none when no limit is known. Past the end it is negative. A program can use it
+    // to save what it has while there is time.
+    std::optional<std::chrono::duration<double>> time_left() const {
+        if (const auto s = engine_->seconds_left()) return std::chrono::duration<double>(*s);
+        return std::nullopt;
+    }
 
     // The program's arguments with every --tide-* flag removed (args()[0] is the program).
     const std::vector<std::string>& args() const { return args_; }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ public:
     void release(task_id id) noexcept;
 
     int worker_count() const;
+    // Seconds until the job's end (its wall time limit); none when no limit is known.
+    std::optional<double> seconds_left() const;
     load_snapshot load();
     // How the run ended: every worker stopped and every MPI call returned; every worker
     // stopped but a call on rank 0's spawner thread never returned (MPI_Finalize must not

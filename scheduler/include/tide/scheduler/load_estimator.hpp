@@ -64,6 +64,16 @@ public:
     void queued_centrally(std::uint64_t name, std::int64_t delta);
 
     const ewma_stats* duration_of(std::uint64_t name) const;
+    // Whether a task of this name is expected to finish within `seconds`: its mean duration
+    // fits, or nothing is known about it yet (no reason to hold it back).
+    bool fits(std::uint64_t name, double seconds) const;
+    // The tasks in the central queue that fit within `seconds` (see fits()), and their
+    // estimated seconds of work.
+    struct queued_work {
+        std::size_t tasks = 0;
+        double seconds = 0;
+    };
+    queued_work central_fitting(double seconds) const;
     // The mean over every name, weighted by how often each ran; 0 before any sample.
     double overall_task_seconds() const;
     const worker_estimate& worker(std::size_t w) const { return workers_[w]; }

@@ -7,10 +7,12 @@
 // a worker is parked only after it has been idle a while and retired only after it has been
 // parked much longer, and a failed spawn backs off exponentially. A spawn is worth it only for
 // work that will still be there when the new worker is up: the backlog the pool would clear
-// during a spawn's measured latency does not count toward it.
+// during a spawn's measured latency does not count toward it. Nor is a spawn started that
+// could not be up before the job's end.
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -40,12 +42,16 @@ struct worker_view {
 
 struct scaling_input {
     double now = 0;
-    double backlog_seconds = 0;    // the load estimator's total
+    // The load estimator's total. Late in a job, rank 0 counts only the work that a new
+    // worker could still finish before the end.
+    double backlog_seconds = 0;
     std::size_t queued_tasks = 0;  // tasks waiting anywhere (work exists before durations do)
     std::vector<worker_view> workers;
     std::size_t slots_free = 0;  // processes that may still be spawned within the slot limit
     bool spawn_in_flight = false;
     double spawn_seconds = 0;  // how long spawns have taken so far (0: none yet)
+    // Until the job's time limit (a batch system's wall time); infinite when there is none.
+    double seconds_left = std::numeric_limits<double>::infinity();
 };
 
 struct scaling_decision {
