@@ -36,6 +36,10 @@ echo "job $job ended $state, Slurm recorded exit code ${recorded:-?}"
 [ -n "$recorded" ] || { echo "slurm_job.sh: the job did not end within 180 s" >&2; exit 1; }
 job=""  # ended: nothing to cancel
 [ "$recorded" -eq "$want" ] || { echo "slurm_job.sh: exit code $recorded, wanted $want" >&2; exit 1; }
+# A job killed at its time limit records exit code 0 (signal 15): only COMPLETED is a success.
+if [ "$want" -eq 0 ] && [ "$state" != COMPLETED ]; then
+    echo "slurm_job.sh: the job ended $state" >&2; exit 1
+fi
 for p in "${patterns[@]}"; do
     if [ "${p:0:1}" = "!" ]; then
         ! grep -Eq -- "${p:1}" "$out" || { echo "slurm_job.sh: output matches /${p:1}/" >&2; exit 1; }

@@ -53,10 +53,11 @@ std::string ask_squeue(const std::string& job) {
 }  // namespace
 
 std::optional<long long> parse_end_epoch(const std::string& text) {
-    std::string s = text;
+    std::string s = text.substr(0, text.find('\n'));  // a heterogeneous job: its first part
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
-    if (!all_digits(s) || s.size() > 12) return std::nullopt;  // "Unknown", "N/A", errors
+    // "Unknown" or "N/A" for an unlimited job, or an error; ten digits reach the year 2286.
+    if (!all_digits(s) || s.size() > 10) return std::nullopt;
     const long long epoch = std::atoll(s.c_str());
     return epoch > 0 ? std::optional(epoch) : std::nullopt;
 }

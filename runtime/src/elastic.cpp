@@ -147,7 +147,7 @@ bool engine_state::collect_spawns() {
         members([&](worker_info& w) {
             w.starting = false;
             w.load.accepting = true;
-            w.idle_since = w.last_result = now;
+            w.idle_since = w.last_result = w.joined = now;
         });
     }
     return !outcomes.empty();
@@ -195,12 +195,12 @@ bool engine_state::scale() {
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
     // running it itself.
     const bool nobody = !queue.empty() && local_mode() && spawns && !spawning_off &&
+                        seconds_left() > median(counters.spawn_seconds) &&
                         work_for_new_workers().tasks > 0 &&
                         !policy.spawn_blocked(seconds_of(last_pump - started));
     if (last_pump - last_tick < scaling_tick && !nobody) return changed;
     last_tick = last_pump;
     requeue_lost_batches();
-    warn_near_end();
     const auto now = last_pump;
     for (std::size_t i = 0; i < workers.size(); ++i)
         estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));
@@ -260,7 +260,7 @@ bool engine_state::scale() {
         worker_info& w = workers[index[k]];
         if (!w.parked) continue;
         w.parked = false;
-        w.woken = true;
+        w.joined = now;
         place_worker(index[k]);  // a free place first, then back to work
         net.send(w.rank, static_cast<int>(wire::msg::wake), {});
         w.load.accepting = true;

@@ -64,15 +64,15 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
       started(clock::now()),
       last_tick(started - scaling_tick),
       last_pump(started) {
-    ends_at = launch.job.ends_at;
-    ends_by = launch.job.end_source;
+    job = launch.job;
     // Five minutes before the end, or a tenth of the time there is for a short job.
-    if (ends_at) end_warning_seconds = std::min(300.0, 0.1 * std::max(seconds_left(), 0.0));
-    log().info("{}; up to {} worker(s)", launch.job.describe(), policy.settings().max_workers);
+    if (job.ends_at) end_warning_seconds = std::min(300.0, 0.1 * std::max(seconds_left(), 0.0));
+    log().info("{}; up to {} worker(s)", job.describe(), policy.settings().max_workers);
     next_peer = launch.world_size;
     for (int r = 1; r < launch.world_size; ++r) {
         worker_info w;
         w.rank = r;
+        w.joined = started;
         workers.push_back(std::move(w));
     }
     estimator.resize(workers.size());
@@ -94,6 +94,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
 
 bool engine_state::pump() {
     last_pump = clock::now();
+    warn_near_end();
     bool progressed = net.progress_sends();
     progressed |= receive_some();
     progressed |= dispatch();
@@ -477,25 +478,35 @@ bool engine_state::dispatch() {
     if (shutting_down || queue.empty() || workers.empty()) return false;
     loads_scratch.clear();
     for (const auto& w : workers) loads_scratch.push_back(w.load);
-    const auto plan = sched::plan_dispatch(queue.size(), loads_scratch, cfg.prefetch);
     bool sent = false;
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        if (plan[i] == 0 || queue.empty()) continue;
-        take_from_queue(plan[i], workers[i].brought_in(), batch_ids);
-        if (batch_ids.empty()) continue;
-        if (workers[i].hungry) ++counters.stealing.served_centrally;
-        try {
-            send_tasks(i, batch_ids, true);
-        } catch (...) {
-            // Not sent: put what is still queued back at the head of the queue, in order.
-            for (std::size_t k = batch_ids.size(); k-- > 0;) {
-                sched::task_record* rec = tasks.find(batch_ids[k]);
-                if (rec->state != task_state::queued) continue;
-                queue.push_front(batch_ids[k]);
+    // Late in a job a worker may pass tasks over (take_from_queue): a second round shares what
+    // it left among the others.
+    for (int round = 0; round < 2 && !queue.empty(); ++round) {
+        const auto plan = sched::plan_dispatch(queue.size(), loads_scratch, cfg.prefetch);
+        bool passed_any = false;
+        for (std::size_t i = 0; i < workers.size(); ++i) {
+            if (plan[i] == 0 || queue.empty()) continue;
+            if (take_from_queue(plan[i], workers[i].joined, batch_ids)) {
+                passed_any = true;
+                loads_scratch[i].accepting = false;
             }
-            throw;
+            if (batch_ids.empty()) continue;
+            if (workers[i].hungry) ++counters.stealing.served_centrally;
+            try {
+                send_tasks(i, batch_ids, true);
+            } catch (...) {
+                // Not sent: put what is still queued back at the head of the queue, in order.
+                for (std::size_t k = batch_ids.size(); k-- > 0;) {
+                    sched::task_record* rec = tasks.find(batch_ids[k]);
+                    if (rec->state != task_state::queued) continue;
+                    queue.push_front(batch_ids[k]);
+                }
+                throw;
+            }
+            loads_scratch[i].in_hand = workers[i].load.in_hand;
+            sent = true;
         }
-        sent = true;
+        if (!passed_any) break;
     }
     return sent;
 }
@@ -533,9 +544,9 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
 }
 
 bool engine_state::run_one_locally() {
-    // Rank 0 stands in for the workers it would spawn: late in a job it holds back what a
-    // spawned worker would.
-    take_from_queue(1, spawns && !spawning_off, batch_ids);
+    // Rank 0 alone since the start runs anything; while it could spawn, it stands in for a
+    // worker joining now.
+    take_from_queue(1, spawns && !spawning_off ? clock::now() : started, batch_ids);
     if (batch_ids.empty()) return false;
     const auto id = batch_ids.front();
     sched::task_record* rec = tasks.find(id);
@@ -880,8 +891,9 @@ int engine::worker_count() const {
 
 std::optional<double> engine::seconds_left() const {
     std::lock_guard lock(state_->mu);
-    if (!state_->ends_at) return std::nullopt;
-    return state_->seconds_left();
+    const auto& end = state_->job.ends_at;
+    if (!end) return std::nullopt;
+    return std::chrono::duration<double>(*end - clock::now()).count();
 }
 
 engine::ending engine::close() {

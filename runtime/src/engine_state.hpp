@@ -83,10 +83,10 @@ struct worker_info {
     std::string binding;          // the PUs it is bound to, as it read them back ("": unbound)
     std::string binding_error;    // why its last binding failed
     bool awaiting_bound = false;  // a bind order is on its way
-    bool woken = false;           // was parked and woken at least once
-    // Brought into the pool by rank 0 (spawned or woken): late in a job it starts only tasks
-    // that can finish before the end.
-    bool brought_in() const { return spawned || woken; }
+    // When it joined the pool: the start for a rank the launcher started, else when its spawn
+    // completed or it was last woken. Late in a job it starts no task that could no longer
+    // finish when it joined (see take_from_queue).
+    std::chrono::steady_clock::time_point joined;
     // In the pool: not gone, not refused, not on its way out (it may still be starting).
     bool in_pool() const { return !gone && !rejected && !retiring; }
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
@@ -212,15 +212,18 @@ struct engine_state {
     // messages are still in flight (the run is over).
     void release_groups(bool force);
     std::size_t live_workers() const;  // started or starting, not gone
-    // Runs one queued task on rank 0 itself; false if none may start here (see
-    // take_from_queue: rank 0 stands in for workers it would spawn).
+    // Runs the first queued task that rank 0 may start itself; false if none may (late in a
+    // job, rank 0 stands in for the workers it would spawn now: see take_from_queue).
     bool run_one_locally();
-    // Takes up to `count` tasks from the head of the central queue into `out`. Late in a
-    // job, a worker brought into the pool takes only tasks expected to finish before the end
-    // (a task that cannot is left to the workers already there); the tasks it passes over
-    // keep their place in the queue.
-    void take_from_queue(std::size_t count, bool brought_in, std::vector<sched::task_id>& out);
-    // Seconds until the job's end (its wall time limit); infinite without one.
+    // Takes up to `count` tasks from the head of the central queue into `out`, for a worker
+    // that joined the pool at `joined`. Late in a job, a worker that joined when a task could
+    // no longer finish before the end (its mean duration was longer than the time left then)
+    // passes that task over: it stays queued, in its place, for a worker that was there
+    // before, or until the end has passed. Returns whether any task was passed over.
+    bool take_from_queue(std::size_t count, std::chrono::steady_clock::time_point joined,
+                         std::vector<sched::task_id>& out);
+    // Seconds until the job's end while the time limit applies; infinite without one, and
+    // once the end has passed (the job still runs: holding work back would only stall it).
     double seconds_left() const;
     // Queued work that a worker brought in now could finish before the job's end.
     sched::load_estimator::queued_work work_for_new_workers() const;
@@ -285,10 +288,9 @@ struct engine_state {
     std::string own_binding;
     bool bindings_changed = false;
     bool warned_sharing = false;
-    // The job's end (its wall time limit), if known, and where it came from; the warning
-    // that it is near comes once, when end_warning_seconds are left.
-    std::optional<std::chrono::steady_clock::time_point> ends_at;
-    std::string ends_by;
+    // The allocation and the job's end (job.ends_at), if known; the warning that the end is
+    // near comes once, when end_warning_seconds are left.
+    allocation job;
     double end_warning_seconds = 0;
     bool end_warned = false;
     timeline history;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace tide::sched {
 
@@ -69,12 +70,20 @@ load_estimator::queued_work load_estimator::central_fitting(double seconds) cons
     const double fallback = overall_task_seconds();
     queued_work w;
     for (const auto& e : names_) {
-        if (e.queued <= 0 || !fits(e.name, seconds)) continue;
+        const bool fits = e.stats.samples == 0 || e.stats.mean <= seconds;  // as fits()
+        if (e.queued <= 0 || !fits) continue;
         w.tasks += static_cast<std::size_t>(e.queued);
         w.seconds +=
             static_cast<double>(e.queued) * (e.stats.samples > 0 ? e.stats.mean : fallback);
     }
     return w;
+}
+
+double load_estimator::longest_queued_mean() const {
+    double longest = 0;
+    for (const auto& e : names_)
+        if (e.queued > 0 && e.stats.samples > 0) longest = std::max(longest, e.stats.mean);
+    return longest;
 }
 
 double load_estimator::overall_task_seconds() const {
@@ -87,13 +96,7 @@ double load_estimator::overall_task_seconds() const {
 }
 
 double load_estimator::central_backlog_seconds() const {
-    const double fallback = overall_task_seconds();
-    double total = 0;
-    for (const auto& e : names_)
-        if (e.queued > 0)
-            total +=
-                static_cast<double>(e.queued) * (e.stats.samples > 0 ? e.stats.mean : fallback);
-    return total;
+    return central_fitting(std::numeric_limits<double>::infinity()).seconds;
 }
 
 void load_estimator::refresh_backlog(worker_estimate& w) const {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "allocation.hpp"
 
@@ -15,13 +17,22 @@ using namespace tide::detail;
 namespace {
 
 // Sets Slurm's variables for one test and removes them after it.
+// Saves and clears them first: the tests may themselves run inside a Slurm job.
 class SlurmEnvironment : public ::testing::Test {
 protected:
-    void TearDown() override {
-        for (const char* v : {"SLURM_JOB_ID", "SLURM_JOB_NODELIST", "SLURM_NTASKS",
-                              "SLURM_CPUS_ON_NODE", "SLURM_JOB_END_TIME"})
-            unsetenv(v);
+    void SetUp() override {
+        for (const char* v : variables)
+            if (const char* value = std::getenv(v)) saved.emplace_back(v, value);
+        for (const char* v : variables) unsetenv(v);
     }
+    void TearDown() override {
+        for (const char* v : variables) unsetenv(v);
+        for (const auto& [name, value] : saved) setenv(name.c_str(), value.c_str(), 1);
+    }
+    static constexpr const char* variables[] = {"SLURM_JOB_ID", "SLURM_JOB_NODELIST",
+                                                "SLURM_NTASKS", "SLURM_CPUS_ON_NODE",
+                                                "SLURM_JOB_END_TIME"};
+    std::vector<std::pair<std::string, std::string>> saved;
     static double seconds_until(std::chrono::steady_clock::time_point t) {
         return std::chrono::duration<double>(t - std::chrono::steady_clock::now()).count();
     }
@@ -32,6 +43,8 @@ protected:
 TEST(EndEpoch, DigitsOnly) {
     EXPECT_EQ(parse_end_epoch("1795774307\n"), 1795774307LL);
     EXPECT_EQ(parse_end_epoch("  42 "), 42LL);
+    EXPECT_EQ(parse_end_epoch("1795774307\n1795774999\n"), 1795774307LL);  // first component
+    EXPECT_FALSE(parse_end_epoch("99999999999"));  // past year 2286: not a job's end
     EXPECT_FALSE(parse_end_epoch(""));
     EXPECT_FALSE(parse_end_epoch("Unknown"));  // an unlimited job
     EXPECT_FALSE(parse_end_epoch("N/A"));

@@ -93,6 +93,9 @@ TEST(LoadEstimator, QueuedWorkThatFitsBeforeAnEnd) {
     EXPECT_NEAR(w.seconds, e.central_backlog_seconds(), 1e-12);
     w = e.central_fitting(-1.0);  // the end has passed: only the unknown one
     EXPECT_EQ(w.tasks, 1u);
+    EXPECT_DOUBLE_EQ(e.longest_queued_mean(), 10.0);
+    e.queued_centrally(2, -2);  // the long ones leave the queue
+    EXPECT_DOUBLE_EQ(e.longest_queued_mean(), 0.5);
 }
 
 TEST(Victim, MostBacklogFirst) {

@@ -74,6 +74,8 @@ public:
         double seconds = 0;
     };
     queued_work central_fitting(double seconds) const;
+    // The longest mean duration among the names queued centrally (0 when none is known).
+    double longest_queued_mean() const;
     // The mean over every name, weighted by how often each ran; 0 before any sample.
     double overall_task_seconds() const;
     const worker_estimate& worker(std::size_t w) const { return workers_[w]; }
