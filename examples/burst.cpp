@@ -168,6 +168,8 @@ int main(int argc, char** argv) {
         std::printf("  parks / wakes    %llu / %llu\n", count(s.scaling.parks),
                     count(s.scaling.wakes));
         std::printf("  retires          %llu\n", count(s.scaling.retired));
+        std::printf("  workers lost     %llu, tasks run again %llu\n", count(s.workers_lost),
+                    count(s.tasks_rerun));
         std::printf("  %s\n", tide::to_string(s.stealing).c_str());
         return 0;
     });

@@ -16,7 +16,8 @@ namespace {
 
 constexpr std::string_view flag_prefix = "--tide-";
 
-void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s, double& spawn_s) {
+void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s, double& spawn_s,
+                 double& heartbeat_s) {
     app.add_option("--tide-log-level", c.log_level, "Log level of the runtime")
         ->envname("TIDE_LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -88,6 +89,16 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_flag("--tide-report-bindings", c.report_bindings,
                  "Print where every rank is bound at start-up and whenever it changes")
         ->envname("TIDE_REPORT_BINDINGS");
+    app.add_option("--tide-heartbeat", heartbeat_s,
+                   "Seconds of silence after which a worker (seen from rank 0) or rank 0 (seen "
+                   "from a worker) counts as lost")
+        ->envname("TIDE_HEARTBEAT")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-max-retries", c.max_retries,
+                   "Times a task may be run again after its worker died; one more loss and it "
+                   "fails with tide::worker_lost")
+        ->envname("TIDE_MAX_RETRIES")
+        ->check(CLI::Range(0, 100));
     app.add_option("--tide-walltime", c.walltime,
                    "Seconds the run may take from its start; late in the run, workers brought "
                    "in start only tasks expected to finish (default: the Slurm job's time "
@@ -146,10 +157,10 @@ bool takes_value(const CLI::App& app, std::string_view arg) {
 
 config parse_config(int& argc, char** argv) {
     config c;
-    double shutdown_s = 30, receive_s = 60, spawn_s = 10;
+    double shutdown_s = 30, receive_s = 60, spawn_s = 10, heartbeat_s = 3;
     CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)", "tide"};
     app.set_help_flag();  // --help belongs to the user's program
-    add_options(app, c, shutdown_s, receive_s, spawn_s);
+    add_options(app, c, shutdown_s, receive_s, spawn_s, heartbeat_s);
 
     // Split argv: --tide-* arguments (and their separate values) go to CLI11, the rest stay for
     // the program, in order. Nothing after "--" is ours.
@@ -182,6 +193,7 @@ config parse_config(int& argc, char** argv) {
     c.shutdown_timeout = std::chrono::milliseconds(static_cast<long>(shutdown_s * 1000));
     c.receive_timeout = std::chrono::milliseconds(static_cast<long>(receive_s * 1000));
     c.spawn_timeout = std::chrono::milliseconds(static_cast<long>(spawn_s * 1000));
+    c.heartbeat = std::chrono::milliseconds(static_cast<long>(heartbeat_s * 1000));
     if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;
     c.help_text = app.help();
     return c;

@@ -40,6 +40,10 @@ struct config {
     std::string bind = "core";
     std::string placement = "compact";
     bool report_bindings = false;
+    // A peer silent this long is lost: a worker for rank 0 (its tasks run elsewhere), rank 0
+    // for a worker (it exits). A task lost with its worker more than max_retries times fails.
+    std::chrono::milliseconds heartbeat{3000};
+    int max_retries = 3;
     // Seconds the run may take from its start (a wall time limit): late in the run, workers
     // brought in start only tasks expected to finish. -1: the Slurm job's limit; 0: none.
     double walltime = -1;

@@ -183,7 +183,8 @@ void engine_state::release_groups(bool force) {
             log().info("retired worker(s) {}..{}; their slots are free", g.first,
                        g.first + g.count - 1);
         }
-        spawns->disconnect(g.comm);
+        // Disconnecting is collective over the group: with a dead member it would never end.
+        if (!g.broken) spawns->disconnect(g.comm);
         it = groups.erase(it);
     }
 }

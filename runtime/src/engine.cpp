@@ -28,6 +28,8 @@ task_error::kind kind_of(sched::failure f) {
             return task_error::kind::bad_arguments;
         case sched::failure::protocol:
             return task_error::kind::protocol;
+        case sched::failure::worker_lost:
+            return task_error::kind::worker_lost;
         default:
             return task_error::kind::threw;
     }
@@ -76,7 +78,9 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
         workers.push_back(std::move(w));
     }
     estimator.resize(workers.size());
-    if (policy.settings().max_workers > workers.size())
+    // Also with every slot taken at the start: a lost worker is replaced by a spawn.
+    // (--tide-max-workers=0 still means never: a test harness cannot be spawned.)
+    if (policy.settings().max_workers > 0 && cfg.max_workers != 0 && !launch.spawn_command.empty())
         spawns =
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
@@ -96,6 +100,7 @@ bool engine_state::pump() {
     last_pump = clock::now();
     warn_near_end();
     bool progressed = net.progress_sends();
+    watch_heartbeats();
     progressed |= receive_some();
     progressed |= dispatch();
     progressed |= broker_steals();
@@ -128,8 +133,13 @@ void engine_state::handle(message& m) {
         return;
     }
     worker_info& worker = workers[static_cast<std::size_t>(w)];
+    worker.last_heard = last_pump;
     try {
         switch (static_cast<wire::msg>(m.tag)) {
+            case wire::msg::heartbeat:
+                wire::decode_empty(m.body, "heartbeat");
+                worker.beats = true;
+                return;
             case wire::msg::result_batch:
                 accept_results(static_cast<std::size_t>(w), m.body);
                 return;
@@ -225,6 +235,7 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
         if (!forward_if_lent(r.id, r.status, r.payload, w))
             complete(r.id, *rec, failure_of(r.status), r.payload, static_cast<int>(w));
     }
+    if (worker.isolating && worker.load.in_hand == 0) worker.isolating = false;
     send_child_results();
 }
 
@@ -322,13 +333,7 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     }
     // The thief was fed from the central queue meanwhile (or left): the tasks join the head of
     // that queue and go wherever dispatch sends them next.
-    for (std::size_t k = batch_ids.size(); k-- > 0;) {
-        sched::task_record* rec = tasks.find(batch_ids[k]);
-        rec->state = task_state::queued;
-        rec->owner = -1;
-        queue.push_front(batch_ids[k]);
-        estimator.queued_centrally(rec->name_hash, 1);
-    }
+    requeue(batch_ids);
 }
 
 void engine_state::requeue_lost_batches() {
@@ -344,14 +349,8 @@ void engine_state::requeue_lost_batches() {
                 std::find(lost.begin(), lost.end(), rec.batch) != lost.end())
                 ids.push_back(id);
         });
-        for (std::size_t k = ids.size(); k-- > 0;) {
-            sched::task_record* rec = tasks.find(ids[k]);
-            rec->state = task_state::queued;
-            rec->owner = -1;
-            queue.push_front(ids[k]);
-            estimator.queued_centrally(rec->name_hash, 1);
-            --w.load.in_hand;
-        }
+        requeue(ids);
+        w.load.in_hand -= ids.size();
         counters.batches_lost += lost.size();
         log().error(
             "rank {} still asks for work {:.1f} s after {} task batch(es) were sent to it, "
@@ -377,7 +376,7 @@ bool engine_state::broker_steals() {
         estimator.set_in_hand(i, workers[i].load.in_hand);
         estimator.set_hungry(i, workers[i].hungry);
         excluded[i] = workers[i].dry || workers[i].being_robbed || workers[i].gone ||
-                      !workers[i].load.accepting;
+                      !workers[i].load.accepting || workers[i].isolating;
     }
     std::vector<sched::worker_estimate> view;
     for (std::size_t i = 0; i < workers.size(); ++i) view.push_back(estimator.worker(i));
@@ -409,6 +408,8 @@ load_snapshot engine_state::snapshot() {
     static_cast<sched::load_snapshot&>(s) = estimator.snapshot();
     s.stealing = counters.stealing;
     s.batches_lost = counters.batches_lost;
+    s.workers_lost = counters.workers_lost;
+    s.tasks_rerun = counters.tasks_rerun;
     s.scaling.parks = counters.parks;
     s.scaling.wakes = counters.wakes;
     s.scaling.spawned = counters.spawned;
@@ -437,6 +438,7 @@ void rank0_context::report_to(sched::load_estimator& estimator) {
 void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::failure why,
                             std::span<const std::byte> payload, int worker) {
     if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
+    if (!loss_history.empty() && why != sched::failure::worker_lost) loss_history.erase(id);
     if (why == sched::failure::none)
         ++counters.completed;
     else
@@ -477,7 +479,10 @@ void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
 bool engine_state::dispatch() {
     if (shutting_down || queue.empty() || workers.empty()) return false;
     loads_scratch.clear();
-    for (const auto& w : workers) loads_scratch.push_back(w.load);
+    for (const auto& w : workers) {
+        loads_scratch.push_back(w.load);
+        loads_scratch.back().accepting = w.load.accepting && !w.isolating;
+    }
     bool sent = false;
     // Late in a job a worker may pass tasks over (take_from_queue): a second round shares what
     // it left among the others.
@@ -486,11 +491,16 @@ bool engine_state::dispatch() {
         bool passed_any = false;
         for (std::size_t i = 0; i < workers.size(); ++i) {
             if (plan[i] == 0 || queue.empty()) continue;
-            if (take_from_queue(plan[i], workers[i].joined, batch_ids)) {
+            if (take_from_queue(plan[i], workers[i].joined, workers[i].load.in_hand == 0,
+                                batch_ids)) {
                 passed_any = true;
                 loads_scratch[i].accepting = false;
             }
             if (batch_ids.empty()) continue;
+            if (tasks.find(batch_ids.front())->losses > 0) {
+                workers[i].isolating = true;
+                loads_scratch[i].accepting = false;
+            }
             if (workers[i].hungry) ++counters.stealing.served_centrally;
             try {
                 send_tasks(i, batch_ids, true);
@@ -546,7 +556,7 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
 bool engine_state::run_one_locally() {
     // Rank 0 alone since the start runs anything; while it could spawn, it stands in for a
     // worker joining now.
-    take_from_queue(1, spawns && !spawning_off ? clock::now() : started, batch_ids);
+    take_from_queue(1, spawns && !spawning_off ? clock::now() : started, true, batch_ids);
     if (batch_ids.empty()) return false;
     const auto id = batch_ids.front();
     sched::task_record* rec = tasks.find(id);
@@ -851,6 +861,13 @@ bytes engine::take(task_id id) {
         s.names_of_unknown.erase(it);
     } else if (const auto* entry = registry::instance().by_hash(rec->name_hash)) {
         name = entry->name;
+    }
+    if (rec->why == sched::failure::worker_lost) {
+        worker_lost lost(
+            task_error::kind::worker_lost, name, rec->owner + 1, s.host_of(rec->owner),
+            std::string(reinterpret_cast<const char*>(rec->payload.data()), rec->payload.size()));
+        s.tasks.erase(id);
+        throw lost;
     }
     task_error err =
         rec->why == sched::failure::child_failed

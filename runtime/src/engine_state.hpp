@@ -83,6 +83,10 @@ struct worker_info {
     std::string binding;          // the PUs it is bound to, as it read them back ("": unbound)
     std::string binding_error;    // why its last binding failed
     bool awaiting_bound = false;  // a bind order is on its way
+    bool beats = false;           // sends heartbeats (it has a keeper thread): may be lost
+    bool lost = false;            // fell silent and counts as dead (gone too)
+    bool isolating = false;       // holds a task lost before: nothing else is sent meanwhile
+    std::chrono::steady_clock::time_point last_heard;  // its last message of any kind
     // When it joined the pool: the start for a rank the launcher started, else when its spawn
     // completed or it was last woken. Late in a job it starts no task that could no longer
     // finish when it joined (see take_from_queue).
@@ -119,6 +123,7 @@ struct spawn_group {
     std::chrono::steady_clock::time_point requested;
     bool linked = false;     // the spawn completed and its peers are on the transport
     bool abandoned = false;  // given up on: kept in case the spawn returns after all
+    bool broken = false;     // a member died: never disconnected (that would wait for it)
 };
 
 // A nested task that a worker lent to a thief: where its result must go.
@@ -158,6 +163,8 @@ struct engine_counters {
     std::uint64_t spawn_failures = 0;  // spawns that failed or were given up on
     std::uint64_t spawns_hung = 0;     // of those, spawns that never returned in time
     std::uint64_t retired = 0;
+    std::uint64_t workers_lost = 0;
+    std::uint64_t tasks_rerun = 0;  // queued again after their worker was lost
     std::vector<double> spawn_seconds;
     std::vector<double> steal_round_trips_us;
 };
@@ -180,6 +187,13 @@ struct engine_state {
     // counting it: the batch is given up and its tasks queued again (they never started
     // there; a worker waiting asks again every second).
     void requeue_lost_batches();
+    // Puts tasks (running somewhere, in submission order) back at the head of the queue.
+    void requeue(std::span<const sched::task_id> ids);
+    // --- worker loss (runtime/src/loss.cpp) ---------------------------------------------------
+    // Sends rank 0's heartbeats and declares workers silent past --tide-heartbeat lost.
+    void watch_heartbeats();
+    // The worker is dead: its tasks run again elsewhere, or fail after too many losses.
+    void lose_worker(std::size_t worker, const std::string& why);
     void accept_stolen(std::size_t victim, std::span<const std::byte> body);
     void accept_status(std::size_t worker, std::span<const std::byte> body);
     void accept_results(std::size_t worker, std::span<const std::byte> body);
@@ -220,8 +234,10 @@ struct engine_state {
     // no longer finish before the end (its mean duration was longer than the time left then)
     // passes that task over: it stays queued, in its place, for a worker that was there
     // before, or until the end has passed. Returns whether any task was passed over.
+    // A task lost with a worker before goes only to a worker with nothing in hand
+    // (`alone_ok`), and alone.
     bool take_from_queue(std::size_t count, std::chrono::steady_clock::time_point joined,
-                         std::vector<sched::task_id>& out);
+                         bool alone_ok, std::vector<sched::task_id>& out);
     // Seconds until the job's end while the time limit applies; infinite without one, and
     // once the end has passed (the job still runs: holding work back would only stall it).
     double seconds_left() const;
@@ -292,6 +308,10 @@ struct engine_state {
     // near comes once, when end_warning_seconds are left.
     allocation job;
     double end_warning_seconds = 0;
+    // Worker loss: tasks lost before still in the queue, where each lost task was lost.
+    std::size_t suspects_queued = 0;
+    std::unordered_map<sched::task_id, std::string> loss_history;
+    std::chrono::steady_clock::time_point last_heartbeat_check, last_heartbeat_sent;
     bool end_warned = false;
     timeline history;
     std::string pending_event;  // a spawn's outcome, for the timeline's next row

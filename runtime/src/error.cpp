@@ -20,6 +20,8 @@ const char* describe(task_error::kind k) {
             return "got arguments that do not match";
         case task_error::kind::protocol:
             return "was lost to a protocol error";
+        case task_error::kind::worker_lost:
+            return "was lost with its worker";
     }
     return "failed";
 }

@@ -93,6 +93,9 @@ task_error error_of(wire::result_status status, std::span<const std::byte> paylo
         case wire::result_status::protocol:
             kind = task_error::kind::protocol;
             break;
+        case wire::result_status::worker_lost:
+            kind = task_error::kind::worker_lost;
+            break;
         default:
             break;
     }

@@ -92,7 +92,34 @@ transport::~transport() {
     if (owned_ != MPI_COMM_NULL) MPI_Comm_free(&owned_);
 }
 
+void transport::forget(int peer) {
+    if (peer < 0) return;
+    if (forgotten_.size() <= static_cast<std::size_t>(peer))
+        forgotten_.resize(static_cast<std::size_t>(peer) + 1);
+    forgotten_[static_cast<std::size_t>(peer)] = true;
+    for (std::size_t i = 0; i < sends_.size();)
+        if (sends_[i].dest == peer) {
+            abandon(sends_[i].request, std::move(sends_[i].body));
+            sends_[i] = std::move(sends_.back());
+            sends_.pop_back();
+        } else {
+            ++i;
+        }
+    std::erase_if(receives_, [&](pending_receive& r) {
+        if (r.msg.source != peer || r.complete) return false;
+        abandon(r.request, std::move(r.msg.body));
+        return true;
+    });
+}
+
+std::vector<int> transport::take_failed() { return std::exchange(failed_, {}); }
+
 void transport::send(int dest, int tag, bytes body) {
+    if (dest >= 0 && static_cast<std::size_t>(dest) < forgotten_.size() &&
+        forgotten_[static_cast<std::size_t>(dest)]) {
+        recycle(std::move(body));  // the peer is gone: nobody would take it
+        return;
+    }
     if (body.size() > static_cast<std::size_t>(INT_MAX))
         throw error("tide: a message of " + std::to_string(body.size()) +
                     " bytes exceeds what one MPI message carries (2 GiB); send smaller tasks");
@@ -104,13 +131,22 @@ void transport::send(int dest, int tag, bytes body) {
     auto& s = sends_.back();
     TIDE_MPI(MPI_Isend, s.body.data(), static_cast<int>(s.body.size()), MPI_BYTE, to.rank, tag,
              to.comm, &s.request);
+    last_sent_ = std::chrono::steady_clock::now();
 }
 
 bool transport::progress_sends() {
     bool any = false;
     for (std::size_t i = 0; i < sends_.size();) {
         int done = 0;
-        TIDE_MPI(MPI_Test, &sends_[i].request, &done, MPI_STATUS_IGNORE);
+        if (MPI_Test(&sends_[i].request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+            // The connection to that peer broke (it died): give the send up, report the peer.
+            failed_.push_back(sends_[i].dest);
+            abandon(sends_[i].request, std::move(sends_[i].body));
+            sends_[i] = std::move(sends_.back());
+            sends_.pop_back();
+            any = true;
+            continue;
+        }
         if (done) {
             recycle(std::move(sends_[i].body));
             sends_[i] = std::move(sends_.back());
@@ -193,7 +229,7 @@ bool transport::probe(const link& l, message& out) {
     r.msg.tag = status.MPI_TAG;
     r.msg.body = take_buffer();
     r.msg.body.resize(static_cast<std::size_t>(count));
-    r.started = last_receive_poll_ = std::chrono::steady_clock::now();
+    r.started = last_receive_poll_ = last_received_ = std::chrono::steady_clock::now();
     receives_.push_back(std::move(r));
     auto& posted = receives_.back();  // the buffer MPI writes into stays in the deque
     TIDE_MPI(MPI_Imrecv, posted.msg.body.data(), count, MPI_BYTE, &handle, &posted.request);

@@ -53,6 +53,16 @@ public:
     // `force`: then those requests are released and their buffers leaked (see ~transport).
     bool remove(int first, bool force);
 
+    // A peer that died: its pending sends and partly received messages are given up (their
+    // buffers leaked, as MPI may still touch them), and later sends to it are dropped.
+    void forget(int peer);
+    // Peers whose sends failed inside MPI (a broken connection) since the last call: the
+    // caller treats them as lost. A failed send is given up, not an error of the transport.
+    std::vector<int> take_failed();
+    // When this process last started sending a message, and last saw one arrive.
+    std::chrono::steady_clock::time_point last_sent() const { return last_sent_; }
+    std::chrono::steady_clock::time_point last_received() const { return last_received_; }
+
     // Starts sending `body`; the buffer is kept until the send completes.
     void send(int dest, int tag, bytes body);
     // Completes finished sends; true if any finished.
@@ -101,6 +111,10 @@ private:
     std::chrono::steady_clock::time_point last_receive_poll_;
     std::vector<pending_send> sends_;
     std::vector<bytes> pool_;
+    std::vector<bool> forgotten_;  // by peer number
+    std::vector<int> failed_;
+    std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_received_ = last_sent_;
 };
 
 }  // namespace tide::detail

@@ -20,7 +20,7 @@ double engine_state::seconds_left() const {
     return left > 0 ? left : std::numeric_limits<double>::infinity();
 }
 
-bool engine_state::take_from_queue(std::size_t count, clock::time_point joined,
+bool engine_state::take_from_queue(std::size_t count, clock::time_point joined, bool alone_ok,
                                    std::vector<sched::task_id>& out) {
     out.clear();
     // The time the worker had when it joined: a task longer than that could not finish on it
@@ -30,7 +30,17 @@ bool engine_state::take_from_queue(std::size_t count, clock::time_point joined,
                               : std::numeric_limits<double>::infinity();
     if (!std::isfinite(window) || window >= estimator.longest_queued_mean()) {
         while (out.size() < count && !queue.empty()) {
-            out.push_back(queue.front());
+            const auto id = queue.front();
+            if (suspects_queued > 0 && tasks.find(id)->losses > 0) {
+                // A task lost before goes alone, to a worker with nothing else in hand.
+                if (out.empty() && alone_ok) {
+                    out.push_back(id);
+                    queue.pop_front();
+                    --suspects_queued;
+                }
+                break;
+            }
+            out.push_back(id);
             queue.pop_front();
         }
         return false;

@@ -198,7 +198,7 @@ child_results_header decode_child_results(std::span<const std::byte> body,
     child_results_header h;
     h.rank = r.u32();
     h.host = r.str();
-    read_results(r, r.u32(), result_status::protocol, out, "child_results");
+    read_results(r, r.u32(), result_status::worker_lost, out, "child_results");
     return h;
 }
 

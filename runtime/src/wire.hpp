@@ -31,6 +31,8 @@
 // |                |             | PUs, u32 numa, u32 package}                              | assigns it a place                              |
 // | bind           | 0 -> worker | str PUs                                                  | worker binds itself there, reads it back        |
 // | bound          | worker -> 0 | u32 ok, str PUs read back, str error                     | the binding map is updated (or the failure told)|
+// | heartbeat      | 0 <-> worker| (empty)                                                  | the sender is alive (any message says so; this  |
+// |                |             |                                                          | one is sent when nothing else was for a while)  |
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -61,7 +63,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 2;
+inline constexpr std::uint32_t protocol_version = 3;
 
 enum class msg : int {
     hello = 1,
@@ -80,11 +82,12 @@ enum class msg : int {
     topology = 14,
     bind = 15,
     bound = 16,
+    heartbeat = 17,
 };
 
 // child_failed: the task let a child's task_error through; the payload is that error encoded
-// (see encode_task_error). protocol appears only in child_results: rank 0 failed the task when
-// the message carrying it was rejected.
+// (see encode_task_error). protocol and worker_lost appear only in child_results: rank 0
+// failed the task when the message carrying it was rejected, or after its workers died.
 enum class result_status : std::uint8_t {
     ok = 0,
     threw = 1,
@@ -92,6 +95,7 @@ enum class result_status : std::uint8_t {
     bad_arguments = 3,
     child_failed = 4,
     protocol = 5,
+    worker_lost = 6,
 };
 
 // ---- writing ---------------------------------------------------------------------------------

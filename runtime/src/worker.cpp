@@ -72,9 +72,12 @@ public:
     int run(bool background) {
         context_scope scope(*this);
         std::unique_lock lock(mu_);
+        beats_ = background;
         net_.send(0, static_cast<int>(wire::msg::hello),
                   wire::encode(wire::hello{wire::protocol_version,
                                            static_cast<std::uint32_t>(getpid()), host()}));
+        // One heartbeat at once says this worker keeps them (busy, it may never need another).
+        if (beats_) net_.send(0, static_cast<int>(wire::msg::heartbeat), {});
         report_topology();
         last_status_ = last_durations_ = clock::now();
         std::thread keeper;
@@ -279,6 +282,10 @@ private:
                     case wire::msg::bind:
                         bind_to(wire::decode<wire::bind>(m.body));
                         break;
+                    case wire::msg::heartbeat:
+                        wire::decode_empty(m.body, "heartbeat");
+                        rank0_beats_ = true;
+                        break;
                     default:
                         ++protocol_errors_;
                         log().warn("unexpected message tag {} from rank {} (dropped)", m.tag,
@@ -290,7 +297,27 @@ private:
             }
             if (!m.body.empty()) net_.recycle(std::move(m.body));
         }
+        keep_in_touch();
         return any;
+    }
+
+    // Heartbeats: with a keeper thread, this worker sends one when it has sent nothing for a
+    // third of --tide-heartbeat, so rank 0 can tell it is alive; and once rank 0 has sent
+    // heartbeats, a rank 0 silent for a whole period is gone: the worker ends itself rather
+    // than outlive the run (nothing could reach it any more, not even a shutdown).
+    void keep_in_touch() {
+        const auto now = clock::now();
+        if (rank0_beats_ && now - net_.last_received() > cfg_.heartbeat) {
+            log().error(
+                "rank 0 has been silent for {:.1f} s (--tide-heartbeat {:.1f} s): it is gone; "
+                "this worker exits",
+                std::chrono::duration<double>(now - net_.last_received()).count(),
+                cfg_.heartbeat.count() / 1000.0);
+            log().flush();
+            _exit(exit_rank0_lost);
+        }
+        if (beats_ && now - net_.last_sent() > cfg_.heartbeat / 3)
+            net_.send(0, static_cast<int>(wire::msg::heartbeat), {});
     }
 
     void keep() {
@@ -574,6 +601,8 @@ private:
     bytes lend_scratch_;
     std::vector<nested_task*> unmovable_;  // stolen from the deque, could not be encoded
     std::vector<wire::result_view> child_scratch_;
+    bool beats_ = false;        // sends heartbeats (it has a keeper thread)
+    bool rank0_beats_ = false;  // rank 0 sends heartbeats: its silence means it is gone
     std::atomic<bool> stopping_{false};
     std::atomic<bool> parked_{false};
     bool keeper_stop_ = false;

@@ -40,7 +40,8 @@ public:
 // match its parameters. Thrown by future::get().
 class task_error : public error {
 public:
-    enum class kind { threw, unknown_task, bad_arguments, protocol };
+    // worker_lost: every worker that ran it died (see tide::worker_lost).
+    enum class kind { threw, unknown_task, bad_arguments, protocol, worker_lost };
 
     task_error(kind k, std::string task_name, int rank, std::string host, std::string message);
 
@@ -56,6 +57,15 @@ private:
     int rank_;
     std::string host_;
     std::string message_;
+};
+
+// A task was running on a worker that died, more times than --tide-max-retries allows (a task
+// that kills its worker, for instance by a crash in a library). message() lists the workers
+// lost with it, in order. Thrown by future::get() on rank 0; inside a task, a child's loss
+// arrives as a task_error whose reason() is kind::worker_lost.
+class worker_lost : public task_error {
+public:
+    using task_error::task_error;
 };
 
 }  // namespace tide

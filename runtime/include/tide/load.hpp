@@ -45,6 +45,10 @@ struct load_snapshot : sched::load_snapshot {
     // Task batches a worker never received (its requests for work kept showing it); their
     // tasks were queued again. Anything but 0 is a fault worth reporting.
     std::uint64_t batches_lost = 0;
+    // Workers that died (fell silent past --tide-heartbeat), and the tasks they held that were
+    // queued again to run elsewhere.
+    std::uint64_t workers_lost = 0;
+    std::uint64_t tasks_rerun = 0;
 };
 
 // One line for a program's output: "steals=… tasks_moved=… steal_rtt_median_us=…".

@@ -28,6 +28,7 @@ enum class failure : std::uint8_t {
     bad_arguments,  // arguments do not deserialize into the parameters
     protocol,       // the message carrying it was rejected
     child_failed,   // it let a child's failure through; the payload is that error, encoded
+    worker_lost,    // lost with its worker more often than retries allow; payload: history
 };
 
 // Kept small (56 bytes): rank 0 holds one per task submitted and not yet collected.
@@ -44,6 +45,9 @@ struct task_record {
     task_state state = task_state::queued;
     failure why = failure::none;
     bool abandoned = false;  // its future is gone: drop the record when the task finishes
+    // Times it was on a worker that died. A task lost before runs alone on a worker (no other
+    // task in hand there), so that a second loss can be blamed on it.
+    std::uint8_t losses = 0;
 };
 
 class task_table {

@@ -1,0 +1,129 @@
+// Worker loss at rank 0. Open MPI (with mpirun --enable-recovery) keeps the job running when a
+// worker process dies, but tells nobody: the dead worker simply falls silent. So every
+// worker with a keeper thread sends a heartbeat when it has sent nothing else for a third of
+// --tide-heartbeat, rank 0 does the same towards the workers, and a worker silent for a whole
+// --tide-heartbeat is lost. Its tasks run again elsewhere (at-least-once execution); a task
+// lost with its worker before then runs alone on a worker, so that it alone is blamed if that
+// worker dies too, and fails with tide::worker_lost after --tide-max-retries losses.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine_state.hpp"
+#include "log.hpp"
+
+namespace tide::detail {
+
+using clock = std::chrono::steady_clock;
+using sched::task_state;
+
+void engine_state::requeue(std::span<const sched::task_id> ids) {
+    for (std::size_t k = ids.size(); k-- > 0;) {
+        sched::task_record* rec = tasks.find(ids[k]);
+        rec->state = task_state::queued;
+        rec->owner = -1;
+        queue.push_front(ids[k]);
+        estimator.queued_centrally(rec->name_hash, 1);
+        if (rec->losses > 0) ++suspects_queued;
+    }
+}
+
+void engine_state::watch_heartbeats() {
+    const auto now = last_pump;
+    if (now - last_heartbeat_check < cfg.heartbeat / 10) return;
+    last_heartbeat_check = now;
+    for (int peer : net.take_failed())
+        if (peer >= 1 && static_cast<std::size_t>(peer) <= workers.size())
+            lose_worker(static_cast<std::size_t>(peer - 1), "MPI could not send to it");
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        const worker_info& w = workers[i];
+        if (w.gone || w.starting || !w.beats) continue;
+        const double silent = std::chrono::duration<double>(now - w.last_heard).count();
+        if (now - w.last_heard > cfg.heartbeat)
+            lose_worker(i, fmt::format("silent for {:.1f} s (--tide-heartbeat {:.1f} s)", silent,
+                                       cfg.heartbeat.count() / 1000.0));
+    }
+    // Rank 0's own heartbeat, to workers that might otherwise hear nothing for a while (a
+    // worker stops waiting for a rank 0 it has not heard from in a whole period). Only with
+    // background progress: without it rank 0 may be silent while the driver computes.
+    if (!background.joinable() || now - last_heartbeat_sent < cfg.heartbeat / 3) return;
+    last_heartbeat_sent = now;
+    for (const auto& w : workers)
+        if (!w.gone && !w.starting) net.send(w.rank, static_cast<int>(wire::msg::heartbeat), {});
+}
+
+void engine_state::lose_worker(std::size_t i, const std::string& why) {
+    worker_info& w = workers[i];
+    if (w.gone) return;
+    ++counters.workers_lost;
+    const double at = std::chrono::duration<double>(clock::now() - started).count();
+    w.gone = w.lost = true;
+    w.hungry = w.stealing = w.being_robbed = w.isolating = false;
+    w.load.accepting = false;
+    leave_place(i);
+    net.forget(w.rank);
+    if (w.group != 0)
+        if (auto g = groups.find(w.group); g != groups.end()) g->second.broken = true;
+    // Steals it was the victim of are over; one it was the thief of stays open: the victim's
+    // answer finds the thief gone and queues the tasks centrally.
+    for (auto it = steals_in_flight.begin(); it != steals_in_flight.end();)
+        if (it->second.victim == i) {
+            workers[it->second.thief].stealing = false;
+            it = steals_in_flight.erase(it);
+        } else {
+            ++it;
+        }
+    // Nested tasks it lent to others: their futures died with it; their results, when they
+    // come, are dropped.
+    for (auto it = origins.begin(); it != origins.end();)
+        if (it->second.worker == i) {
+            if (auto* rec = tasks.find(it->first)) rec->abandoned = true;
+            it = origins.erase(it);
+        } else {
+            ++it;
+        }
+    child_writers[i].reset();
+    child_results_out[i].clear();
+
+    // What it held (sent, stolen by it, lent to it) runs again, unless it was lost too often.
+    std::vector<sched::task_id> held;
+    tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
+        if (rec.state == task_state::running && rec.owner == static_cast<int>(i))
+            held.push_back(id);
+    });
+    std::sort(held.begin(), held.end());  // submission order, as the queue had them
+    const std::string where = fmt::format("rank {} ({}) at {:.1f} s", w.rank, w.host, at);
+    std::vector<sched::task_id> again;
+    std::size_t failed = 0;
+    for (const auto id : held) {
+        sched::task_record& rec = *tasks.find(id);
+        if (rec.losses < 255) ++rec.losses;
+        auto& lost_at = loss_history[id];
+        lost_at += (lost_at.empty() ? "" : ", ") + where;
+        if (rec.losses <= cfg.max_retries) {
+            again.push_back(id);
+            continue;
+        }
+        ++failed;
+        const std::string text =
+            fmt::format("lost with its worker {} time(s), more than --tide-max-retries={}: {}",
+                        rec.losses, cfg.max_retries, lost_at);
+        loss_history.erase(id);
+        const auto* bytes_of = reinterpret_cast<const std::byte*>(text.data());
+        const std::span<const std::byte> payload{bytes_of, text.size()};
+        if (!forward_if_lent(id, wire::result_status::worker_lost, payload, i))
+            complete(id, rec, sched::failure::worker_lost, payload, static_cast<int>(i));
+    }
+    send_child_results();
+    requeue(again);
+    counters.tasks_rerun += again.size();
+    w.load.in_hand = 0;
+    w.unconfirmed_batches.clear();
+    w.missing_at.reset();
+    pending_event += "worker " + std::to_string(w.rank) + " lost; ";
+    log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,
+                w.host, why, again.size(), failed);
+}
+
+}  // namespace tide::detail
