@@ -117,9 +117,9 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
 }
 
 // TIDE_* variables read by the project's scripts, not by the runtime: no warning for these.
-constexpr std::string_view script_variables[] = {"TIDE_BUILD_TYPE",    "TIDE_JOBS",
-                                                 "TIDE_TEST_JOBS",     "TIDE_DEMO_RANKS",
-                                                 "TIDE_SKIP_SANITIZE", "TIDE_FAULT_STALL_SPAWNED"};
+constexpr std::string_view script_variables[] = {
+    "TIDE_BUILD_TYPE",    "TIDE_JOBS",      "TIDE_TEST_JOBS",          "TIDE_DEMO_RANKS",
+    "TIDE_SKIP_SANITIZE", "TIDE_SKIP_FUZZ", "TIDE_FAULT_STALL_SPAWNED"};
 
 // An unknown TIDE_* variable is most likely a typo of a setting: say so, but do not stop the
 // run (the environment is shared with everything else a job runs, so it is not an error).

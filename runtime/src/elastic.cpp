@@ -158,7 +158,7 @@ void engine_state::retire_group(std::uint64_t id) {
     for (int r = g.first; r < g.first + g.count; ++r) {
         worker_info& w = workers[static_cast<std::size_t>(r - 1)];
         if (w.gone || w.retiring) continue;
-        net.send(w.rank, static_cast<int>(wire::msg::shutdown), {});
+        net.send(w.rank, static_cast<int>(wire::msg::shutdown), wire::encode(wire::shutdown{}));
         w.retiring = true;
         w.hungry = false;
         w.load.accepting = false;

@@ -681,7 +681,8 @@ engine::ending engine_state::shutdown() {
         log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);
     for (auto& w : workers)
         if (!w.gone && !w.starting && !w.retiring)
-            net.send(w.rank, static_cast<int>(wire::msg::shutdown), {});
+            net.send(w.rank, static_cast<int>(wire::msg::shutdown),
+                     wire::encode(wire::shutdown{counters.workers_lost > 0 ? 1u : 0u}));
 
     // Workers being spawned count too: a spawn that completes now is told to finish at once,
     // one that fails or is given up on counts as gone.
@@ -742,7 +743,15 @@ engine::ending engine_state::shutdown() {
         st.requests, st.served_centrally, st.orders, st.steals, st.empty, st.tasks_moved,
         st.round_trip_median_us, st.round_trip_max_us);
     if (!clean) return engine::ending::workers_stuck;
-    return mpi_stuck ? engine::ending::mpi_stuck : engine::ending::clean;
+    if (mpi_stuck) return engine::ending::mpi_stuck;
+    if (counters.workers_lost > 0) {
+        log().info(
+            "{} worker(s) died during the run: MPI_Finalize is skipped (it could wait for "
+            "them for ever)",
+            counters.workers_lost);
+        return engine::ending::peers_lost;
+    }
+    return engine::ending::clean;
 }
 
 // ---- engine: the face the templates see ---------------------------------------------------------

@@ -162,7 +162,8 @@ int drive(const config& cfg, transport& net, const std::string& host, launch_fac
     } catch (const std::exception& e) {
         log().error("shutdown failed: {}", e.what());
     }
-    if (how == engine::ending::mpi_stuck) exit_without_finalize(code);
+    if (how == engine::ending::mpi_stuck || how == engine::ending::peers_lost)
+        exit_without_finalize(code);
     if (how == engine::ending::workers_stuck) {
         // Finalize would wait for the stuck workers forever: end the job instead.
         log().critical("aborting the job: not every worker stopped");

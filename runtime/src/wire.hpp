@@ -11,7 +11,8 @@
 // | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, blob}    | tasks join the worker's local queue             |
 // | result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}        | tasks done/failed, worker's in-hand count drops |
 // | batch_rejected | worker -> 0 | u64 seq, str reason                                      | every task of batch `seq` fails (protocol)      |
-// | shutdown       | 0 -> worker | (empty)                                                  | worker drops its queue, answers goodbye, exits  |
+// | shutdown       | 0 -> worker | u32 without_finalize                                     | worker drops its queue, answers goodbye, exits  |
+// |                |             |                                                          | (without MPI_Finalize after a worker died)      |
 // | goodbye        | worker -> 0 | u64 executed, u64 dropped, u64 protocol_errors, f64 cpu  | worker is gone; its counters reach the log      |
 // | status         | worker -> 0 | u32 queued, u32 unstarted, u64 executed, f64 busy,       | load estimator updated; a worker found dry by a |
 // |                |             | f64 span, u32 n, n x {u64 name, u64 count, f64 sum,      | steal may be a victim again                     |
@@ -379,6 +380,17 @@ struct steal_order {
     template <class V>
     void fields(V& v) {
         v(order), v(thief);
+    }
+};
+
+// The end for a worker. After a worker died, MPI_Finalize may wait for it for ever: then
+// every survivor leaves without it.
+struct shutdown {
+    static constexpr const char* name = "shutdown";
+    std::uint32_t without_finalize = 0;
+    template <class V>
+    void fields(V& v) {
+        v(without_finalize);
     }
 };
 

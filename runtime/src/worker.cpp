@@ -92,7 +92,15 @@ public:
         }
         lock.lock();
         stop_keeper(lock, keeper);
-        return say_goodbye();
+        const int code = say_goodbye();
+        if (without_finalize_) {
+            // A worker died: MPI_Finalize (and a spawned worker's disconnect) could wait for
+            // it for ever.
+            log().flush();
+            std::fflush(nullptr);
+            _exit(code);
+        }
+        return code;
     }
 
 private:
@@ -268,6 +276,8 @@ private:
                         accept_child_results(m.body);
                         break;
                     case wire::msg::shutdown:
+                        without_finalize_ =
+                            wire::decode<wire::shutdown>(m.body).without_finalize != 0;
                         stopping_ = true;
                         return true;
                     case wire::msg::park:
@@ -601,8 +611,9 @@ private:
     bytes lend_scratch_;
     std::vector<nested_task*> unmovable_;  // stolen from the deque, could not be encoded
     std::vector<wire::result_view> child_scratch_;
-    bool beats_ = false;        // sends heartbeats (it has a keeper thread)
-    bool rank0_beats_ = false;  // rank 0 sends heartbeats: its silence means it is gone
+    bool without_finalize_ = false;  // rank 0 said so at shutdown: a worker died
+    bool beats_ = false;             // sends heartbeats (it has a keeper thread)
+    bool rank0_beats_ = false;       // rank 0 sends heartbeats: its silence means it is gone
     std::atomic<bool> stopping_{false};
     std::atomic<bool> parked_{false};
     bool keeper_stop_ = false;

@@ -41,6 +41,8 @@ TEST(Config, DefaultsWithoutFlags) {
     const auto c = tide::detail::parse_config(a.argc, a.ptrs.data());
     EXPECT_EQ(c.log_level, "warn");
     EXPECT_EQ(c.prefetch, 256u);
+    EXPECT_EQ(c.heartbeat, std::chrono::milliseconds(3000));
+    EXPECT_EQ(c.max_retries, 3);
     EXPECT_EQ(a.rest(), (std::vector<std::string>{"prog", "x"}));
 }
 
@@ -75,6 +77,10 @@ TEST(Config, MistakesAreClearErrors) {
     EXPECT_NE(message_of({"prog", "--tide-placement=spread"}).find("--tide-placement"),
               std::string::npos);
     EXPECT_NE(message_of({"prog", "--tide-spawn-info=nokey"}).find("KEY=VALUE"), std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-heartbeat=0"}).find("--tide-heartbeat"),
+              std::string::npos);
+    EXPECT_NE(message_of({"prog", "--tide-max-retries=-1"}).find("--tide-max-retries"),
+              std::string::npos);
     EXPECT_EQ(message_of({"prog"}), "no error");
 }
 
@@ -99,6 +105,7 @@ TEST(Config, HelpListsEveryOption) {
     for (const char* flag :
          {"--tide-log-level", "--tide-prefetch", "--tide-batch", "--tide-shutdown-timeout",
           "--tide-receive-timeout", "--tide-max-workers", "--tide-idle-retire",
-          "--tide-spawn-timeout", "--tide-bind", "--tide-placement", "--tide-report-bindings"})
+          "--tide-spawn-timeout", "--tide-bind", "--tide-placement", "--tide-report-bindings",
+          "--tide-heartbeat", "--tide-max-retries", "--tide-walltime"})
         EXPECT_NE(c.help_text.find(flag), std::string::npos) << flag;
 }

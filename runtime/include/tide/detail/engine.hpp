@@ -46,8 +46,9 @@ public:
     load_snapshot load();
     // How the run ended: every worker stopped and every MPI call returned; every worker
     // stopped but a call on rank 0's spawner thread never returned (MPI_Finalize must not
-    // run); or some worker did not stop in time.
-    enum class ending { clean, mpi_stuck, workers_stuck };
+    // run); a worker died during the run (MPI_Finalize might wait for it); or some worker did
+    // not stop in time.
+    enum class ending { clean, mpi_stuck, peers_lost, workers_stuck };
     // Ends the run: shuts every worker down, then refuses further use (futures that outlive
     // the run get a tide::error).
     ending close();

@@ -1,0 +1,237 @@
+#include "fuzz_decoders.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tide/detail/serialize.hpp"
+#include "tide/error.hpp"
+#include "wire.hpp"
+
+namespace tide::fuzz {
+
+namespace {
+
+using detail::bytes;
+namespace wire = tide::wire;
+
+// Argument types a task might take: strings, nested containers, maps, optionals.
+using args_a = std::tuple<std::vector<std::string>, std::map<int, double>>;
+using args_b = std::tuple<std::vector<std::vector<std::int64_t>>, std::string, bool>;
+constexpr std::uint8_t args_a_selector = 100;
+constexpr std::uint8_t args_b_selector = 101;
+
+[[noreturn]] void finding(const char* what) {
+    std::fprintf(stderr, "fuzz finding: %s\n", what);
+    std::abort();
+}
+
+std::vector<std::byte> as_vector(std::span<const std::byte> s) { return {s.begin(), s.end()}; }
+
+template <class M>
+void round_trip(std::span<const std::byte> body) {
+    const M m = wire::decode<M>(body);
+    const bytes again = wire::encode(m);
+    if (as_vector(body) != again) finding("a small message re-encodes differently");
+}
+
+void task_batch(std::span<const std::byte> body) {
+    std::vector<wire::task_view> tasks;
+    const auto h = wire::decode_task_batch(body, tasks);
+    if (h.count != tasks.size()) finding("task_batch count differs from its tasks");
+    bytes again;
+    wire::task_batch_writer w(again, h.seq);
+    for (const auto& t : tasks) w.add(t.id, t.name_hash, t.signature, t.args);
+    if (as_vector(body) != again) finding("a task_batch re-encodes differently");
+}
+
+void results(std::span<const std::byte> body, bool child) {
+    std::vector<wire::result_view> out;
+    if (child)
+        wire::decode_child_results(body, out);
+    else
+        wire::decode_result_batch(body, out);
+    for (const auto& r : out)
+        if (r.payload.data() < body.data() ||
+            r.payload.data() + r.payload.size() > body.data() + body.size())
+            finding("a result's payload points outside its message");
+}
+
+void stolen(std::span<const std::byte> body) {
+    const auto v = wire::decode_stolen(body);
+    for (const auto& t : v.lent)
+        if (t.args.data() < body.data() ||
+            t.args.data() + t.args.size() > body.data() + body.size())
+            finding("a lent task's arguments point outside their message");
+}
+
+// What decodes encodes to bytes that decode and encode to the same bytes again (bytes, not
+// values: a NaN is not equal to itself, and a map collapses duplicate keys).
+template <class T>
+bytes encoded(const T& value) {
+    bytes out;
+    std::apply([&](const auto&... v) { detail::append_values(out, v...); }, value);
+    return out;
+}
+template <class T>
+void arguments(std::span<const std::byte> body) {
+    const bytes once = encoded(detail::read_value<T>(body));
+    if (encoded(detail::read_value<T>(once)) != once)
+        finding("arguments do not survive a round trip");
+}
+
+}  // namespace
+
+bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
+    try {
+        switch (selector) {
+            case static_cast<int>(wire::msg::hello):
+                round_trip<wire::hello>(body);
+                break;
+            case static_cast<int>(wire::msg::task_batch):
+                task_batch(body);
+                break;
+            case static_cast<int>(wire::msg::result_batch):
+                results(body, false);
+                break;
+            case static_cast<int>(wire::msg::batch_rejected):
+                round_trip<wire::batch_rejected>(body);
+                break;
+            case static_cast<int>(wire::msg::goodbye):
+                round_trip<wire::goodbye>(body);
+                break;
+            case static_cast<int>(wire::msg::status):
+                round_trip<wire::status>(body);
+                break;
+            case static_cast<int>(wire::msg::steal_request):
+                round_trip<wire::steal_request>(body);
+                break;
+            case static_cast<int>(wire::msg::steal_order):
+                round_trip<wire::steal_order>(body);
+                break;
+            case static_cast<int>(wire::msg::stolen):
+                stolen(body);
+                break;
+            case static_cast<int>(wire::msg::child_results):
+                results(body, true);
+                break;
+            case static_cast<int>(wire::msg::topology):
+                round_trip<wire::topology>(body);
+                break;
+            case static_cast<int>(wire::msg::bind):
+                round_trip<wire::bind>(body);
+                break;
+            case static_cast<int>(wire::msg::bound):
+                round_trip<wire::bound>(body);
+                break;
+            case static_cast<int>(wire::msg::shutdown):
+                round_trip<wire::shutdown>(body);
+                break;
+            case static_cast<int>(wire::msg::park):
+            case static_cast<int>(wire::msg::wake):
+            case static_cast<int>(wire::msg::heartbeat):
+                wire::decode_empty(body, "empty");
+                break;
+            case args_a_selector:
+                arguments<args_a>(body);
+                break;
+            case args_b_selector:
+                arguments<args_b>(body);
+                break;
+            default:
+                return false;  // an unknown tag: the runtime counts a protocol error
+        }
+        return true;
+    } catch (const protocol_error&) {
+        return false;
+    } catch (const detail::decode_failure&) {
+        return false;
+    }
+}
+
+std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
+    std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seeds;
+    const auto add = [&](wire::msg tag, bytes body) {
+        seeds.emplace_back(static_cast<std::uint8_t>(tag), std::move(body));
+    };
+    const std::vector<std::byte> args{std::byte{1}, std::byte{2}, std::byte{3}};
+    add(wire::msg::hello, wire::encode(wire::hello{wire::protocol_version, 4242, "node07"}));
+    {
+        bytes b;
+        wire::task_batch_writer w(b, 7);
+        w.add(1, 0x1111, 0x2222, args);
+        w.add(2, 0x1111, 0x2222, {});
+        add(wire::msg::task_batch, std::move(b));
+    }
+    {
+        bytes b;
+        wire::result_batch_writer w(b);
+        w.begin_result(1);
+        w.buffer().insert(w.buffer().end(), args.begin(), args.end());
+        w.end_result(wire::result_status::ok);
+        w.begin_result(2);
+        w.end_result(wire::result_status::threw);
+        w.set_in_hand(3);
+        add(wire::msg::result_batch, std::move(b));
+    }
+    add(wire::msg::batch_rejected, wire::encode(wire::batch_rejected{7, "bad frame"}));
+    add(wire::msg::goodbye, wire::encode(wire::goodbye{10, 1, 0, 0.5}));
+    {
+        wire::status s;
+        s.queued = 3;
+        s.unstarted = 2;
+        s.executed = 5;
+        s.busy = 0.25;
+        s.span = 0.5;
+        s.durations.push_back({0x1111, 5, 0.25, 0.0125});
+        add(wire::msg::status, wire::encode(std::move(s)));
+    }
+    add(wire::msg::steal_request, wire::encode(wire::steal_request{3}));
+    add(wire::msg::steal_order, wire::encode(wire::steal_order{9, 2}));
+    {
+        bytes b;
+        wire::stolen_head head;
+        head.order = 9;
+        head.returned = {4, 5};
+        wire::stolen_writer w(b, std::move(head));
+        w.add(77, 0x1111, 0x2222, args);
+        w.set_queued(1);
+        add(wire::msg::stolen, std::move(b));
+    }
+    {
+        bytes b;
+        wire::child_results_writer w(b, 2, "node07");
+        w.add(77, wire::result_status::worker_lost, args);
+        add(wire::msg::child_results, std::move(b));
+    }
+    {
+        wire::topology t;
+        t.summary = "1 package, 2 cores";
+        t.given = "0-1";
+        t.cores.push_back({0, "0", 0, 0});
+        t.cores.push_back({1, "1", 0, 0});
+        add(wire::msg::topology, wire::encode(std::move(t)));
+    }
+    add(wire::msg::bind, wire::encode(wire::bind{"1"}));
+    add(wire::msg::bound, wire::encode(wire::bound{1, "1", ""}));
+    add(wire::msg::heartbeat, {});
+    add(wire::msg::shutdown, wire::encode(wire::shutdown{1}));
+    {
+        bytes b;
+        detail::append_values(b, std::vector<std::string>{"a", "bc"},
+                              std::map<int, double>{{1, 0.5}, {2, 1.5}});
+        seeds.emplace_back(args_a_selector, std::move(b));
+    }
+    {
+        bytes b;
+        detail::append_values(b, std::vector<std::vector<std::int64_t>>{{1, 2}, {3}},
+                              std::string("x"), true);
+        seeds.emplace_back(args_b_selector, std::move(b));
+    }
+    return seeds;
+}
+
+}  // namespace tide::fuzz
