@@ -33,7 +33,7 @@ if [ -z "$victim" ]; then
     wait "$cmd"
     exit 1
 fi
-echo "kill_rank.sh: killing $which, pid $victim: $(tr '\0' ' ' <"/proc/$victim/cmdline")" >&2
+echo "kill_rank.sh: at $(date +%T.%3N) killing $which, pid $victim: $(tr '\0' ' ' <"/proc/$victim/cmdline")" >&2
 kill -9 "$victim"
 killed_at=$SECONDS
 for _ in $(seq $((within * 10))); do
