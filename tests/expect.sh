@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # expect.sh CODE REGEX [REGEX...] -- COMMAND...: runs COMMAND; passes when it exits with CODE
-# and every REGEX (grep -E) matches some line of its combined output. Shows the output always.
+# and every REGEX (grep -E) matches some line of its combined output (a REGEX written !REGEX
+# must match none). Shows the output always.
 set -uo pipefail
 want_code=$1
 shift
@@ -18,7 +19,12 @@ if [ "$code" -ne "$want_code" ]; then
     exit 1
 fi
 for p in "${patterns[@]}"; do
-    if ! grep -Eq -- "$p" <<<"$out"; then
+    if [ "${p:0:1}" = "!" ]; then
+        if grep -Eq -- "${p:1}" <<<"$out"; then
+            echo "expect.sh: output matches /${p:1}/" >&2
+            exit 1
+        fi
+    elif ! grep -Eq -- "$p" <<<"$out"; then
         echo "expect.sh: output does not match /$p/" >&2
         exit 1
     fi

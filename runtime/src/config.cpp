@@ -105,6 +105,10 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "limit; 0: no limit)")
         ->envname("TIDE_WALLTIME")
         ->check(CLI::Range(0.0, 1e9));
+    app.add_option("--tide-exit-code-file", c.exit_code_file,
+                   "Rank 0 writes its exit code here (mpirun --enable-recovery exits 0 whatever "
+                   "the ranks return; scripts/tide-run reads it)")
+        ->envname("TIDE_EXIT_CODE_FILE");
     app.add_option("--tide-timeline", c.timeline_path,
                    "Write the run's timeline (pool state, scaling events) to this file at the "
                    "end: JSON if it ends in .json, else CSV")

@@ -47,6 +47,9 @@ struct config {
     // Seconds the run may take from its start (a wall time limit): late in the run, workers
     // brought in start only tasks expected to finish. -1: the Slurm job's limit; 0: none.
     double walltime = -1;
+    // Where rank 0 writes its exit code: mpirun --enable-recovery exits 0 whatever the ranks
+    // return, so the launch scripts read the run's exit code from here.
+    std::string exit_code_file;
     std::string timeline_path;  // --tide-timeline: where rank 0 writes the timeline (CSV/JSON)
     bool help = false;
     std::string help_text;

@@ -147,7 +147,7 @@ bool engine_state::collect_spawns() {
         members([&](worker_info& w) {
             w.starting = false;
             w.load.accepting = true;
-            w.idle_since = w.last_result = w.joined = now;
+            w.idle_since = w.last_result = w.joined = w.last_heard = now;
         });
     }
     return !outcomes.empty();
@@ -158,7 +158,10 @@ void engine_state::retire_group(std::uint64_t id) {
     for (int r = g.first; r < g.first + g.count; ++r) {
         worker_info& w = workers[static_cast<std::size_t>(r - 1)];
         if (w.gone || w.retiring) continue;
-        net.send(w.rank, static_cast<int>(wire::msg::shutdown), wire::encode(wire::shutdown{}));
+        // After a death, finalizing could wait for the dead (see engine_state::shutdown).
+        const bool without = g.broken || counters.workers_lost > 0;
+        net.send(w.rank, static_cast<int>(wire::msg::shutdown),
+                 wire::encode(wire::shutdown{without ? 1u : 0u}));
         w.retiring = true;
         w.hungry = false;
         w.load.accepting = false;

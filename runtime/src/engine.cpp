@@ -100,8 +100,8 @@ bool engine_state::pump() {
     last_pump = clock::now();
     warn_near_end();
     bool progressed = net.progress_sends();
+    progressed |= receive_some();  // before judging silence: heartbeats may be waiting
     watch_heartbeats();
-    progressed |= receive_some();
     progressed |= dispatch();
     progressed |= broker_steals();
     progressed |= scale();
@@ -133,12 +133,12 @@ void engine_state::handle(message& m) {
         return;
     }
     worker_info& worker = workers[static_cast<std::size_t>(w)];
+    if (worker.lost) return;  // declared dead: what it still sent counts for nothing
     worker.last_heard = last_pump;
     try {
         switch (static_cast<wire::msg>(m.tag)) {
             case wire::msg::heartbeat:
                 wire::decode_empty(m.body, "heartbeat");
-                worker.beats = true;
                 return;
             case wire::msg::result_batch:
                 accept_results(static_cast<std::size_t>(w), m.body);
@@ -235,7 +235,6 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
         if (!forward_if_lent(r.id, r.status, r.payload, w))
             complete(r.id, *rec, failure_of(r.status), r.payload, static_cast<int>(w));
     }
-    if (worker.isolating && worker.load.in_hand == 0) worker.isolating = false;
     send_child_results();
 }
 
@@ -244,6 +243,7 @@ bool engine_state::forward_if_lent(sched::task_id id, wire::result_status status
     if (origins.empty()) return false;  // the common case, without hashing every result
     const auto origin = origins.find(id);
     if (origin == origins.end()) return false;
+    if (!loss_history.empty()) loss_history.erase(id);
     // A lent nested task: its future is on the worker that lent it.
     auto& writer = child_writers[origin->second.worker];
     if (!writer)
@@ -383,7 +383,8 @@ bool engine_state::broker_steals() {
     bool ordered = false;
     for (std::size_t thief = 0; thief < workers.size(); ++thief) {
         worker_info& t = workers[thief];
-        if (!t.hungry || t.stealing || t.gone || t.retiring) continue;
+        // An isolating worker runs a task lost before, alone: nothing joins it, stolen or not.
+        if (!t.hungry || t.stealing || t.gone || t.retiring || t.isolating) continue;
         const auto victim = sched::pick_victim(view, thief, excluded, distances_from(thief));
         if (!victim) break;  // nobody has anything to give: the thief waits, still hungry
         const auto order = next_order++;
@@ -479,7 +480,8 @@ void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
 bool engine_state::dispatch() {
     if (shutting_down || queue.empty() || workers.empty()) return false;
     loads_scratch.clear();
-    for (const auto& w : workers) {
+    for (auto& w : workers) {
+        if (w.isolating && w.load.in_hand == 0) w.isolating = false;  // its lone task is done
         loads_scratch.push_back(w.load);
         loads_scratch.back().accepting = w.load.accepting && !w.isolating;
     }
@@ -555,9 +557,24 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
 
 bool engine_state::run_one_locally() {
     // Rank 0 alone since the start runs anything; while it could spawn, it stands in for a
-    // worker joining now.
-    take_from_queue(1, spawns && !spawning_off ? clock::now() : started, true, batch_ids);
-    if (batch_ids.empty()) return false;
+    // worker joining now. It never runs a task that killed a worker: that would kill the run.
+    const bool could_spawn = spawns && !spawning_off;
+    take_from_queue(1, could_spawn ? clock::now() : started, false, batch_ids);
+    if (batch_ids.empty()) {
+        // Such a task at the head, and no worker can come for it: it fails.
+        if (!could_spawn && !queue.empty() && tasks.find(queue.front())->losses > 0) {
+            const auto id = queue.front();
+            queue.pop_front();
+            --suspects_queued;
+            sched::task_record& rec = *tasks.find(id);
+            estimator.queued_centrally(rec.name_hash, -1);
+            fail_lost(id, rec, -1,
+                      "no worker is left to run it, and rank 0 does not run a task "
+                      "that killed its worker");
+            return true;
+        }
+        return false;
+    }
     const auto id = batch_ids.front();
     sched::task_record* rec = tasks.find(id);
     estimator.queued_centrally(rec->name_hash, -1);
@@ -618,6 +635,11 @@ std::string engine_state::host_of(int worker) const {
 
 void engine_state::start_background() {
     if (workers.empty() && !spawns) return;  // single rank: tasks run inside the driver's waits
+    // With a background thread rank 0 keeps sending heartbeats (to the end, shutdown
+    // included), and so do its workers, which have keeper threads by the same thread level:
+    // each side watches the other from now on.
+    beating = true;
+    for (auto& w : workers) w.last_heard = clock::now();
     background = std::thread([this] { background_loop(); });
 }
 

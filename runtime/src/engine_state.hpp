@@ -83,7 +83,6 @@ struct worker_info {
     std::string binding;          // the PUs it is bound to, as it read them back ("": unbound)
     std::string binding_error;    // why its last binding failed
     bool awaiting_bound = false;  // a bind order is on its way
-    bool beats = false;           // sends heartbeats (it has a keeper thread): may be lost
     bool lost = false;            // fell silent and counts as dead (gone too)
     bool isolating = false;       // holds a task lost before: nothing else is sent meanwhile
     std::chrono::steady_clock::time_point last_heard;  // its last message of any kind
@@ -194,6 +193,9 @@ struct engine_state {
     void watch_heartbeats();
     // The worker is dead: its tasks run again elsewhere, or fail after too many losses.
     void lose_worker(std::size_t worker, const std::string& why);
+    // Fails a task lost with workers (tide::worker_lost), its history in the message; `worker`
+    // held it (its in-hand count drops), or -1.
+    void fail_lost(sched::task_id id, sched::task_record& rec, int worker, const std::string& why);
     void accept_stolen(std::size_t victim, std::span<const std::byte> body);
     void accept_status(std::size_t worker, std::span<const std::byte> body);
     void accept_results(std::size_t worker, std::span<const std::byte> body);
@@ -312,6 +314,7 @@ struct engine_state {
     std::size_t suspects_queued = 0;
     std::unordered_map<sched::task_id, std::string> loss_history;
     std::chrono::steady_clock::time_point last_heartbeat_check, last_heartbeat_sent;
+    bool beating = false;  // rank 0 has background progress: heartbeats go both ways
     bool end_warned = false;
     timeline history;
     std::string pending_event;  // a spawn's outcome, for the timeline's next row

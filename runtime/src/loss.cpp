@@ -30,27 +30,50 @@ void engine_state::requeue(std::span<const sched::task_id> ids) {
 }
 
 void engine_state::watch_heartbeats() {
+    if (!beating) return;
     const auto now = last_pump;
     if (now - last_heartbeat_check < cfg.heartbeat / 10) return;
+    // Rank 0 itself was not looking for a while (the machine stalled it): the workers' silence
+    // says nothing about them. Start their clocks afresh rather than declare them all lost.
+    const bool was_away = now - last_heartbeat_check > cfg.heartbeat / 2 &&
+                          last_heartbeat_check != clock::time_point{};
     last_heartbeat_check = now;
     for (int peer : net.take_failed())
         if (peer >= 1 && static_cast<std::size_t>(peer) <= workers.size())
             lose_worker(static_cast<std::size_t>(peer - 1), "MPI could not send to it");
     for (std::size_t i = 0; i < workers.size(); ++i) {
-        const worker_info& w = workers[i];
-        if (w.gone || w.starting || !w.beats) continue;
+        worker_info& w = workers[i];
+        if (w.gone || w.starting) continue;
+        // A message still arriving is a sign of life (a large one may take a while).
+        if (was_away || net.arriving_from(w.rank)) {
+            w.last_heard = now;
+            continue;
+        }
         const double silent = std::chrono::duration<double>(now - w.last_heard).count();
         if (now - w.last_heard > cfg.heartbeat)
             lose_worker(i, fmt::format("silent for {:.1f} s (--tide-heartbeat {:.1f} s)", silent,
                                        cfg.heartbeat.count() / 1000.0));
     }
-    // Rank 0's own heartbeat, to workers that might otherwise hear nothing for a while (a
-    // worker stops waiting for a rank 0 it has not heard from in a whole period). Only with
-    // background progress: without it rank 0 may be silent while the driver computes.
-    if (!background.joinable() || now - last_heartbeat_sent < cfg.heartbeat / 3) return;
+    // Rank 0's own heartbeat, to every worker: a worker stops waiting for a rank 0 it has not
+    // heard from in a whole period.
+    if (now - last_heartbeat_sent < cfg.heartbeat / 3) return;
     last_heartbeat_sent = now;
     for (const auto& w : workers)
         if (!w.gone && !w.starting) net.send(w.rank, static_cast<int>(wire::msg::heartbeat), {});
+}
+
+void engine_state::fail_lost(sched::task_id id, sched::task_record& rec, int worker,
+                             const std::string& why) {
+    std::string text = fmt::format("lost with its worker {} time(s), {}", rec.losses, why);
+    if (auto h = loss_history.find(id); h != loss_history.end()) {
+        text += ": " + h->second;
+        loss_history.erase(h);
+    }
+    const auto* bytes_of = reinterpret_cast<const std::byte*>(text.data());
+    const std::span<const std::byte> payload{bytes_of, text.size()};
+    if (worker < 0 || !forward_if_lent(id, wire::result_status::worker_lost, payload,
+                                       static_cast<std::size_t>(worker)))
+        complete(id, rec, sched::failure::worker_lost, payload, worker);
 }
 
 void engine_state::lose_worker(std::size_t i, const std::string& why) {
@@ -61,6 +84,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     w.gone = w.lost = true;
     w.hungry = w.stealing = w.being_robbed = w.isolating = false;
     w.load.accepting = false;
+    estimator.record_status(i, 0, 0, 0, 0);  // its deque died with it
     leave_place(i);
     net.forget(w.rank);
     if (w.group != 0)
@@ -92,7 +116,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
         if (rec.state == task_state::running && rec.owner == static_cast<int>(i))
             held.push_back(id);
     });
-    std::sort(held.begin(), held.end());  // submission order, as the queue had them
+    std::sort(held.begin(), held.end());  // a stable order (ids grow with submission, mostly)
     const std::string where = fmt::format("rank {} ({}) at {:.1f} s", w.rank, w.host, at);
     std::vector<sched::task_id> again;
     std::size_t failed = 0;
@@ -106,14 +130,8 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
             continue;
         }
         ++failed;
-        const std::string text =
-            fmt::format("lost with its worker {} time(s), more than --tide-max-retries={}: {}",
-                        rec.losses, cfg.max_retries, lost_at);
-        loss_history.erase(id);
-        const auto* bytes_of = reinterpret_cast<const std::byte*>(text.data());
-        const std::span<const std::byte> payload{bytes_of, text.size()};
-        if (!forward_if_lent(id, wire::result_status::worker_lost, payload, i))
-            complete(id, rec, sched::failure::worker_lost, payload, static_cast<int>(i));
+        fail_lost(id, rec, static_cast<int>(i),
+                  fmt::format("more than --tide-max-retries={}", cfg.max_retries));
     }
     send_child_results();
     requeue(again);

@@ -77,9 +77,22 @@ private:
     std::thread watcher_;
 };
 
+// Rank 0's exit code, for the launch scripts (see config::exit_code_file). Set once the run's
+// code is known; written at every way out of rank 0.
+std::string exit_code_file;
+
+void record_exit_code(int code) {
+    if (exit_code_file.empty()) return;
+    if (FILE* f = std::fopen(exit_code_file.c_str(), "w")) {
+        std::fprintf(f, "%d\n", code);
+        std::fclose(f);
+    }
+}
+
 // Leaves without MPI_Finalize: a call on another thread never returned, and finalizing under it
 // could hang or crash.
 [[noreturn]] void exit_without_finalize(int code) {
+    record_exit_code(code);
     log().flush();
     std::fflush(nullptr);
     _exit(code);
@@ -167,6 +180,7 @@ int drive(const config& cfg, transport& net, const std::string& host, launch_fac
     if (how == engine::ending::workers_stuck) {
         // Finalize would wait for the stuck workers forever: end the job instead.
         log().critical("aborting the job: not every worker stopped");
+        record_exit_code(code != 0 ? code : exit_workers_stuck);
         MPI_Abort(MPI_COMM_WORLD, code != 0 ? code : exit_workers_stuck);
     }
     return code;
@@ -228,7 +242,12 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
     try {
         cfg = parse_config(argc, argv);
     } catch (const config_error& e) {
-        if (launcher_says_rank_zero()) std::cerr << e.what() << std::endl;
+        if (launcher_says_rank_zero()) {
+            std::cerr << e.what() << std::endl;
+            // The flags did not parse: the launch script's variable still names the file.
+            if (const char* f = std::getenv("TIDE_EXIT_CODE_FILE")) exit_code_file = f;
+            record_exit_code(exit_bad_config);
+        }
         return exit_bad_config;
     }
     if (cfg.help) {
@@ -287,10 +306,12 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                     launch.spawn_command = own_executable();
                     launch.spawn_args = launch_args;
                 }
+                exit_code_file = cfg.exit_code_file;
                 code = on_task_stack([&] {
                     return drive(cfg, net, host, std::move(launch), std::move(args), body,
                                  background);
                 });
+                record_exit_code(code);
             }
         }
         return mpi.end(code);
@@ -299,6 +320,7 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         // Returning would reach MPI_Finalize, which waits for every rank and would hang while
         // a peer still waits on this one: end the whole job instead.
         log().critical("{}; aborting the job", e.what());
+        record_exit_code(exit_runtime_failure);
         MPI_Abort(MPI_COMM_WORLD, exit_runtime_failure);
         return exit_runtime_failure;
     }

@@ -114,6 +114,12 @@ void transport::forget(int peer) {
 
 std::vector<int> transport::take_failed() { return std::exchange(failed_, {}); }
 
+bool transport::arriving_from(int peer) const {
+    return std::any_of(receives_.begin(), receives_.end(), [&](const pending_receive& r) {
+        return r.msg.source == peer && !r.complete;
+    });
+}
+
 void transport::send(int dest, int tag, bytes body) {
     if (dest >= 0 && static_cast<std::size_t>(dest) < forgotten_.size() &&
         forgotten_[static_cast<std::size_t>(dest)]) {

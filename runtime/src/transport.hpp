@@ -59,6 +59,9 @@ public:
     // Peers whose sends failed inside MPI (a broken connection) since the last call: the
     // caller treats them as lost. A failed send is given up, not an error of the transport.
     std::vector<int> take_failed();
+    // True while a message from `peer` has started arriving and is not complete (a large one
+    // may take longer than a heartbeat; it is bounded by the receive timeout).
+    bool arriving_from(int peer) const;
     // When this process last started sending a message, and last saw one arrive.
     std::chrono::steady_clock::time_point last_sent() const { return last_sent_; }
     std::chrono::steady_clock::time_point last_received() const { return last_received_; }

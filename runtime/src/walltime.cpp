@@ -24,35 +24,35 @@ bool engine_state::take_from_queue(std::size_t count, clock::time_point joined, 
                                    std::vector<sched::task_id>& out) {
     out.clear();
     // The time the worker had when it joined: a task longer than that could not finish on it
-    // from the moment it joined.
+    // from the moment it joined. Choosy only when some queued task is that long.
     const double window = std::isfinite(seconds_left())
                               ? std::chrono::duration<double>(*job.ends_at - joined).count()
                               : std::numeric_limits<double>::infinity();
-    if (!std::isfinite(window) || window >= estimator.longest_queued_mean()) {
-        while (out.size() < count && !queue.empty()) {
-            const auto id = queue.front();
-            if (suspects_queued > 0 && tasks.find(id)->losses > 0) {
-                // A task lost before goes alone, to a worker with nothing else in hand.
-                if (out.empty() && alone_ok) {
-                    out.push_back(id);
-                    queue.pop_front();
-                    --suspects_queued;
-                }
-                break;
-            }
-            out.push_back(id);
-            queue.pop_front();
-        }
-        return false;
-    }
-    // Some queued task is too long for this worker. Nothing to scan when the estimator knows
-    // that none fits; else one pass over the queue at most (late in a job only).
-    if (estimator.central_fitting(window).tasks == 0) return true;
+    const bool choosy = window < estimator.longest_queued_mean();
+    // Nothing to scan when the estimator knows that nothing fits; else one pass at most.
+    if (choosy && estimator.central_fitting(window).tasks == 0) return true;
     passed_over.clear();
     while (out.size() < count && !queue.empty()) {
         const auto id = queue.front();
+        // The common case looks at no record: no end near, no task lost before.
+        const sched::task_record* rec = choosy || suspects_queued > 0 ? tasks.find(id) : nullptr;
+        if (choosy && !estimator.fits(rec->name_hash, window)) {
+            passed_over.push_back(id);
+            queue.pop_front();
+            continue;
+        }
+        if (rec && rec->losses > 0) {
+            // A task lost with a worker before goes alone, to a worker with nothing else in
+            // hand (see loss.cpp).
+            if (out.empty() && alone_ok) {
+                out.push_back(id);
+                queue.pop_front();
+                --suspects_queued;
+            }
+            break;
+        }
+        out.push_back(id);
         queue.pop_front();
-        (estimator.fits(tasks.find(id)->name_hash, window) ? out : passed_over).push_back(id);
     }
     for (std::size_t k = passed_over.size(); k-- > 0;) queue.push_front(passed_over[k]);
     return !passed_over.empty();

@@ -73,11 +73,11 @@ public:
         context_scope scope(*this);
         std::unique_lock lock(mu_);
         beats_ = background;
+        // Rank 0 has the same thread level, hence heartbeats too: watch it from the start.
+        rank0_beats_ = background;
         net_.send(0, static_cast<int>(wire::msg::hello),
                   wire::encode(wire::hello{wire::protocol_version,
                                            static_cast<std::uint32_t>(getpid()), host()}));
-        // One heartbeat at once says this worker keeps them (busy, it may never need another).
-        if (beats_) net_.send(0, static_cast<int>(wire::msg::heartbeat), {});
         report_topology();
         last_status_ = last_durations_ = clock::now();
         std::thread keeper;
@@ -294,7 +294,6 @@ private:
                         break;
                     case wire::msg::heartbeat:
                         wire::decode_empty(m.body, "heartbeat");
-                        rank0_beats_ = true;
                         break;
                     default:
                         ++protocol_errors_;
@@ -312,18 +311,20 @@ private:
     }
 
     // Heartbeats: with a keeper thread, this worker sends one when it has sent nothing for a
-    // third of --tide-heartbeat, so rank 0 can tell it is alive; and once rank 0 has sent
-    // heartbeats, a rank 0 silent for a whole period is gone: the worker ends itself rather
-    // than outlive the run (nothing could reach it any more, not even a shutdown).
+    // third of --tide-heartbeat, so rank 0 can tell it is alive; and rank 0 (with the same
+    // thread level) sends them too, so a rank 0 silent for a whole period is gone: the worker
+    // ends itself rather than outlive the run (nothing could reach it any more, not even a
+    // shutdown). Once told to stop, it no longer watches: rank 0 may be finishing.
     void keep_in_touch() {
         const auto now = clock::now();
-        if (rank0_beats_ && now - net_.last_received() > cfg_.heartbeat) {
+        if (rank0_beats_ && !stopping_ && now - net_.last_received() > cfg_.heartbeat) {
             log().error(
                 "rank 0 has been silent for {:.1f} s (--tide-heartbeat {:.1f} s): it is gone; "
                 "this worker exits",
                 std::chrono::duration<double>(now - net_.last_received()).count(),
                 cfg_.heartbeat.count() / 1000.0);
             log().flush();
+            std::fflush(nullptr);
             _exit(exit_rank0_lost);
         }
         if (beats_ && now - net_.last_sent() > cfg_.heartbeat / 3)

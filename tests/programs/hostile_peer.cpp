@@ -22,10 +22,11 @@ TIDE_TASK(square);
 using namespace tide;
 using namespace std::chrono_literals;
 
+// The next message from rank 0 other than a heartbeat.
 detail::message wait_for_message(detail::transport& net) {
     detail::message m;
     const auto give_up = std::chrono::steady_clock::now() + 30s;
-    while (!net.try_receive(m)) {
+    while (!net.try_receive(m) || m.tag == static_cast<int>(wire::msg::heartbeat)) {
         if (std::chrono::steady_clock::now() > give_up) {
             std::fprintf(stderr, "hostile peer: rank 0 sent nothing for 30 s\n");
             MPI_Abort(MPI_COMM_WORLD, 5);
