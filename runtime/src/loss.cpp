@@ -55,11 +55,13 @@ void engine_state::watch_heartbeats() {
                                        cfg.heartbeat.count() / 1000.0));
     }
     // Rank 0's own heartbeat, to every worker: a worker stops waiting for a rank 0 it has not
-    // heard from in a whole period.
-    if (now - last_heartbeat_sent < cfg.heartbeat / 3) return;
+    // heard from in a whole period. None after its shutdown: the worker no longer watches then,
+    // and a message it never takes would outlive the run (see transport::remove).
+    if (shutting_down || now - last_heartbeat_sent < cfg.heartbeat / 3) return;
     last_heartbeat_sent = now;
     for (const auto& w : workers)
-        if (!w.gone && !w.starting) net.send(w.rank, static_cast<int>(wire::msg::heartbeat), {});
+        if (!w.gone && !w.starting && !w.retiring)
+            net.send(w.rank, static_cast<int>(wire::msg::heartbeat), {});
 }
 
 void engine_state::fail_lost(sched::task_id id, sched::task_record& rec, int worker,
