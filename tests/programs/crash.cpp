@@ -2,7 +2,7 @@
 //   crash
 // 1. flaky: segfaults on its first two tries, succeeds on the third (tries are counted in a
 //    file under a fresh directory in /tmp, since each try is a new process);
-// 2. quits: calls exit(3) on its first try, succeeds on the next;
+// 2. quits: calls exit(3) on its first try, succeeds on the next; aborts: the same with abort();
 // 3. doomed: segfaults every time: its future throws tide::worker_lost after the retries;
 // and 100 ordinary tasks around them, each checked. Prints one line per outcome.
 
@@ -44,6 +44,13 @@ int quits(std::string file) {
 }
 TIDE_TASK(quits);
 
+int aborts(std::string file) {
+    const int tries = count_try(file);
+    if (tries == 1) std::abort();
+    return tries;
+}
+TIDE_TASK(aborts);
+
 long square(long x) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return x * x;
@@ -76,6 +83,8 @@ int main(int argc, char** argv) {
         std::printf("flaky task returned after %d tries\n", flaky_result.get());
         std::printf("quitting task returned after %d tries\n",
                     d.submit(quits, dir + "/quits").get());
+        std::printf("aborting task returned after %d tries\n",
+                    d.submit(aborts, dir + "/aborts").get());
         try {
             d.submit(flaky, dir + "/doomed", 1000).get();
             std::printf("doomed task returned\n");
@@ -83,7 +92,7 @@ int main(int argc, char** argv) {
             std::printf("doomed task: worker_lost: %s\n", e.what());
         }
         check_squares("after the doomed task");
-        for (const char* f : {"/flaky", "/quits", "/doomed"}) unlink((dir + f).c_str());
+        for (const char* f : {"/flaky", "/quits", "/aborts", "/doomed"}) unlink((dir + f).c_str());
         rmdir(dir.c_str());
         const auto load = d.load();
         std::printf("workers lost %llu, tasks rerun %llu\n",
