@@ -93,7 +93,7 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "Seconds of silence after which a worker (seen from rank 0) or rank 0 (seen "
                    "from a worker) counts as lost")
         ->envname("TIDE_HEARTBEAT")
-        ->check(CLI::Range(0.1, 86400.0));
+        ->check(CLI::Range(0.5, 86400.0));  // rank 0 looks at least every 0.1 s
     app.add_option("--tide-max-retries", c.max_retries,
                    "Times a task may be run again after its worker died; one more loss and it "
                    "fails with tide::worker_lost")

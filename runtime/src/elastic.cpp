@@ -95,7 +95,11 @@ bool engine_state::collect_spawns() {
                 g.comm = o.comm;
                 g.linked = true;
                 g.abandoned = false;
-                members([](worker_info& w) { w.gone = false; });
+                const auto now = clock::now();
+                members([&](worker_info& w) {
+                    w.gone = false;
+                    w.last_heard = now;  // watched from now on, like any worker
+                });
                 retire_group(o.group);
             } else {
                 groups.erase(it);
