@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # kill_rank.sh DELAY worker|rank0 WITHIN -- COMMAND...: runs COMMAND (an mpirun or a singleton
-# tide program), and DELAY seconds later kills one of its processes with SIGKILL: the first
-# worker found (a rank other than 0, or a spawned worker), or rank 0. Passes COMMAND's exit
-# code through, but fails if COMMAND has not ended WITHIN seconds after the kill (then every
-# process it started is killed). Processes are found by a marker in their environment.
+# tide program) and, DELAY seconds after the first process of that kind appeared (a rank other
+# than 0 or a spawned worker; or rank 0), kills one with SIGKILL. Passes COMMAND's exit code
+# through, but fails if COMMAND has not ended WITHIN seconds after the kill (then every process
+# it started is killed). Processes are found by a marker in their environment.
 set -uo pipefail
 delay=$1 which=$2 within=$3
 shift 4  # DELAY WHICH WITHIN --
@@ -18,17 +18,25 @@ is_rank() {  # PID RANK-PATTERN: a tide process whose MPI rank matches (not mpir
     tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"
 }
 spawned() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "--tide-spawned-base"; }
-sleep "$delay"
+find_victim() {
+    for pid in $(marked); do
+        if [ "$which" = rank0 ]; then
+            is_rank "$pid" 0 && ! spawned "$pid" && echo "$pid" && return
+        else
+            { is_rank "$pid" "[1-9][0-9]*" || spawned "$pid"; } && echo "$pid" && return
+        fi
+    done
+}
+# A loaded machine may take seconds to start (or spawn) the process: wait for it first.
 victim=""
-for pid in $(marked); do
-    if [ "$which" = rank0 ]; then
-        is_rank "$pid" 0 && ! spawned "$pid" && victim=$pid && break
-    else
-        { is_rank "$pid" "[1-9][0-9]*" || spawned "$pid"; } && victim=$pid && break
-    fi
+for _ in $(seq 600); do
+    victim=$(find_victim)
+    [ -n "$victim" ] && break
+    sleep 0.1
 done
+[ -n "$victim" ] && sleep "$delay" && victim=$(find_victim)
 if [ -z "$victim" ]; then
-    echo "kill_rank.sh: no $which process found after $delay s" >&2
+    echo "kill_rank.sh: no $which process found" >&2
     kill -9 $(marked) 2>/dev/null
     wait "$cmd"
     exit 1
