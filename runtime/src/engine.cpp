@@ -135,6 +135,7 @@ void engine_state::handle(message& m) {
     worker_info& worker = workers[static_cast<std::size_t>(w)];
     if (worker.lost) return;  // declared dead: what it still sent counts for nothing
     worker.last_heard = last_pump;
+    worker.heard = true;
     try {
         switch (static_cast<wire::msg>(m.tag)) {
             case wire::msg::heartbeat:

@@ -84,6 +84,7 @@ struct worker_info {
     std::string binding_error;    // why its last binding failed
     bool awaiting_bound = false;  // a bind order is on its way
     bool lost = false;            // fell silent and counts as dead (gone too)
+    bool heard = false;           // any message has come from it (its hello, at first)
     bool isolating = false;       // holds a task lost before: nothing else is sent meanwhile
     std::chrono::steady_clock::time_point last_heard;  // its last message of any kind
     // When it joined the pool: the start for a rank the launcher started, else when its spawn

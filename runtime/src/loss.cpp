@@ -49,8 +49,11 @@ void engine_state::watch_heartbeats() {
             w.last_heard = now;
             continue;
         }
+        // First contact with a new worker (its TCP connection to rank 0, for a spawned one)
+        // may take a while on a loaded machine: it gets the spawn timeout for that.
+        const auto allowed = w.heard ? cfg.heartbeat : std::max(cfg.heartbeat, cfg.spawn_timeout);
         const double silent = std::chrono::duration<double>(now - w.last_heard).count();
-        if (now - w.last_heard > cfg.heartbeat)
+        if (now - w.last_heard > allowed)
             lose_worker(i, fmt::format("silent for {:.1f} s (--tide-heartbeat {:.1f} s)", silent,
                                        cfg.heartbeat.count() / 1000.0));
     }
@@ -124,6 +127,11 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     std::size_t failed = 0;
     for (const auto id : held) {
         sched::task_record& rec = *tasks.find(id);
+        // A worker never heard from did not die of its tasks: they run again, unblamed.
+        if (!w.heard) {
+            again.push_back(id);
+            continue;
+        }
         if (rec.losses < 255) ++rec.losses;
         auto& lost_at = loss_history[id];
         lost_at += (lost_at.empty() ? "" : ", ") + where;

@@ -264,6 +264,7 @@ private:
         message m;
         while (net_.try_receive(m)) {
             any = true;
+            heard_rank0_ = true;
             try {
                 switch (static_cast<wire::msg>(m.tag)) {
                     case wire::msg::task_batch:
@@ -317,7 +318,10 @@ private:
     // shutdown). Once told to stop, it no longer watches: rank 0 may be finishing.
     void keep_in_touch() {
         const auto now = clock::now();
-        if (rank0_beats_ && !stopping_ && now - net_.last_received() > cfg_.heartbeat) {
+        // Until rank 0's first message, the first contact may take a while (see rank 0's side).
+        const auto allowed =
+            heard_rank0_ ? cfg_.heartbeat : std::max(cfg_.heartbeat, cfg_.spawn_timeout);
+        if (rank0_beats_ && !stopping_ && now - net_.last_received() > allowed) {
             log().error(
                 "rank 0 has been silent for {:.1f} s (--tide-heartbeat {:.1f} s): it is gone; "
                 "this worker exits",
@@ -615,6 +619,7 @@ private:
     bool without_finalize_ = false;  // rank 0 said so at shutdown: a worker died
     bool beats_ = false;             // sends heartbeats (it has a keeper thread)
     bool rank0_beats_ = false;       // rank 0 sends heartbeats: its silence means it is gone
+    bool heard_rank0_ = false;       // a message from rank 0 has arrived
     std::atomic<bool> stopping_{false};
     std::atomic<bool> parked_{false};
     bool keeper_stop_ = false;
