@@ -47,6 +47,23 @@ void abandon(MPI_Request& request, bytes&& buffer) {
 }
 }  // namespace
 
+template <class Pred>
+void transport::give_up(Pred ours, bool complete_too) {
+    for (std::size_t i = 0; i < sends_.size();)
+        if (ours(sends_[i].dest)) {
+            abandon(sends_[i].request, std::move(sends_[i].body));
+            sends_[i] = std::move(sends_.back());
+            sends_.pop_back();
+        } else {
+            ++i;
+        }
+    std::erase_if(receives_, [&](pending_receive& r) {
+        if (!ours(r.msg.source) || (r.complete && !complete_too)) return false;
+        if (!r.complete) abandon(r.request, std::move(r.msg.body));
+        return true;
+    });
+}
+
 bool transport::remove(int first, bool force) {
     const auto l =
         std::find_if(links_.begin(), links_.end(), [&](const link& x) { return x.first == first; });
@@ -58,19 +75,7 @@ bool transport::remove(int first, bool force) {
         std::any_of(receives_.begin(), receives_.end(),
                     [&](auto& r) { return ours(r.msg.source) && !r.complete; });
     if (busy && !force) return false;
-    for (std::size_t i = 0; i < sends_.size();)
-        if (ours(sends_[i].dest)) {
-            abandon(sends_[i].request, std::move(sends_[i].body));
-            sends_[i] = std::move(sends_.back());
-            sends_.pop_back();
-        } else {
-            ++i;
-        }
-    std::erase_if(receives_, [&](pending_receive& r) {
-        if (!ours(r.msg.source)) return false;
-        if (!r.complete) abandon(r.request, std::move(r.msg.body));
-        return true;
-    });
+    give_up(ours, true);
     for (int p = l->first; p < l->first + l->count; ++p)
         peers_[static_cast<std::size_t>(p)] = endpoint{};
     links_.erase(l);
@@ -97,19 +102,7 @@ void transport::forget(int peer) {
     if (forgotten_.size() <= static_cast<std::size_t>(peer))
         forgotten_.resize(static_cast<std::size_t>(peer) + 1);
     forgotten_[static_cast<std::size_t>(peer)] = true;
-    for (std::size_t i = 0; i < sends_.size();)
-        if (sends_[i].dest == peer) {
-            abandon(sends_[i].request, std::move(sends_[i].body));
-            sends_[i] = std::move(sends_.back());
-            sends_.pop_back();
-        } else {
-            ++i;
-        }
-    std::erase_if(receives_, [&](pending_receive& r) {
-        if (r.msg.source != peer || r.complete) return false;
-        abandon(r.request, std::move(r.msg.body));
-        return true;
-    });
+    give_up([peer](int p) { return p == peer; }, false);  // complete ones still come out
 }
 
 std::vector<int> transport::take_failed() { return std::exchange(failed_, {}); }

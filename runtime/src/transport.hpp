@@ -103,6 +103,10 @@ private:
         int first;  // peer number of its rank 0
         int count;
     };
+    // Gives up the sends to, and the receives from, the peers `ours` picks (their buffers
+    // leaked, see abandon); receives already complete stay unless `complete_too`.
+    template <class Pred>
+    void give_up(Pred ours, bool complete_too);
     bool deliver_completed(message& out);
     bool probe(const link& l, message& out);
     MPI_Comm owned_ = MPI_COMM_NULL;

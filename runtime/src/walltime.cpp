@@ -28,7 +28,7 @@ bool engine_state::take_from_queue(std::size_t count, clock::time_point joined, 
     const double window = std::isfinite(seconds_left())
                               ? std::chrono::duration<double>(*job.ends_at - joined).count()
                               : std::numeric_limits<double>::infinity();
-    const bool choosy = window < estimator.longest_queued_mean();
+    const bool choosy = std::isfinite(window) && window < estimator.longest_queued_mean();
     // Nothing to scan when the estimator knows that nothing fits; else one pass at most.
     if (choosy && estimator.central_fitting(window).tasks == 0) return true;
     passed_over.clear();
