@@ -113,6 +113,20 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "Write the run's timeline (pool state, scaling events) to this file at the "
                    "end: JSON if it ends in .json, else CSV")
         ->envname("TIDE_TIMELINE");
+    app.add_option("--tide-status-interval", c.status_interval,
+                   "Seconds between rank 0's status lines when stderr is not a terminal")
+        ->envname("TIDE_STATUS_INTERVAL")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_flag("--tide-quiet", c.quiet, "No progress or status lines and no summary at the end")
+        ->envname("TIDE_QUIET");
+    app.add_option("--tide-stats", c.stats_path,
+                   "Write the run's statistics (the summary's numbers) to this JSON file at the "
+                   "end")
+        ->envname("TIDE_STATS");
+    app.add_option("--tide-trace", c.trace_path,
+                   "Write a Chrome trace-event JSON file (Perfetto, chrome://tracing) of the run "
+                   "at the end: a span per task, scaling events, counters")
+        ->envname("TIDE_TRACE");
     app.add_option("--tide-stack-size", c.stack_mib,
                    "MiB of stack for the thread that runs tasks (nested waits use it)")
         ->envname("TIDE_STACK_SIZE")

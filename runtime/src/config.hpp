@@ -51,6 +51,13 @@ struct config {
     // return, so the launch scripts read the run's exit code from here.
     std::string exit_code_file;
     std::string timeline_path;  // --tide-timeline: where rank 0 writes the timeline (CSV/JSON)
+    // Seeing the run: rank 0's status line every status_interval seconds (a progress line on
+    // a terminal) and the summary at the end, unless quiet; the statistics as JSON and the
+    // Chrome trace, written at the end when asked for.
+    double status_interval = 5.0;
+    bool quiet = false;
+    std::string stats_path;
+    std::string trace_path;
     bool help = false;
     std::string help_text;
     std::vector<std::string> warnings;  // logged once the logger is set up (unknown TIDE_*)

@@ -69,6 +69,7 @@ void engine_state::start_spawn(std::size_t count) {
     child_writers.resize(workers.size());
     groups.emplace(id, g);
     spawns->spawn(id, g.count, g.first);
+    trace_event(0, "spawn", fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
     log().info("spawning {} worker(s) as ranks {}..{}", count, g.first, g.first + g.count - 1);
 }
 
@@ -119,6 +120,7 @@ bool engine_state::collect_spawns() {
                 w.gone = true;
             });
             pending_event += "spawn failed: " + o.error + "; ";
+            trace_event(0, "spawn failed", o.error);
             // A hung spawn may still return: its group waits for that (see above).
             if (o.hung)
                 g.abandoned = true;
@@ -152,6 +154,8 @@ bool engine_state::collect_spawns() {
             w.starting = false;
             w.load.accepting = true;
             w.idle_since = w.last_result = w.joined = w.last_heard = now;
+            enter_pool(static_cast<std::size_t>(w.rank - 1), now);
+            trace_event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
         });
     }
     return !outcomes.empty();
@@ -167,6 +171,7 @@ void engine_state::retire_group(std::uint64_t id) {
         net.send(w.rank, static_cast<int>(wire::msg::shutdown),
                  wire::encode(wire::shutdown{without ? 1u : 0u}));
         w.retiring = true;
+        trace_event(w.rank, "retire");
         w.hungry = false;
         w.load.accepting = false;
     }
@@ -261,7 +266,7 @@ bool engine_state::scale() {
         if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
     }
     row.event = std::exchange(pending_event, {}) + d.reason;
-    if (!cfg.timeline_path.empty()) history.record(std::move(row));
+    record_row(std::move(row));
     if (d.empty()) return changed;
     std::size_t woken = 0;
     for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {
@@ -271,6 +276,8 @@ bool engine_state::scale() {
         w.joined = now;
         place_worker(index[k]);  // a free place first, then back to work
         net.send(w.rank, static_cast<int>(wire::msg::wake), {});
+        w.parked_seconds += seconds_of(now - w.parked_since);
+        trace_event(w.rank, "wake");
         w.load.accepting = true;
         w.dry = false;
         ++woken;
@@ -282,6 +289,7 @@ bool engine_state::scale() {
         leave_place(index[k]);
         w.parked = true;
         w.parked_since = now;
+        trace_event(w.rank, "park");
         w.hungry = false;
         w.load.accepting = false;
         ++counters.parks;

@@ -84,11 +84,8 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
         spawns =
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
-    // Say at the start, not after a long run, that the timeline file cannot be written.
-    if (!cfg.timeline_path.empty() && !std::ofstream(cfg.timeline_path))
-        log().error("tide: cannot write the timeline to '{}' (--tide-timeline); the run goes on",
-                    cfg.timeline_path);
     child_results_out.resize(workers.size());
+    start_observing();
     child_writers.resize(workers.size());
     place_rank0();
     report_bindings();
@@ -99,6 +96,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
 bool engine_state::pump() {
     last_pump = clock::now();
     warn_near_end();
+    report_progress();
     bool progressed = net.progress_sends();
     progressed |= receive_some();  // before judging silence: heartbeats may be waiting
     watch_heartbeats();
@@ -146,6 +144,9 @@ void engine_state::handle(message& m) {
                 return;
             case wire::msg::status:
                 accept_status(static_cast<std::size_t>(w), m.body);
+                return;
+            case wire::msg::spans:
+                accept_spans(static_cast<std::size_t>(w), m.body);
                 return;
             case wire::msg::steal_request: {
                 const auto r = wire::decode<wire::steal_request>(m.body);
@@ -195,6 +196,7 @@ void engine_state::handle(message& m) {
                 worker.gone = true;
                 worker.load.accepting = false;
                 leave_place(static_cast<std::size_t>(w));
+                left_pool(static_cast<std::size_t>(w), last_pump);
                 // Only idle workers retire, so this is a worker that left on its own: what it
                 // held will not come back.
                 if (!shutting_down && worker.load.in_hand > 0)
@@ -226,6 +228,7 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
     worker_info& worker = workers[w];
     worker.last_result = last_pump;
     wire::decode_result_batch(body, results_scratch);
+    worker.results += results_scratch.size();
     for (const auto& r : results_scratch) {
         sched::task_record* rec = tasks.find(r.id);
         if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(w)) {
@@ -273,6 +276,8 @@ void engine_state::send_child_results() {
 void engine_state::accept_status(std::size_t w, std::span<const std::byte> body) {
     const auto st = wire::decode<wire::status>(body);
     estimator.record_status(w, st.queued, st.busy, st.span, st.executed);
+    workers[w].executed += st.executed;
+    workers[w].busy_seconds += st.busy;
     for (const auto& d : st.durations)
         estimator.record_durations(d.name, d.count, d.sum, d.sum_of_squares);
     if (st.queued > 0 || st.unstarted > 0) workers[w].dry = false;
@@ -317,6 +322,8 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
         rec.payload.assign(t.args.begin(), t.args.end());
         const auto id = tasks.insert(std::move(rec));
         origins.emplace(id, lent_origin{victim, t.id});
+        if (tracing)
+            tracing->lent(id, answer.head.parents[&t - answer.lent.data()], workers[victim].rank);
         batch_ids.push_back(id);
     }
     if (batch_ids.empty()) {
@@ -429,9 +436,12 @@ load_snapshot engine_state::snapshot() {
     return s;
 }
 
-void rank0_context::report_to(sched::load_estimator& estimator) {
+void rank0_context::report_to(sched::load_estimator& estimator, std::uint64_t& executed,
+                              double& busy) {
     for (const auto& d : durations_)
         estimator.record_durations(d.name, d.count, d.sum, d.sum_of_squares);
+    executed += executed_;
+    busy += busy_seconds_;
     durations_.clear();
     busy_seconds_ = 0;
     executed_ = 0;
@@ -441,6 +451,7 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::f
                             std::span<const std::byte> payload, int worker) {
     if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
     if (!loss_history.empty() && why != sched::failure::worker_lost) loss_history.erase(id);
+    last_finish = last_pump;
     if (why == sched::failure::none)
         ++counters.completed;
     else
@@ -527,6 +538,7 @@ bool engine_state::dispatch() {
 void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id> ids,
                               bool from_queue) {
     worker_info& w = workers[worker];
+    note_sent(w);
     for (std::size_t at = 0; at < ids.size();) {
         bytes buf = net.take_buffer();
         const auto seq = next_seq++;
@@ -583,11 +595,17 @@ bool engine_state::run_one_locally() {
     context_scope scope(*local_tasks);
     bytes out;
     wire::result_status status{};
+    const auto start = clock::now();
     local_tasks->run_framed(rec->name_hash, [&] {
         status = execute(rec->name_hash, rec->signature, rec->payload, out);
     });
     local_tasks->drain();  // children whose futures were dropped still run
-    local_tasks->report_to(estimator);
+    if (tracing)
+        tracing->span(0, std::chrono::duration<double>(start - started).count(),
+                      std::chrono::duration<double>(clock::now() - start).count(), rec->name_hash,
+                      id);
+    local_tasks->report_to(estimator, counters.local_executed, counters.local_busy_seconds);
+    ++counters.local_tasks;
     complete(id, *tasks.find(id), failure_of(status), out, -1);
     return true;
 }
@@ -750,14 +768,7 @@ engine::ending engine_state::shutdown() {
         "by workers using {:.3f} s CPU, {} protocol errors",
         counters.submitted, counters.completed, counters.failed, counters.batches_sent,
         counters.batches_lost, executed, worker_cpu, counters.protocol_errors);
-    if (!cfg.timeline_path.empty()) {
-        try {
-            history.write(cfg.timeline_path);
-            log().info("timeline: {} rows in {}", history.rows().size(), cfg.timeline_path);
-        } catch (const std::exception& e) {
-            log().error("{}", e.what());
-        }
-    }
+    report_end();
     const auto load = snapshot();
     const auto& st = load.stealing;
     log().info(
@@ -787,6 +798,13 @@ sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
     rec.name_hash = entry.name_hash;
     rec.signature = entry.sig->hash;
     rec.payload = std::move(args);
+    if (!outstanding()) {
+        // Work arrives while nothing is queued or running: a burst begins.
+        burst_started = clock::now();
+        burst_answered = false;
+        ++counters.bursts;
+        if (!first_submit) first_submit = burst_started;
+    }
     const auto id = tasks.insert(std::move(rec));
     queue.push_back(id);
     estimator.queued_centrally(entry.name_hash, 1);
@@ -924,6 +942,11 @@ void engine::release(task_id id) noexcept {
     } else {
         rec->abandoned = true;
     }
+}
+
+run_stats engine::stats() {
+    std::lock_guard lock(state_->mu);
+    return state_->stats();
 }
 
 load_snapshot engine::load() {

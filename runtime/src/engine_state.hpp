@@ -21,6 +21,7 @@
 #include "allocation.hpp"
 #include "binding.hpp"
 #include "config.hpp"
+#include "progress.hpp"
 #include "spawner.hpp"
 #include "tide/detail/engine.hpp"
 #include "tide/detail/nested.hpp"
@@ -30,7 +31,9 @@
 #include "tide/scheduler/placement.hpp"
 #include "tide/scheduler/scaling_policy.hpp"
 #include "tide/scheduler/task_table.hpp"
+#include "tide/stats.hpp"
 #include "timeline.hpp"
+#include "trace.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
 
@@ -96,6 +99,13 @@ struct worker_info {
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
     std::chrono::steady_clock::time_point idle_since;   // when it last became hungry
     std::chrono::steady_clock::time_point parked_since;
+    // For the run's statistics: results it returned, what its statuses said it ran (task
+    // frames, seconds in them), when it first joined and left the pool, time spent parked.
+    std::uint64_t results = 0;
+    std::uint64_t executed = 0;
+    double busy_seconds = 0;
+    std::optional<std::chrono::steady_clock::time_point> first_joined, left_at;
+    double parked_seconds = 0;
     std::uint64_t batches_sent = 0;  // task batches sent to it, to spot stale steal requests
     // Sequence numbers of the batches sent that it has not yet said it received (its steal
     // requests carry how many it has), when the last batch left, and the last request that
@@ -140,8 +150,8 @@ public:
     void run_framed(std::uint64_t name, F&& body) {
         timed_frame(name, std::forward<F>(body));
     }
-    // Feeds what ran since the last call into the estimator.
-    void report_to(sched::load_estimator& estimator);
+    // Feeds what ran since the last call into the estimator, and adds it to the run's counts.
+    void report_to(sched::load_estimator& estimator, std::uint64_t& executed, double& busy);
 
 private:
     // Every child of a waiting task is on this deque: nothing else to help with.
@@ -167,6 +177,13 @@ struct engine_counters {
     std::uint64_t tasks_rerun = 0;  // queued again after their worker was lost
     std::vector<double> spawn_seconds;
     std::vector<double> steal_round_trips_us;
+    // Rank 0 running tasks itself.
+    std::uint64_t local_tasks = 0, local_executed = 0;
+    double local_busy_seconds = 0;
+    // Bursts (work arriving while nothing was outstanding) and, for those that brought a worker
+    // in, the time from their first submission to the first task sent to it.
+    std::uint64_t bursts = 0;
+    std::vector<double> burst_to_new_worker;
 };
 
 struct engine_state {
@@ -206,6 +223,25 @@ struct engine_state {
                          std::span<const std::byte> payload, std::size_t ran_on);
     void send_child_results();
     load_snapshot snapshot();
+    // --- what the run did, shown as it goes and at the end (runtime/src/observe.cpp) ---------
+    run_stats stats();
+    // Opens the progress line, the trace, and says now if an output file cannot be written.
+    void start_observing();
+    // A worker joins the pool for the first time (start, spawn: it is told to trace if the
+    // run is traced) or leaves it for good (goodbye, loss).
+    void enter_pool(std::size_t worker, std::chrono::steady_clock::time_point now);
+    void left_pool(std::size_t worker, std::chrono::steady_clock::time_point now);
+    // Tasks are about to be sent to `worker`: the first one for a worker that joined during a
+    // burst ends that burst's wait.
+    void note_sent(worker_info& w);
+    // Marks scaling events and the pool's rows for the trace and the timeline.
+    void record_row(timeline_row row);
+    void trace_event(int rank, std::string name, std::string detail = {});
+    void accept_spans(std::size_t worker, std::span<const std::byte> body);
+    // The live progress line or status line, when due; the summary, stats file and trace at
+    // the end.
+    void report_progress();
+    void report_end();
     // One tick of the elastic policy (at most every scaling_tick): spawns or wakes workers
     // when work comes, parks idle ones beyond the minimum, retires spawned ones parked long.
     // True if it changed anything.
@@ -318,7 +354,16 @@ struct engine_state {
     bool beating = false;  // rank 0 has background progress: heartbeats go both ways
     bool end_warned = false;
     timeline history;
-    std::string pending_event;  // a spawn's outcome, for the timeline's next row
+    std::string pending_event;       // a spawn's outcome, for the timeline's next row
+    timeline_row last_row;           // the pool at the last scaling tick
+    std::unique_ptr<trace> tracing;  // --tide-trace
+    std::unique_ptr<progress>
+        progress_line;  // the progress line or status lines (not --tide-quiet)
+    // The current burst: when work arrived while nothing was outstanding, and whether a worker
+    // brought in meanwhile has had its first task.
+    std::optional<std::chrono::steady_clock::time_point> burst_started;
+    bool burst_answered = false;
+    std::optional<std::chrono::steady_clock::time_point> first_submit, last_finish;
     std::chrono::steady_clock::time_point started, last_tick;
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;

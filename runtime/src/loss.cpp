@@ -87,6 +87,8 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     ++counters.workers_lost;
     const double at = std::chrono::duration<double>(clock::now() - started).count();
     w.gone = w.lost = true;
+    left_pool(i, clock::now());
+    trace_event(w.rank, "lost", why);
     w.hungry = w.stealing = w.being_robbed = w.isolating = false;
     w.load.accepting = false;
     estimator.record_status(i, 0, 0, 0, 0);  // its deque died with it

@@ -8,11 +8,14 @@
 namespace tide::detail {
 
 void timeline::record(timeline_row row) {
-    // Every event and every change of the workers' states; otherwise (only the queue moved) a
-    // row a second at most, so a long busy run stays a few rows a second.
-    if (!rows_.empty() && row.event.empty() && row.same_workers(rows_.back()) &&
-        row.seconds - rows_.back().seconds < 1.0)
-        return;
+    // Every event and every change of the workers' states; otherwise ten rows a second at most
+    // while the queue or the backlog moves, one a second while nothing does: a long run stays
+    // small, and the queue's curve keeps its shape.
+    if (!rows_.empty() && row.event.empty() && row.same_workers(rows_.back())) {
+        const timeline_row& last = rows_.back();
+        const bool moved = row.queued != last.queued || row.backlog_seconds != last.backlog_seconds;
+        if (row.seconds - last.seconds < (moved ? 0.1 : 1.0)) return;
+    }
     rows_.push_back(std::move(row));
 }
 

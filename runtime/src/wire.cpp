@@ -222,6 +222,9 @@ stolen_view decode_stolen(std::span<const std::byte> body) {
     stolen_view v;
     v.head.fields(r);
     const auto batch = decode_task_batch(r.rest(), v.lent);
+    if (v.head.parents.size() != v.lent.size())
+        throw protocol_error("tide: stolen message names " + std::to_string(v.head.parents.size()) +
+                             " parents for " + std::to_string(v.lent.size()) + " lent tasks");
     if (batch.seq != v.head.order)
         throw protocol_error("tide: stolen message answers order " + std::to_string(v.head.order) +
                              " but its tasks are marked " + std::to_string(batch.seq));

@@ -13,7 +13,8 @@
 // | batch_rejected | worker -> 0 | u64 seq, str reason                                      | every task of batch `seq` fails (protocol)      |
 // | shutdown       | 0 -> worker | u32 without_finalize                                     | worker drops its queue, answers goodbye, exits  |
 // |                |             |                                                          | (without MPI_Finalize after a worker died)      |
-// | goodbye        | worker -> 0 | u64 executed, u64 dropped, u64 protocol_errors, f64 cpu  | worker is gone; its counters reach the log      |
+// | goodbye        | worker -> 0 | u64 executed, u64 dropped, u64 protocol_errors, f64 cpu, | worker is gone; its counters reach the log and  |
+// |                |             | f64 busy                                                 | the run's statistics                            |
 // | status         | worker -> 0 | u32 queued, u32 unstarted, u64 executed, f64 busy,       | load estimator updated; a worker found dry by a |
 // |                |             | f64 span, u32 n, n x {u64 name, u64 count, f64 sum,      | steal may be a victim again                     |
 // |                |             | f64 sum_sq}                                              |                                                 |
@@ -21,8 +22,10 @@
 // |                |             |                                                          | sends it a task_batch; stale if rank 0 has sent |
 // |                |             |                                                          | it batches it had not seen (it asks again)      |
 // | steal_order    | 0 -> victim | u64 order, u32 thief                                     | victim answers with exactly one `stolen`        |
-// | stolen         | victim -> 0 | u64 order, u32 queued, u32 n, n x u64 id, then a         | returned ids (sent, not started) and the lent   |
-// |                |             | task_batch body whose ids are the victim's tokens        | nested tasks are recorded and sent to the thief |
+// | stolen         | victim -> 0 | u64 order, u32 queued, u32 n, n x u64 id, u32 m, m x u64 | returned ids (sent, not started) and the lent   |
+// |                |             | parent, then a task_batch body of m tasks whose ids are  | nested tasks are recorded and sent to the thief |
+// |                |             | the victim's tokens (parent: the id of the task that     | (a lent task's parent goes into the trace)      |
+// |                |             | submitted it, or of its nearest ancestor rank 0 knows)   |                                                 |
 // | child_results  | 0 -> origin | u32 rank, str host, u32 n, n x {u64 token, u8 status,    | lent nested tasks finish; their futures are     |
 // |                |             | blob}                                                    | ready on the worker that submitted them         |
 // | park           | 0 -> worker | (empty)                                                  | worker idles at a slow poll (almost no CPU) and |
@@ -34,6 +37,10 @@
 // | bound          | worker -> 0 | u32 ok, str PUs read back, str error                     | the binding map is updated (or the failure told)|
 // | heartbeat      | 0 <-> worker| (empty)                                                  | the sender is alive (any message says so; this  |
 // |                |             |                                                          | one is sent when nothing else was for a while)  |
+// | tracing        | 0 -> worker | (empty)                                                  | the worker records when each task it receives   |
+// |                |             |                                                          | runs and sends `spans` before each result batch |
+// | spans          | worker -> 0 | f64 sent_at, u32 n, n x {u64 id, f64 start, f64 seconds} | the tasks' spans join the trace (--tide-trace); |
+// |                |             | (times on the worker's steady clock)                     | rank 0 maps the worker's clock to its own       |
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -64,7 +71,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 3;
+inline constexpr std::uint32_t protocol_version = 4;
 
 enum class msg : int {
     hello = 1,
@@ -84,6 +91,8 @@ enum class msg : int {
     bind = 15,
     bound = 16,
     heartbeat = 17,
+    tracing = 18,
+    spans = 19,
 };
 
 // child_failed: the task let a child's task_error through; the payload is that error encoded
@@ -290,9 +299,10 @@ struct goodbye {
     std::uint64_t dropped = 0;  // tasks still queued at shutdown, never run
     std::uint64_t protocol_errors = 0;
     double cpu_seconds = 0;
+    double busy_seconds = 0;  // time in tasks over the worker's life (children included)
     template <class V>
     void fields(V& v) {
-        v(executed), v(dropped), v(protocol_errors), v(cpu_seconds);
+        v(executed), v(dropped), v(protocol_errors), v(cpu_seconds), v(busy_seconds);
     }
 };
 
@@ -400,12 +410,16 @@ struct stolen_head {
     std::uint64_t order = 0;
     std::uint32_t queued = 0;             // the victim's deque after giving
     std::vector<std::uint64_t> returned;  // rank-0 ids given back unstarted
+    // Per lent task, in order: the rank-0 id of the task that submitted it (or of its nearest
+    // ancestor that rank 0 knows; 0 for none). Its count must match the lent tasks'.
+    std::vector<std::uint64_t> parents;
     template <class V>
     void fields(V& v) {
-        v(order), v(queued), v(returned);
+        v(order), v(queued), v(returned), v(parents);
     }
 };
-// Builds a `stolen` message: the head, then lent tasks added one by one.
+// Builds a `stolen` message: the head (with every lent task's parent), then the lent tasks
+// added one by one, as many as the head has parents.
 class stolen_writer {
 public:
     stolen_writer(bytes& out, stolen_head head);
@@ -463,7 +477,27 @@ M decode(std::span<const std::byte> body) {
     return m;
 }
 
-// For the messages without a body (shutdown, park, wake).
+// When a task received from rank 0 ran on a worker, on that worker's steady clock (seconds).
+struct span_report {
+    std::uint64_t id = 0;
+    double start = 0;
+    double seconds = 0;
+    template <class V>
+    void fields(V& v) {
+        v(id), v(start), v(seconds);
+    }
+};
+struct spans {
+    static constexpr const char* name = "spans";
+    double sent_at = 0;  // the worker's clock when it sent them: rank 0 learns the offset
+    std::vector<span_report> list;
+    template <class V>
+    void fields(V& v) {
+        v(sent_at), v(list);
+    }
+};
+
+// For the messages without a body (shutdown, park, wake, heartbeat, tracing).
 void decode_empty(std::span<const std::byte> body, const char* what);
 
 }  // namespace tide::wire

@@ -235,13 +235,18 @@ private:
         out.clear();
         wire::result_status status{};
         // The task before ended just now if no poll came in between: its end is this start
-        // (one clock read per task, not two).
-        const auto start = since_poll_ > 0 ? last_task_end_ : clock::time_point{};
+        // (one clock read per task, not two). A traced task needs its start in any case.
+        auto start = since_poll_ > 0 ? last_task_end_ : clock::time_point{};
+        const bool traced = tracing_;
+        if (traced && start == clock::time_point{}) start = clock::now();
+        const auto outer = std::exchange(current_task_, t.id);
         const auto end = timed_frame(
             t.name_hash, [&] { status = execute(t.name_hash, t.signature, t.args, out); }, start);
+        current_task_ = outer;
         lock.lock();
         --received_depth_;
         count_task(end);
+        if (traced) spans_.push_back({t.id, start, end});
         add_result(t.id, status, out, end);
         --b->running;
         release_finished_batches();
@@ -295,6 +300,10 @@ private:
                         break;
                     case wire::msg::heartbeat:
                         wire::decode_empty(m.body, "heartbeat");
+                        break;
+                    case wire::msg::tracing:
+                        wire::decode_empty(m.body, "tracing");
+                        tracing_ = true;
                         break;
                     default:
                         ++protocol_errors_;
@@ -410,18 +419,31 @@ private:
                 b->tasks.pop_back();
             }
         release_finished_batches();
-        bytes body = net_.take_buffer();
         const std::size_t returned = head.returned.size();
-        wire::stolen_writer out(body, std::move(head));
+        // Otherwise half the deque, within one message's worth of bytes (at least one task),
+        // encoded first: the head names each lent task's parent.
+        lending_.clear();
         if (returned == 0) {
-            // Half the deque, within one message's worth of bytes (at least one task).
             const auto half = std::min<std::int64_t>((deque_.size() + 1) / 2, cfg_.batch_max);
-            for (std::int64_t i = 0; i < half && (i == 0 || body.size() < cfg_.batch_bytes); ++i) {
+            std::size_t size = 0;
+            for (std::int64_t i = 0; i < half && (i == 0 || size < cfg_.batch_bytes); ++i) {
                 auto t = deque_.steal();
                 if (!t) break;
-                lend(**t, out);
+                if (auto args = encode_for_thief(**t)) {
+                    size += args->size() + wire::task_entry_framing;
+                    head.parents.push_back((*t)->parent());
+                    lending_.emplace_back(*t, std::move(*args));
+                }
             }
         }
+        bytes body = net_.take_buffer();
+        wire::stolen_writer out(body, std::move(head));
+        for (auto& [t, args] : lending_) {
+            const auto token = next_token_++;
+            out.add(token, t->entry().name_hash, t->entry().sig->hash, args);
+            lent_.emplace(token, t);  // keeps the deque's reference until the result is back
+        }
+        lending_.clear();
         out.set_queued(static_cast<std::uint32_t>(deque_.size()));
         owe_status_ = returned == 0 && out.lent() == 0;
         net_.send(0, static_cast<int>(wire::msg::stolen), std::move(body));
@@ -429,21 +451,19 @@ private:
                     order.order, order.thief, returned, out.lent());
     }
 
-    // Encodes a nested task for a thief and keeps it until its result is back. One that cannot
-    // be encoded (too large, or its serialization throws) stays here and runs locally.
-    void lend(nested_task& t, wire::stolen_writer& out) {
-        lend_scratch_.clear();
+    // A nested task's arguments for a thief. One that cannot be encoded (too large, or its
+    // serialization throws) stays here and runs locally: nullopt.
+    std::optional<bytes> encode_for_thief(nested_task& t) {
+        bytes args;
         try {
-            t.encode_arguments(lend_scratch_);
-            if (lend_scratch_.size() > max_payload) throw payload_too_large{};
+            t.encode_arguments(args);
+            if (args.size() > max_payload) throw payload_too_large{};
         } catch (const std::exception& e) {
             log().debug("task '{}' cannot move to another worker: {}", t.entry().name, e.what());
             unmovable_.push_back(&t);
-            return;
+            return std::nullopt;
         }
-        const auto token = next_token_++;
-        out.add(token, t.entry().name_hash, t.entry().sig->hash, lend_scratch_);
-        lent_.emplace(token, &t);  // keeps the deque's reference until the result is back
+        return args;
     }
 
     void accept_child_results(std::span<const std::byte> body) {
@@ -487,6 +507,7 @@ private:
             for (const auto& d : durations_)
                 s.durations.push_back({d.name, d.count, d.sum, d.sum_of_squares});
             total_executed_ += executed_;
+            total_busy_ += busy_seconds_;
             durations_.clear();
             busy_seconds_ = 0;
             executed_ = 0;
@@ -523,10 +544,26 @@ private:
     }
 
     void flush() {
+        if (!spans_.empty()) send_spans();
         writer_->set_in_hand(static_cast<std::uint32_t>(in_hand_));
         writer_.reset();
         pending_ = 0;  // before sending: a failed send must not leave a half-reset batch
         net_.send(0, static_cast<int>(wire::msg::result_batch), std::move(out_));
+    }
+
+    // The spans of the tasks whose results are about to go, ahead of them (--tide-trace).
+    void send_spans() {
+        const auto seconds = [](clock::time_point t) {
+            return std::chrono::duration<double>(t.time_since_epoch()).count();
+        };
+        wire::spans out;
+        out.list.reserve(spans_.size());
+        for (const auto& s : spans_)
+            out.list.push_back(
+                {s.id, seconds(s.start), std::chrono::duration<double>(s.end - s.start).count()});
+        spans_.clear();
+        out.sent_at = seconds(clock::now());
+        net_.send(0, static_cast<int>(wire::msg::spans), wire::encode(std::move(out)));
     }
 
     // Tells rank 0 the cores this process may use, so that it can be given a place.
@@ -572,6 +609,7 @@ private:
         g.dropped = in_hand_;
         g.protocol_errors = protocol_errors_;
         g.cpu_seconds = cpu_seconds();
+        g.busy_seconds = total_busy_ + busy_seconds_;
         net_.send(0, static_cast<int>(wire::msg::goodbye), wire::encode(g));
         if (!net_.drain_sends(clock::now() + cfg_.shutdown_timeout)) {
             log().error("rank 0 did not take this worker's last messages within {} s",
@@ -602,6 +640,7 @@ private:
     std::uint64_t pumps_ = 0;       // pumps so far, by either thread
     std::uint64_t pumps_seen_ = 0;  // the count at the keeper's last look
     std::uint64_t total_executed_ = 0;
+    double total_busy_ = 0;
     std::uint64_t protocol_errors_ = 0;
     bool steal_outstanding_ = false;
     clock::time_point hungry_since_;
@@ -613,9 +652,16 @@ private:
     clock::time_point last_durations_;  // the last one with durations (the task thread's)
     std::unordered_map<std::uint64_t, nested_task*> lent_;  // token -> nested task a thief runs
     std::uint64_t next_token_ = 1;
-    bytes lend_scratch_;
+    std::vector<std::pair<nested_task*, bytes>> lending_;  // scratch of give_away()
     std::vector<nested_task*> unmovable_;  // stolen from the deque, could not be encoded
     std::vector<wire::result_view> child_scratch_;
+    // --tide-trace on rank 0: when each received task ran, sent ahead of its result.
+    struct span {
+        std::uint64_t id;
+        clock::time_point start, end;
+    };
+    bool tracing_ = false;
+    std::vector<span> spans_;
     bool without_finalize_ = false;  // rank 0 said so at shutdown: a worker died
     bool beats_ = false;             // sends heartbeats (it has a keeper thread)
     bool rank0_beats_ = false;       // rank 0 sends heartbeats: its silence means it is gone

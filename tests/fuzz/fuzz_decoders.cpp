@@ -130,9 +130,13 @@ bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
             case static_cast<int>(wire::msg::shutdown):
                 round_trip<wire::shutdown>(body);
                 break;
+            case static_cast<int>(wire::msg::spans):
+                round_trip<wire::spans>(body);
+                break;
             case static_cast<int>(wire::msg::park):
             case static_cast<int>(wire::msg::wake):
             case static_cast<int>(wire::msg::heartbeat):
+            case static_cast<int>(wire::msg::tracing):
                 wire::decode_empty(body, "empty");
                 break;
             case args_a_selector:
@@ -178,7 +182,7 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
         add(wire::msg::result_batch, std::move(b));
     }
     add(wire::msg::batch_rejected, wire::encode(wire::batch_rejected{7, "bad frame"}));
-    add(wire::msg::goodbye, wire::encode(wire::goodbye{10, 1, 0, 0.5}));
+    add(wire::msg::goodbye, wire::encode(wire::goodbye{10, 1, 0, 0.5, 0.25}));
     {
         wire::status s;
         s.queued = 3;
@@ -196,6 +200,7 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
         wire::stolen_head head;
         head.order = 9;
         head.returned = {4, 5};
+        head.parents = {3};
         wire::stolen_writer w(b, std::move(head));
         w.add(77, 0x1111, 0x2222, args);
         w.set_queued(1);
@@ -218,6 +223,8 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     add(wire::msg::bind, wire::encode(wire::bind{"1"}));
     add(wire::msg::bound, wire::encode(wire::bound{1, "1", ""}));
     add(wire::msg::heartbeat, {});
+    add(wire::msg::tracing, {});
+    add(wire::msg::spans, wire::encode(wire::spans{2.5, {{3, 1.0, 0.5}, {4, 1.5, 0.25}}}));
     add(wire::msg::shutdown, wire::encode(wire::shutdown{1}));
     {
         bytes b;

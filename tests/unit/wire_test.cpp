@@ -78,7 +78,7 @@ TEST(Wire, SmallMessagesRoundTrip) {
     EXPECT_EQ(h.version, protocol_version);
     EXPECT_EQ(h.pid, 1234u);
     EXPECT_EQ(h.host, "node-7");
-    const auto g = decode<goodbye>(encode(goodbye{5, 6, 7, 1.5}));
+    const auto g = decode<goodbye>(encode(goodbye{5, 6, 7, 1.5, 0.75}));
     EXPECT_EQ(g.executed, 5u);
     EXPECT_EQ(g.dropped, 6u);
     EXPECT_EQ(g.protocol_errors, 7u);
@@ -214,6 +214,7 @@ TEST(Wire, StolenRoundTrip) {
     stolen_head head;
     head.order = 5;
     head.returned = {40, 41};
+    head.parents = {7, 0};
     stolen_writer w(buf, head);
     w.add(900, 1, 2, some_bytes(10, 4));
     w.add(901, 1, 2, {});
@@ -223,6 +224,7 @@ TEST(Wire, StolenRoundTrip) {
     EXPECT_EQ(v.head.order, 5u);
     EXPECT_EQ(v.head.queued, 6u);
     EXPECT_EQ(v.head.returned, (std::vector<std::uint64_t>{40, 41}));
+    EXPECT_EQ(v.head.parents, (std::vector<std::uint64_t>{7, 0}));
     ASSERT_EQ(v.lent.size(), 2u);
     EXPECT_EQ(v.lent[0].id, 900u);
     EXPECT_EQ(bytes(v.lent[0].args.begin(), v.lent[0].args.end()), some_bytes(10, 4));
@@ -235,11 +237,40 @@ TEST(Wire, StolenWhoseTasksAnswerAnotherOrderIsRejected) {
     bytes buf;
     stolen_head head;
     head.order = 5;
+    head.parents = {0};
     stolen_writer w(buf, head);
     w.add(1, 1, 1, {});
     std::uint64_t other = 6;
-    std::memcpy(buf.data() + 8 + 4 + 4, &other, 8);  // the batch's sequence number
+    std::memcpy(buf.data() + 8 + 4 + 4 + 4 + 8, &other, 8);  // the batch's sequence number
     EXPECT_THROW(decode_stolen(buf), protocol_error);
+}
+
+TEST(Wire, StolenWithAParentPerLentTaskOnly) {
+    for (const std::vector<std::uint64_t>& parents :
+         {std::vector<std::uint64_t>{}, std::vector<std::uint64_t>{3, 4}}) {
+        bytes buf;
+        stolen_head head;
+        head.order = 5;
+        head.parents = parents;
+        stolen_writer w(buf, head);
+        w.add(1, 1, 1, {});
+        EXPECT_THROW(decode_stolen(buf), protocol_error) << parents.size() << " parents";
+    }
+}
+
+TEST(Wire, SpansRoundTrip) {
+    spans s;
+    s.sent_at = 12.5;
+    s.list = {{3, 10.25, 0.5}, {4, 10.75, 1.25}};
+    const auto back = decode<spans>(encode(s));
+    EXPECT_EQ(back.sent_at, 12.5);
+    ASSERT_EQ(back.list.size(), 2u);
+    EXPECT_EQ(back.list[1].id, 4u);
+    EXPECT_EQ(back.list[1].start, 10.75);
+    EXPECT_EQ(back.list[1].seconds, 1.25);
+    auto cut = encode(s);
+    cut.pop_back();
+    EXPECT_THROW(decode<spans>(cut), protocol_error);
 }
 
 TEST(Wire, ChildResultsRoundTripAndStatusRange) {

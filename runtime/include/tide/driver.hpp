@@ -156,6 +156,10 @@ public:
     // What rank 0 estimates about the load right now, and what stealing has done so far.
     load_snapshot load() const { return engine_->load(); }
 
+    // What the run has done so far: tasks by outcome, makespan and throughput, per worker its
+    // tasks and busy fraction, steals, scaling, bursts, losses (the summary printed at the end).
+    run_stats stats() const { return engine_->stats(); }
+
     // Worker ranks in the pool now, active or parked (not those being spawned, retired or gone;
     // 0 while rank 0 runs the tasks itself).
     int workers() const { return engine_->worker_count(); }

@@ -12,4 +12,5 @@
 #include "tide/error.hpp"
 #include "tide/future.hpp"
 #include "tide/run.hpp"
+#include "tide/stats.hpp"
 #include "tide/submit.hpp"

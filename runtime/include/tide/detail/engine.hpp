@@ -11,6 +11,7 @@
 
 #include "tide/detail/registry.hpp"
 #include "tide/load.hpp"
+#include "tide/stats.hpp"
 
 namespace tide::detail {
 
@@ -44,6 +45,7 @@ public:
     // Seconds until the job's end (its wall time limit); none when no limit is known.
     std::optional<double> seconds_left() const;
     load_snapshot load();
+    run_stats stats();
     // How the run ended: every worker stopped and every MPI call returned; every worker
     // stopped but a call on rank 0's spawner thread never returned (MPI_Finalize must not
     // run); a worker died during the run (MPI_Finalize might wait for it); or some worker did

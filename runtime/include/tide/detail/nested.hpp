@@ -37,6 +37,10 @@ public:
     nested_task& operator=(const nested_task&) = delete;
 
     const task_entry& entry() const { return entry_; }
+    // The rank-0 id of the task that submitted it, or of its nearest ancestor rank 0 knows (0:
+    // none): a thief's trace links the task to it.
+    std::uint64_t parent() const { return parent_; }
+    void set_parent(std::uint64_t id) { parent_ = id; }
     bool finished() const { return status_.load(std::memory_order_acquire) != status::pending; }
     void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() {
@@ -63,6 +67,7 @@ protected:
 private:
     void finish(status s) { status_.store(s, std::memory_order_release); }
     const task_entry& entry_;
+    std::uint64_t parent_ = 0;
     std::atomic<int> refs_{2};  // the future and the deque
     std::atomic<status> status_{status::pending};
     std::exception_ptr error_;
@@ -121,7 +126,10 @@ public:
     // The context of the calling thread while it runs tasks; nullptr elsewhere.
     static task_context* current() noexcept;
 
-    void spawn(nested_task* t) { deque_.push(t); }
+    void spawn(nested_task* t) {
+        t->set_parent(current_task_);
+        deque_.push(t);
+    }
     // Runs other work (own children first) until `t` has finished or the deadline passes.
     bool wait(nested_task& t, clock::time_point deadline);
     // Runs a nested task as a frame on this thread (timed, marked, reference released);
@@ -164,6 +172,9 @@ protected:
         double sum;
         double sum_of_squares;
     };
+    // The rank-0 id of the received task whose frame is innermost on this thread (0: none);
+    // the parent of the children submitted now (nested frames keep their ancestor's).
+    std::uint64_t current_task_ = 0;
     std::vector<duration_sum> durations_;  // since the last report; this thread only
     double busy_seconds_ = 0;              // likewise
     std::uint64_t executed_ = 0;           // likewise

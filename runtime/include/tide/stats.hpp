@@ -1,0 +1,58 @@
+#pragma once
+// What a run did, as rank 0 counts it: driver::stats() while the run goes on, the summary table
+// printed at the end, and the JSON of --tide-stats=FILE.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tide/load.hpp"
+
+namespace tide {
+
+// One rank that ran tasks: a worker, or rank 0 while it ran them itself.
+struct worker_stats {
+    int rank = 0;
+    std::string host;
+    std::string origin;          // "launcher" (mpirun/srun started it), "spawned", or "rank 0"
+    std::string state;           // "active", "parked", "starting", "retired", "lost", "ended"
+    std::uint64_t tasks = 0;     // tasks from rank 0 it ran (the driver's, and children lent to it)
+    std::uint64_t executed = 0;  // task frames it ran, nested children run in place included
+    double busy_seconds = 0;     // time inside tasks
+    double seconds_in_pool = 0;  // from joining (start or spawn) to leaving (or now)
+    double parked_seconds = 0;   // of that, parked
+    double busy_fraction = 0;    // busy_seconds / seconds_in_pool
+};
+
+struct run_stats {
+    // Tasks the driver submitted, by outcome (nested tasks count in their workers' `executed`).
+    std::uint64_t submitted = 0;
+    std::uint64_t ok = 0;
+    std::uint64_t failed = 0;   // threw, wrong arguments, unknown name, lost too often, ...
+    std::uint64_t retried = 0;  // runs again after their worker died
+    std::uint64_t outstanding = 0;
+    double elapsed_seconds = 0;  // since the run started
+    // From the first task submitted to the last one finished: the time the tasks took.
+    double makespan_seconds = 0;
+    double tasks_per_second = 0;  // finished (ok + failed) / makespan
+    std::vector<worker_stats> workers;
+    steal_counters stealing;
+    scaling_counters scaling;
+    // Bursts: work arriving while nothing was queued or running. From that submission to the
+    // first task sent to a worker that joined (spawned or woken) during the burst, for the
+    // bursts that brought one in.
+    std::uint64_t bursts = 0;
+    std::uint64_t bursts_grown = 0;
+    double burst_to_new_worker_median_seconds = 0;
+    double burst_to_new_worker_max_seconds = 0;
+    std::uint64_t workers_lost = 0;
+    std::uint64_t batches_lost = 0;
+    std::uint64_t protocol_errors = 0;
+};
+
+// The summary table, lines ending in '\n'.
+std::string to_table(const run_stats& s);
+// The same as a JSON document (what --tide-stats=FILE writes).
+std::string to_json(const run_stats& s);
+
+}  // namespace tide

@@ -1,0 +1,194 @@
+#include "trace.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tide/error.hpp"
+
+namespace tide::detail {
+
+using nlohmann::json;
+
+namespace {
+// Chrome trace events count microseconds.
+double micros(double seconds) { return seconds * 1e6; }
+
+// Two processes in the viewer: rank 0's view of the pool (counters, decisions), and the ranks
+// that run tasks, one track (thread) each, rank 0 too when it runs tasks itself.
+constexpr int pool_pid = 0;
+constexpr int ranks_pid = 1;
+
+// The kind of a scaling decision, for the event's name: "grow" or "shrink" (the policy's
+// reason starts so, after a spawn's outcome or a loss if the row carries one), else the first
+// words ("spawn failed", "worker 3 lost").
+std::string decision_kind(const std::string& reason) {
+    for (const std::string kind : {"grow", "shrink"})
+        if (reason.rfind(kind + ":", 0) == 0 || reason.find("; " + kind + ":") != std::string::npos)
+            return kind;
+    return reason.substr(0, reason.find_first_of(":;"));
+}
+}  // namespace
+
+void trace::span(int rank, double start, double seconds, std::uint64_t name_hash,
+                 std::uint64_t id) {
+    if (spans_.size() >= max_spans) {
+        ++dropped_;
+        return;
+    }
+    spans_.push_back({start, seconds, name_hash, id, rank});
+}
+
+void trace::clock_sample(int rank, double sent_at, double received) {
+    const double offset = received - sent_at;
+    auto [it, fresh] = offsets_.emplace(rank, offset);
+    if (!fresh) it->second = std::min(it->second, offset);
+}
+
+double trace::offset_of(int rank) const {
+    const auto it = offsets_.find(rank);
+    return it == offsets_.end() ? 0.0 : it->second;
+}
+
+void trace::lent(std::uint64_t id, std::uint64_t parent, int origin) {
+    lent_[id] = lent_link{parent, origin};
+}
+
+void trace::instant(double at, int rank, std::string name, std::string detail) {
+    events_.push_back({at, rank, std::move(name), std::move(detail)});
+}
+
+void trace::name_rank(int rank, std::string label) { ranks_[rank] = std::move(label); }
+
+void trace::write(const std::string& path, const std::vector<timeline_row>& rows,
+                  const std::function<std::string(std::uint64_t)>& task_name) const {
+    json events = json::array();
+    events.push_back({{"ph", "M"},
+                      {"pid", pool_pid},
+                      {"name", "process_name"},
+                      {"args", {{"name", "tide pool (rank 0)"}}}});
+    events.push_back({{"ph", "M"},
+                      {"pid", ranks_pid},
+                      {"name", "process_name"},
+                      {"args", {{"name", "tide ranks"}}}});
+    for (const auto& [rank, label] : ranks_) {
+        events.push_back({{"ph", "M"},
+                          {"pid", ranks_pid},
+                          {"tid", rank},
+                          {"name", "thread_name"},
+                          {"args", {{"name", label}}}});
+        events.push_back({{"ph", "M"},
+                          {"pid", ranks_pid},
+                          {"tid", rank},
+                          {"name", "thread_sort_index"},
+                          {"args", {{"sort_index", rank}}}});
+    }
+
+    // Spans on rank 0's clock, per track in start order. Tasks on one track either follow each
+    // other or nest (a waiting task runs others inside itself); a clock estimate off by
+    // microseconds could make neighbours overlap, which viewers reject, so such a start is
+    // moved to the end of the span before it.
+    std::vector<task_span> ordered(spans_);
+    for (auto& s : ordered) s.start += offset_of(s.rank);
+    std::stable_sort(ordered.begin(), ordered.end(), [](const task_span& a, const task_span& b) {
+        return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
+    });
+    std::vector<double> open_ends;  // ends of the spans enclosing the current one
+    int track = -1;
+    for (auto& s : ordered) {
+        if (s.rank != track) {
+            open_ends.clear();
+            track = s.rank;
+        }
+        for (;;) {
+            while (!open_ends.empty() && open_ends.back() <= s.start) open_ends.pop_back();
+            if (open_ends.empty() || s.start + s.seconds <= open_ends.back()) break;
+            s.start = open_ends.back();  // overlaps the end of the span before: follows it
+        }
+        open_ends.push_back(s.start + s.seconds);
+        json args = {{"id", s.id}, {"parent", 0}};
+        const auto origin = lent_.find(s.id);
+        if (origin != lent_.end()) {
+            args["parent"] = origin->second.parent;
+            args["lent_by_rank"] = origin->second.origin;
+        }
+        events.push_back({{"ph", "X"},
+                          {"pid", ranks_pid},
+                          {"tid", s.rank},
+                          {"ts", micros(s.start)},
+                          {"dur", micros(s.seconds)},
+                          {"name", task_name(s.name_hash)},
+                          {"cat", "task"},
+                          {"args", std::move(args)}});
+        if (origin != lent_.end() && origin->second.parent != 0) {
+            // An arrow from the parent's track (its task waits there meanwhile) to this span.
+            events.push_back({{"ph", "s"},
+                              {"pid", ranks_pid},
+                              {"tid", origin->second.origin},
+                              {"ts", micros(s.start)},
+                              {"id", s.id},
+                              {"name", "lent"},
+                              {"cat", "steal"}});
+            events.push_back({{"ph", "f"},
+                              {"bp", "e"},
+                              {"pid", ranks_pid},
+                              {"tid", s.rank},
+                              {"ts", micros(s.start)},
+                              {"id", s.id},
+                              {"name", "lent"},
+                              {"cat", "steal"}});
+        }
+    }
+
+    for (const auto& e : events_) {
+        json ev = {{"ph", "i"},          {"s", "t"},       {"pid", ranks_pid}, {"tid", e.rank},
+                   {"ts", micros(e.at)}, {"name", e.name}, {"cat", "scaling"}};
+        if (!e.detail.empty()) ev["args"] = {{"detail", e.detail}};
+        events.push_back(std::move(ev));
+    }
+
+    for (const auto& r : rows) {
+        const double ts = micros(r.seconds);
+        events.push_back({{"ph", "C"},
+                          {"pid", pool_pid},
+                          {"ts", ts},
+                          {"name", "workers"},
+                          {"args",
+                           {{"busy", r.busy},
+                            {"idle", r.idle},
+                            {"parked", r.parked},
+                            {"starting", r.starting}}}});
+        events.push_back({{"ph", "C"},
+                          {"pid", pool_pid},
+                          {"ts", ts},
+                          {"name", "queued tasks"},
+                          {"args", {{"queued", r.queued}}}});
+        events.push_back({{"ph", "C"},
+                          {"pid", pool_pid},
+                          {"ts", ts},
+                          {"name", "backlog seconds"},
+                          {"args", {{"backlog", r.backlog_seconds}}}});
+        if (!r.event.empty())
+            events.push_back({{"ph", "i"},
+                              {"s", "p"},
+                              {"pid", pool_pid},
+                              {"tid", 0},
+                              {"ts", ts},
+                              {"name", decision_kind(r.event)},
+                              {"cat", "scaling"},
+                              {"args", {{"reason", r.event}}}});
+    }
+
+    std::ofstream out(path);
+    if (!out) throw error("tide: cannot write the trace to '" + path + "'");
+    const json doc = {
+        {"traceEvents", std::move(events)},
+        {"displayTimeUnit", "ms"},
+        {"otherData",
+         {{"producer", "tide"}, {"spans", spans_.size()}, {"spans_dropped", dropped_}}}};
+    // Invalid UTF-8 in a task's name or a reason is replaced, not a reason to lose the trace.
+    out << doc.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+    if (!out) throw error("tide: writing the trace to '" + path + "' failed");
+}
+
+}  // namespace tide::detail

@@ -1,0 +1,77 @@
+#pragma once
+// The run's trace, kept by rank 0 with --tide-trace=FILE and written at the end as Chrome
+// trace-event JSON (opens in Perfetto and chrome://tracing): a track per rank with a span per
+// task it ran (name, id, parent; a lent task is linked to its parent by a flow arrow), instant
+// events for spawns, parks, wakes, retirements and losses on the workers' tracks and for each
+// scaling decision on rank 0's, and counter tracks for workers by state, queued tasks and the
+// estimated backlog (from the timeline's rows).
+//
+// Workers time their tasks on their own steady clock and send the spans ahead of their results;
+// rank 0 maps each worker's clock to its own with the smallest (receive time - send time) seen
+// from that worker, which is the clock offset plus the fastest one-way trip (microseconds on
+// one host, where both read the same monotonic clock).
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "timeline.hpp"
+
+namespace tide::detail {
+
+class trace {
+public:
+    // Spans beyond this many are counted, not kept: a trace must stay small enough to open.
+    static constexpr std::size_t max_spans = 2'000'000;
+
+    // A span measured on `rank`'s clock (rank 0's own: seconds since the run started).
+    void span(int rank, double start, double seconds, std::uint64_t name_hash, std::uint64_t id);
+    // A spans message from `rank`, sent at `sent_at` on its clock, received `received` seconds
+    // after the run started: refines that rank's clock offset.
+    void clock_sample(int rank, double sent_at, double received);
+    // A lent task `id`, submitted by task `parent` (0: none known) on `origin`.
+    void lent(std::uint64_t id, std::uint64_t parent, int origin);
+    // Something that happened to one rank (rank 0 for the pool), at seconds since the start.
+    void instant(double at, int rank, std::string name, std::string detail = {});
+    void name_rank(int rank, std::string label);
+
+    std::size_t spans() const { return spans_.size(); }
+    std::size_t spans_dropped() const { return dropped_; }
+
+    // Writes the file; `rows` become the counter tracks and the scaling decisions. Throws
+    // tide::error when it cannot be written.
+    void write(const std::string& path, const std::vector<timeline_row>& rows,
+               const std::function<std::string(std::uint64_t)>& task_name) const;
+
+private:
+    struct task_span {
+        double start;  // on its rank's clock
+        double seconds;
+        std::uint64_t name_hash;
+        std::uint64_t id;
+        int rank;
+    };
+    struct event {
+        double at;
+        int rank;
+        std::string name, detail;
+    };
+    struct lent_link {
+        std::uint64_t parent;
+        int origin;
+    };
+    double offset_of(int rank) const;
+
+    std::vector<task_span> spans_;
+    std::size_t dropped_ = 0;
+    std::unordered_map<int, double> offsets_;  // rank -> its clock minus rank 0's, at most
+    std::unordered_map<std::uint64_t, lent_link> lent_;
+    std::vector<event> events_;
+    std::map<int, std::string> ranks_;
+};
+
+}  // namespace tide::detail
