@@ -208,7 +208,7 @@ void engine_state::report_end() {
             });
             if (tracing->spans_dropped() > 0)
                 log().warn("trace: {} task spans beyond the first {} were left out of {}",
-                           tracing->spans_dropped(), trace::max_spans, cfg.trace_path);
+                           tracing->spans_dropped(), tracing->max_spans(), cfg.trace_path);
             log().info("trace: {} task spans in {}", tracing->spans(), cfg.trace_path);
         });
 }

@@ -32,7 +32,7 @@ std::string decision_kind(const std::string& reason) {
 
 void trace::span(int rank, double start, double seconds, std::uint64_t name_hash,
                  std::uint64_t id) {
-    if (spans_.size() >= max_spans) {
+    if (spans_.size() >= max_spans_) {
         ++dropped_;
         return;
     }

@@ -25,8 +25,11 @@ namespace tide::detail {
 
 class trace {
 public:
-    // Spans beyond this many are counted, not kept: a trace must stay small enough to open.
-    static constexpr std::size_t max_spans = 2'000'000;
+    // Spans beyond `max_spans` are counted, not kept: a trace must stay small enough to open
+    // (two million spans make a file of about 300 MB).
+    static constexpr std::size_t default_max_spans = 2'000'000;
+    explicit trace(std::size_t max_spans = default_max_spans) : max_spans_(max_spans) {}
+    std::size_t max_spans() const { return max_spans_; }
 
     // A span measured on `rank`'s clock (rank 0's own: seconds since the run started).
     void span(int rank, double start, double seconds, std::uint64_t name_hash, std::uint64_t id);
@@ -66,6 +69,7 @@ private:
     };
     double offset_of(int rank) const;
 
+    std::size_t max_spans_;
     std::vector<task_span> spans_;
     std::size_t dropped_ = 0;
     std::unordered_map<int, double> offsets_;  // rank -> its clock minus rank 0's, at most

@@ -208,6 +208,34 @@ TEST(Runtime, TaskExceptionReachesCallerAndOthersGoOn) {
     });
 }
 
+TEST(Runtime, StatsCountTasksByOutcome) {
+    with_tide([](tide::driver& d) {
+        EXPECT_EQ(d.stats().submitted, 0u);  // a run of its own: nothing yet
+        auto fs = d.submit_all(fails_on_odd, std::vector{0, 1, 2, 3, 4, 5, 6});
+        tide::wait_all(fs);
+        const auto s = d.stats();
+        EXPECT_EQ(s.submitted, 7u);
+        EXPECT_EQ(s.ok, 4u);
+        EXPECT_EQ(s.failed, 3u);
+        EXPECT_EQ(s.outstanding, 0u);
+        EXPECT_EQ(s.retried, 0u);
+        EXPECT_GT(s.makespan_seconds, 0.0);
+        EXPECT_LE(s.makespan_seconds, s.elapsed_seconds);
+        EXPECT_NEAR(s.tasks_per_second, 7 / s.makespan_seconds, 1e-6 * s.tasks_per_second);
+        std::uint64_t tasks = 0;
+        for (const auto& w : s.workers) {
+            tasks += w.tasks;
+            EXPECT_GE(w.busy_fraction, 0.0) << w.rank;
+            EXPECT_LE(w.busy_seconds, w.seconds_in_pool + 0.01) << w.rank;
+        }
+        EXPECT_EQ(tasks, 7u);  // every task ran once, on the rank that reported it
+        // One table row per rank that ran tasks.
+        const auto table = tide::to_table(s);
+        EXPECT_NE(table.find("7 task(s) submitted: 4 ok, 3 failed"), std::string::npos) << table;
+        EXPECT_NE(tide::to_json(s).find("\"failed\": 3"), std::string::npos);
+    });
+}
+
 TEST(Runtime, MapThrowsTheFirstFailure) {
     with_tide([](tide::driver& d) {
         EXPECT_THROW(d.map(fails_on_odd, std::vector{2, 4, 5, 6}), tide::task_error);

@@ -1,0 +1,188 @@
+// The trace file's structure (spans on rank 0's clock, properly nested per track, lent tasks
+// linked, scaling decisions named, the span limit) and the status lines' pacing.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "progress.hpp"
+#include "tide/error.hpp"
+#include "trace.hpp"
+
+using namespace tide::detail;
+using nlohmann::json;
+
+namespace {
+json written(const trace& t, const std::vector<timeline_row>& rows = {}) {
+    const auto path = std::filesystem::temp_directory_path() / "tide_observe_test.json";
+    t.write(path.string(), rows, [](std::uint64_t h) { return "task" + std::to_string(h); });
+    std::ifstream in(path);
+    auto doc = json::parse(in);
+    std::filesystem::remove(path);
+    return doc;
+}
+
+std::vector<json> of_phase(const json& doc, const std::string& ph) {
+    std::vector<json> out;
+    for (const auto& e : doc["traceEvents"])
+        if (e["ph"] == ph) out.push_back(e);
+    return out;
+}
+}  // namespace
+
+TEST(Trace, WorkerClockIsMappedByTheFastestMessage) {
+    trace t;
+    // Rank 1's clock reads 1000 s when rank 0's run is at 0: messages took 10 ms, then 1 ms.
+    t.clock_sample(1, 1000.5, 0.51);
+    t.clock_sample(1, 1001.0, 1.001);
+    t.span(1, 1000.2, 0.1, 7, 42);
+    t.span(0, 0.3, 0.05, 7, 43);  // rank 0's own: already on its clock
+    const auto spans = of_phase(written(t), "X");
+    ASSERT_EQ(spans.size(), 2u);
+    for (const auto& s : spans) {
+        if (s["args"]["id"] == 42) {
+            EXPECT_NEAR(s["ts"].get<double>(), 0.201e6, 1.0);
+            EXPECT_NEAR(s["dur"].get<double>(), 0.1e6, 1e-6);
+            EXPECT_EQ(s["tid"], 1);
+            EXPECT_EQ(s["name"], "task7");
+            EXPECT_EQ(s["args"]["parent"], 0);
+        } else {
+            EXPECT_NEAR(s["ts"].get<double>(), 0.3e6, 1e-6);
+            EXPECT_EQ(s["tid"], 0);
+        }
+    }
+}
+
+TEST(Trace, SpansOnATrackNestOrFollow) {
+    trace t;
+    t.span(1, 0.0, 1.0, 1, 1);
+    t.span(1, 0.2, 0.1, 1, 2);    // inside the first: a task run during a wait
+    t.span(1, 0.999, 0.5, 1, 3);  // overlaps the first's end by a clock estimate's error
+    t.span(1, 1.6, 0.1, 1, 4);
+    t.span(2, 0.5, 0.2, 1, 5);  // another track is not affected
+    auto spans = of_phase(written(t), "X");
+    std::map<std::uint64_t, std::pair<double, double>> at;
+    for (const auto& s : spans)
+        at[s["args"]["id"]] = {s["ts"].get<double>(),
+                               s["ts"].get<double>() + s["dur"].get<double>()};
+    EXPECT_DOUBLE_EQ(at[2].first, 0.2e6);                 // nested: untouched
+    EXPECT_DOUBLE_EQ(at[3].first, 1.0e6);                 // moved to follow the first
+    EXPECT_DOUBLE_EQ(at[3].second - at[3].first, 0.5e6);  // its duration kept
+    EXPECT_DOUBLE_EQ(at[4].first, 1.6e6);
+    EXPECT_DOUBLE_EQ(at[5].first, 0.5e6);
+}
+
+TEST(Trace, LentTasksNameTheirParentAndGetAFlow) {
+    trace t;
+    t.span(1, 0.0, 1.0, 1, 10);
+    t.span(2, 0.4, 0.2, 1, 11);
+    t.lent(11, 10, 1);
+    const auto doc = written(t);
+    for (const auto& s : of_phase(doc, "X"))
+        if (s["args"]["id"] == 11) {
+            EXPECT_EQ(s["args"]["parent"], 10);
+            EXPECT_EQ(s["args"]["lent_by_rank"], 1);
+        }
+    const auto starts = of_phase(doc, "s");
+    const auto ends = of_phase(doc, "f");
+    ASSERT_EQ(starts.size(), 1u);
+    ASSERT_EQ(ends.size(), 1u);
+    EXPECT_EQ(starts[0]["tid"], 1);  // from the parent's track
+    EXPECT_EQ(ends[0]["tid"], 2);    // to the child's
+    EXPECT_EQ(starts[0]["id"], ends[0]["id"]);
+}
+
+TEST(Trace, RowsBecomeCountersAndNamedDecisions) {
+    trace t;
+    t.instant(0.5, 3, "park");
+    std::vector<timeline_row> rows(3);
+    rows[0].seconds = 0.1;
+    rows[0].busy = 2;
+    rows[0].queued = 40;
+    rows[0].backlog_seconds = 1.5;
+    rows[0].event = "grow: backlog 1.5 s; active 0 => spawn 2";
+    rows[1].seconds = 0.2;
+    rows[1].event = "worker 3 lost; shrink: backlog 0 s; active 2 => park 1";
+    rows[2].seconds = 0.3;
+    rows[2].event = "spawn failed: no slots; ";
+    const auto doc = written(t, rows);
+    std::vector<std::string> names, reasons;
+    for (const auto& e : of_phase(doc, "i")) {
+        if (e["pid"] != 0) {
+            EXPECT_EQ(e["name"], "park");
+            EXPECT_EQ(e["tid"], 3);
+            continue;
+        }
+        names.push_back(e["name"]);
+        reasons.push_back(e["args"]["reason"]);
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"grow", "shrink", "spawn failed"}));
+    EXPECT_EQ(reasons[1], rows[1].event);
+    const auto counters = of_phase(doc, "C");
+    ASSERT_EQ(counters.size(), 9u);  // workers, queued, backlog per row
+    EXPECT_EQ(counters[0]["args"]["busy"], 2);
+    EXPECT_EQ(counters[1]["args"]["queued"], 40);
+    EXPECT_EQ(counters[2]["args"]["backlog"], 1.5);
+}
+
+TEST(Trace, SpansBeyondTheLimitAreCountedNotKept) {
+    trace t(2);
+    for (std::uint64_t i = 1; i <= 5; ++i) t.span(1, static_cast<double>(i), 0.5, 1, i);
+    EXPECT_EQ(t.spans(), 2u);
+    EXPECT_EQ(t.spans_dropped(), 3u);
+    const auto doc = written(t);
+    EXPECT_EQ(of_phase(doc, "X").size(), 2u);
+    EXPECT_EQ(doc["otherData"]["spans_dropped"], 3);
+}
+
+TEST(Trace, UnwritableFileIsAnError) {
+    trace t;
+    EXPECT_THROW(t.write("/nonexistent-dir/t.json", {}, [](std::uint64_t) { return ""; }),
+                 tide::error);
+}
+
+TEST(Progress, StatusLinesComeAtTheIntervalWhileSomethingChanges) {
+    char* text = nullptr;
+    std::size_t size = 0;
+    std::FILE* out = open_memstream(&text, &size);
+    ASSERT_NE(out, nullptr);
+    progress p(0.5, false, out);
+    const auto t0 = progress::clock::now();
+    progress_facts f;
+    f.submitted = 100;
+    EXPECT_TRUE(p.due(t0));
+    p.update(t0, f);
+    EXPECT_FALSE(p.due(t0 + std::chrono::milliseconds(499)));
+    EXPECT_TRUE(p.due(t0 + std::chrono::milliseconds(500)));
+    f.elapsed = 0.5;
+    p.update(t0 + std::chrono::milliseconds(500), f);  // nothing changed: no line
+    f.elapsed = 1.0;
+    f.done = 50;
+    f.busy = 2;
+    p.update(t0 + std::chrono::seconds(1), f);
+    std::fflush(out);
+    const std::string printed(text, size);
+    std::fclose(out);
+    std::free(text);
+    EXPECT_EQ(std::count(printed.begin(), printed.end(), '\n'), 2) << printed;
+    EXPECT_NE(printed.find("[tide 1.0 s] tasks 50/100 done, 100.0/s, ETA 0 s; workers 2 busy"),
+              std::string::npos)
+        << printed;
+}
+
+TEST(Progress, LineShowsFailuresAndALongEta) {
+    progress_facts f;
+    f.elapsed = 61;
+    f.submitted = 10000;
+    f.done = 100;
+    f.failed = 2;
+    f.parked = 1;
+    f.backlog_seconds = 12.25;
+    EXPECT_EQ(progress::format(f, 2.0),
+              "[tide 61.0 s] tasks 102/10000 done (2 failed), 2.0/s, ETA 1 h 22 min; workers 0 "
+              "busy, 0 idle, 1 parked, 0 starting; backlog 12.2 s");
+}
