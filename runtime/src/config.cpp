@@ -165,7 +165,8 @@ std::vector<std::string> check_environment(const CLI::App& app) {
 // Option names that take a value, so "--tide-prefetch 64" (two arguments) is stripped whole.
 bool takes_value(const CLI::App& app, std::string_view arg) {
     for (const CLI::Option* opt : app.get_options())
-        if (opt->get_type_size() != 0 && !opt->get_lnames().empty() &&
+        // A flag expects no value (CLI11 gives flags a type size of 1 too).
+        if (opt->get_expected_min() > 0 && !opt->get_lnames().empty() &&
             "--" + opt->get_lnames().front() == arg)
             return true;
     return false;

@@ -62,26 +62,35 @@ void trace::name_rank(int rank, std::string label) { ranks_[rank] = std::move(la
 
 void trace::write(const std::string& path, const std::vector<timeline_row>& rows,
                   const std::function<std::string(std::uint64_t)>& task_name) const {
-    json events = json::array();
-    events.push_back({{"ph", "M"},
-                      {"pid", pool_pid},
-                      {"name", "process_name"},
-                      {"args", {{"name", "tide pool (rank 0)"}}}});
-    events.push_back({{"ph", "M"},
-                      {"pid", ranks_pid},
-                      {"name", "process_name"},
-                      {"args", {{"name", "tide ranks"}}}});
+    std::ofstream out(path);
+    if (!out) throw error("tide: cannot write the trace to '" + path + "'");
+    // Event by event, never the whole document in memory: a trace of millions of spans would
+    // take gigabytes as one JSON value. Invalid UTF-8 in a name or a reason is replaced.
+    out << "{\"traceEvents\": [\n";
+    bool first = true;
+    const auto emit = [&](const json& e) {
+        out << (first ? "" : ",\n") << e.dump(-1, ' ', false, json::error_handler_t::replace);
+        first = false;
+    };
+    emit({{"ph", "M"},
+          {"pid", pool_pid},
+          {"name", "process_name"},
+          {"args", {{"name", "tide pool (rank 0)"}}}});
+    emit({{"ph", "M"},
+          {"pid", ranks_pid},
+          {"name", "process_name"},
+          {"args", {{"name", "tide ranks"}}}});
     for (const auto& [rank, label] : ranks_) {
-        events.push_back({{"ph", "M"},
-                          {"pid", ranks_pid},
-                          {"tid", rank},
-                          {"name", "thread_name"},
-                          {"args", {{"name", label}}}});
-        events.push_back({{"ph", "M"},
-                          {"pid", ranks_pid},
-                          {"tid", rank},
-                          {"name", "thread_sort_index"},
-                          {"args", {{"sort_index", rank}}}});
+        emit({{"ph", "M"},
+              {"pid", ranks_pid},
+              {"tid", rank},
+              {"name", "thread_name"},
+              {"args", {{"name", label}}}});
+        emit({{"ph", "M"},
+              {"pid", ranks_pid},
+              {"tid", rank},
+              {"name", "thread_sort_index"},
+              {"args", {{"sort_index", rank}}}});
     }
 
     // Spans on rank 0's clock, per track in start order. Tasks on one track either follow each
@@ -112,31 +121,31 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
             args["parent"] = origin->second.parent;
             args["lent_by_rank"] = origin->second.origin;
         }
-        events.push_back({{"ph", "X"},
-                          {"pid", ranks_pid},
-                          {"tid", s.rank},
-                          {"ts", micros(s.start)},
-                          {"dur", micros(s.seconds)},
-                          {"name", task_name(s.name_hash)},
-                          {"cat", "task"},
-                          {"args", std::move(args)}});
+        emit({{"ph", "X"},
+              {"pid", ranks_pid},
+              {"tid", s.rank},
+              {"ts", micros(s.start)},
+              {"dur", micros(s.seconds)},
+              {"name", task_name(s.name_hash)},
+              {"cat", "task"},
+              {"args", std::move(args)}});
         if (origin != lent_.end() && origin->second.parent != 0) {
             // An arrow from the parent's track (its task waits there meanwhile) to this span.
-            events.push_back({{"ph", "s"},
-                              {"pid", ranks_pid},
-                              {"tid", origin->second.origin},
-                              {"ts", micros(s.start)},
-                              {"id", s.id},
-                              {"name", "lent"},
-                              {"cat", "steal"}});
-            events.push_back({{"ph", "f"},
-                              {"bp", "e"},
-                              {"pid", ranks_pid},
-                              {"tid", s.rank},
-                              {"ts", micros(s.start)},
-                              {"id", s.id},
-                              {"name", "lent"},
-                              {"cat", "steal"}});
+            emit({{"ph", "s"},
+                  {"pid", ranks_pid},
+                  {"tid", origin->second.origin},
+                  {"ts", micros(s.start)},
+                  {"id", s.id},
+                  {"name", "lent"},
+                  {"cat", "steal"}});
+            emit({{"ph", "f"},
+                  {"bp", "e"},
+                  {"pid", ranks_pid},
+                  {"tid", s.rank},
+                  {"ts", micros(s.start)},
+                  {"id", s.id},
+                  {"name", "lent"},
+                  {"cat", "steal"}});
         }
     }
 
@@ -144,50 +153,44 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
         json ev = {{"ph", "i"},          {"s", "t"},       {"pid", ranks_pid}, {"tid", e.rank},
                    {"ts", micros(e.at)}, {"name", e.name}, {"cat", "scaling"}};
         if (!e.detail.empty()) ev["args"] = {{"detail", e.detail}};
-        events.push_back(std::move(ev));
+        emit(std::move(ev));
     }
 
     for (const auto& r : rows) {
         const double ts = micros(r.seconds);
-        events.push_back({{"ph", "C"},
-                          {"pid", pool_pid},
-                          {"ts", ts},
-                          {"name", "workers"},
-                          {"args",
-                           {{"busy", r.busy},
-                            {"idle", r.idle},
-                            {"parked", r.parked},
-                            {"starting", r.starting}}}});
-        events.push_back({{"ph", "C"},
-                          {"pid", pool_pid},
-                          {"ts", ts},
-                          {"name", "queued tasks"},
-                          {"args", {{"queued", r.queued}}}});
-        events.push_back({{"ph", "C"},
-                          {"pid", pool_pid},
-                          {"ts", ts},
-                          {"name", "backlog seconds"},
-                          {"args", {{"backlog", r.backlog_seconds}}}});
+        emit({{"ph", "C"},
+              {"pid", pool_pid},
+              {"ts", ts},
+              {"name", "workers"},
+              {"args",
+               {{"busy", r.busy},
+                {"idle", r.idle},
+                {"parked", r.parked},
+                {"starting", r.starting}}}});
+        emit({{"ph", "C"},
+              {"pid", pool_pid},
+              {"ts", ts},
+              {"name", "queued tasks"},
+              {"args", {{"queued", r.queued}}}});
+        emit({{"ph", "C"},
+              {"pid", pool_pid},
+              {"ts", ts},
+              {"name", "backlog seconds"},
+              {"args", {{"backlog", r.backlog_seconds}}}});
         if (!r.event.empty())
-            events.push_back({{"ph", "i"},
-                              {"s", "p"},
-                              {"pid", pool_pid},
-                              {"tid", 0},
-                              {"ts", ts},
-                              {"name", decision_kind(r.event)},
-                              {"cat", "scaling"},
-                              {"args", {{"reason", r.event}}}});
+            emit({{"ph", "i"},
+                  {"s", "p"},
+                  {"pid", pool_pid},
+                  {"tid", 0},
+                  {"ts", ts},
+                  {"name", decision_kind(r.event)},
+                  {"cat", "scaling"},
+                  {"args", {{"reason", r.event}}}});
     }
 
-    std::ofstream out(path);
-    if (!out) throw error("tide: cannot write the trace to '" + path + "'");
-    const json doc = {
-        {"traceEvents", std::move(events)},
-        {"displayTimeUnit", "ms"},
-        {"otherData",
-         {{"producer", "tide"}, {"spans", spans_.size()}, {"spans_dropped", dropped_}}}};
-    // Invalid UTF-8 in a task's name or a reason is replaced, not a reason to lose the trace.
-    out << doc.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+    out << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": "
+        << json{{"producer", "tide"}, {"spans", spans_.size()}, {"spans_dropped", dropped_}}.dump()
+        << "}\n";
     if (!out) throw error("tide: writing the trace to '" + path + "' failed");
 }
 

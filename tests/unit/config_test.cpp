@@ -43,6 +43,9 @@ TEST(Config, DefaultsWithoutFlags) {
     EXPECT_EQ(c.prefetch, 256u);
     EXPECT_EQ(c.heartbeat, std::chrono::milliseconds(3000));
     EXPECT_EQ(c.max_retries, 3);
+    EXPECT_EQ(c.status_interval, 5.0);
+    EXPECT_FALSE(c.quiet);
+    EXPECT_TRUE(c.trace_path.empty());
     EXPECT_EQ(a.rest(), (std::vector<std::string>{"prog", "x"}));
 }
 
@@ -55,6 +58,18 @@ TEST(Config, FlagsAreStrippedAndOrderKept) {
     EXPECT_EQ(a.rest(),
               (std::vector<std::string>{"prog", "in.txt", "-v", "out", "--", "--tide-not-ours"}));
     EXPECT_EQ(a.ptrs[static_cast<std::size_t>(a.argc)], nullptr);
+}
+
+TEST(Config, AFlagWithoutValueDoesNotTakeTheNextArgument) {
+    argv_builder a({"prog", "--tide-quiet", "--tide-prefetch", "512", "--tide-report-bindings",
+                    "in.txt", "--tide-trace", "t.json", "--tide-status-interval", "2"});
+    const auto c = tide::detail::parse_config(a.argc, a.ptrs.data());
+    EXPECT_TRUE(c.quiet);
+    EXPECT_TRUE(c.report_bindings);
+    EXPECT_EQ(c.prefetch, 512u);
+    EXPECT_EQ(c.trace_path, "t.json");
+    EXPECT_EQ(c.status_interval, 2.0);
+    EXPECT_EQ(a.rest(), (std::vector<std::string>{"prog", "in.txt"}));
 }
 
 TEST(Config, EnvironmentIsReadAndFlagWins) {
@@ -106,6 +121,7 @@ TEST(Config, HelpListsEveryOption) {
          {"--tide-log-level", "--tide-prefetch", "--tide-batch", "--tide-shutdown-timeout",
           "--tide-receive-timeout", "--tide-max-workers", "--tide-idle-retire",
           "--tide-spawn-timeout", "--tide-bind", "--tide-placement", "--tide-report-bindings",
-          "--tide-heartbeat", "--tide-max-retries", "--tide-walltime"})
+          "--tide-heartbeat", "--tide-max-retries", "--tide-walltime", "--tide-status-interval",
+          "--tide-quiet", "--tide-stats", "--tide-trace"})
         EXPECT_NE(c.help_text.find(flag), std::string::npos) << flag;
 }
