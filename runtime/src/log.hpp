@@ -10,5 +10,7 @@ namespace tide::detail {
 
 spdlog::logger& log();
 void configure_log(const std::string& level, int rank, const std::string& host);
+// Each log line first clears the terminal's line: a progress line redrawn in place is there.
+void clear_progress_line_in_logs();
 
 }  // namespace tide::detail

@@ -2,6 +2,7 @@
 // --tide-stats), the live progress or status lines, the timeline's rows and the trace
 // (--tide-trace).
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,15 +24,26 @@ void check_writable(const std::string& path, const char* flag) {
     if (!path.empty() && !std::ofstream(path))
         log().error("tide: cannot write '{}' ({}); the run goes on", path, flag);
 }
+// Whether the user watches a terminal: stdout is one, and stderr (where the line goes) is one
+// too or a pipe (mpirun gives its ranks a terminal for stdout and a pipe for stderr, which it
+// copies to its own). A stderr redirected to a file gets status lines, not a redrawn line.
+bool on_a_terminal() {
+    if (isatty(STDOUT_FILENO) != 1) return false;
+    if (isatty(STDERR_FILENO) == 1) return true;
+    struct stat st {};
+    return fstat(STDERR_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+}
 }  // namespace
 
 void engine_state::start_observing() {
     check_writable(cfg.timeline_path, "--tide-timeline");
     check_writable(cfg.stats_path, "--tide-stats");
     check_writable(cfg.trace_path, "--tide-trace");
-    if (!cfg.quiet)
-        progress_line =
-            std::make_unique<progress>(cfg.status_interval, isatty(STDERR_FILENO) == 1, stderr);
+    if (!cfg.quiet) {
+        const bool terminal = on_a_terminal();
+        progress_line = std::make_unique<progress>(cfg.status_interval, terminal, stderr);
+        if (terminal) clear_progress_line_in_logs();
+    }
     if (!cfg.trace_path.empty()) {
         tracing = std::make_unique<trace>();
         tracing->name_rank(0, "rank 0 (" + host + ")");
