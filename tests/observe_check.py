@@ -12,6 +12,7 @@
    - the statistics count the tasks the program counted, by outcome;
    - the status lines come every 0.5 s (not sooner; not much later while tasks finish), and the
      summary table closes the run;
+   - on a terminal (script(1) gives one), a single line is redrawn in place instead;
    - scripts/tide-plot draws a PNG from the trace and from the timeline.
 2. fib with work stealing on 3 ranks, traced: every lent task's span names a parent that is a
    span of the trace, and has a flow arrow from its parent's rank.
@@ -115,6 +116,17 @@ for source in (trace_path, timeline_path):
     run([plot, str(source), "-o", str(png)])
     data = png.read_bytes()
     check(data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10000, f"{png} is a PNG")
+
+# ---- 1b. on a terminal (a pseudo-terminal from script(1)): one line redrawn in place ----------
+term = subprocess.run(["script", "-qec", f"{burst} 20 40 5 0.5 --tide-max-workers=1", "/dev/null"],
+                      capture_output=True, timeout=120)  # bytes: text mode would eat the \r
+check(term.returncode == 0, f"the run on a terminal exited {term.returncode}: {term.stdout}")
+term.stdout = term.stdout.decode(errors="replace")
+check(re.search(r"\r\x1b\[K\[tide [0-9.]+ s\] tasks", term.stdout), "a line redrawn in place")
+check(not re.search(r"^\[tide [0-9.]+ s\] tasks[^\r]*\r?\n", term.stdout, re.M),
+      "no status lines on a terminal")
+check("\r\x1b[K[tide summary] 60 task(s) submitted" in term.stdout,
+      "the line cleared before the summary")
 
 # ---- 2. nested tasks lent by stealing -------------------------------------------------------
 fib_trace = work / "fib.json"

@@ -85,7 +85,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
     child_results_out.resize(workers.size());
-    start_observing();
+    start_observing(launch.by_mpirun);
     child_writers.resize(workers.size());
     place_rank0();
     report_bindings();
@@ -601,9 +601,9 @@ bool engine_state::run_one_locally() {
     });
     local_tasks->drain();  // children whose futures were dropped still run
     if (tracing)
-        tracing->span(0, std::chrono::duration<double>(start - started).count(),
-                      std::chrono::duration<double>(clock::now() - start).count(), rec->name_hash,
-                      id);
+        tracing->span(0,
+                      {id, rec->name_hash, std::chrono::duration<double>(start - started).count(),
+                       std::chrono::duration<double>(clock::now() - start).count()});
     local_tasks->report_to(estimator, counters.local_executed, counters.local_busy_seconds);
     ++counters.local_tasks;
     complete(id, *tasks.find(id), failure_of(status), out, -1);

@@ -48,6 +48,9 @@ struct launch_facts {
     std::string spawn_command;
     std::vector<std::string> spawn_args;
     allocation job;  // the Slurm allocation and the job's end, if known
+    // Started by mpirun: it gives every rank a pseudo-terminal for stdout whatever its own
+    // output is, so a terminal seen there says nothing about where the output goes.
+    bool by_mpirun = false;
 };
 
 // The elastic policy's settings from the flags: at least the workers the launcher started are
@@ -226,7 +229,7 @@ struct engine_state {
     // --- what the run did, shown as it goes and at the end (runtime/src/observe.cpp) ---------
     run_stats stats();
     // Opens the progress line, the trace, and says now if an output file cannot be written.
-    void start_observing();
+    void start_observing(bool by_mpirun);
     // A worker joins the pool for the first time (start, spawn: it is told to trace if the
     // run is traced) or leaves it for good (goodbye, loss).
     void enter_pool(std::size_t worker, std::chrono::steady_clock::time_point now);

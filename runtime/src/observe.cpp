@@ -2,7 +2,6 @@
 // --tide-stats), the live progress or status lines, the timeline's rows and the trace
 // (--tide-trace).
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -24,23 +23,20 @@ void check_writable(const std::string& path, const char* flag) {
     if (!path.empty() && !std::ofstream(path))
         log().error("tide: cannot write '{}' ({}); the run goes on", path, flag);
 }
-// Whether the user watches a terminal: stdout is one, and stderr (where the line goes) is one
-// too or a pipe (mpirun gives its ranks a terminal for stdout and a pipe for stderr, which it
-// copies to its own). A stderr redirected to a file gets status lines, not a redrawn line.
-bool on_a_terminal() {
-    if (isatty(STDOUT_FILENO) != 1) return false;
-    if (isatty(STDERR_FILENO) == 1) return true;
-    struct stat st {};
-    return fstat(STDERR_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+// Whether the user watches a terminal: stdout and stderr are one. Not under mpirun, which
+// gives its ranks a pseudo-terminal for stdout even when its own output goes to a file (a
+// batch job's): there a status line every few seconds is the safe choice.
+bool on_a_terminal(bool by_mpirun) {
+    return !by_mpirun && isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1;
 }
 }  // namespace
 
-void engine_state::start_observing() {
+void engine_state::start_observing(bool by_mpirun) {
     check_writable(cfg.timeline_path, "--tide-timeline");
     check_writable(cfg.stats_path, "--tide-stats");
     check_writable(cfg.trace_path, "--tide-trace");
     if (!cfg.quiet) {
-        const bool terminal = on_a_terminal();
+        const bool terminal = on_a_terminal(by_mpirun);
         progress_line = std::make_unique<progress>(cfg.status_interval, terminal, stderr);
         if (terminal) clear_progress_line_in_logs();
     }
@@ -88,19 +84,10 @@ void engine_state::trace_event(int rank, std::string name, std::string detail) {
 }
 
 void engine_state::accept_spans(std::size_t w, std::span<const std::byte> body) {
-    const auto s = wire::decode<wire::spans>(body);
-    if (!tracing) return;  // not asked for (a confused worker): nothing to keep
-    const int rank = workers[w].rank;
-    tracing->clock_sample(rank, s.sent_at, seconds_of(last_pump - started));
-    for (const auto& r : s.list) {
-        const sched::task_record* rec = tasks.find(r.id);
-        if (!rec || rec->owner != static_cast<int>(w)) {
-            protocol_fault(
-                rank, "span of task " + std::to_string(r.id) + " which that worker does not hold");
-            continue;
-        }
-        tracing->span(rank, r.start, r.seconds, rec->name_hash, r.id);
-    }
+    const auto message = wire::decode_spans(body);
+    // Not asked for (a confused worker): nothing to keep. Spans are taken as the worker reports
+    // them: they only ever reach the trace.
+    if (tracing) tracing->spans_from(workers[w].rank, message, seconds_of(last_pump - started));
 }
 
 run_stats engine_state::stats() {
@@ -186,7 +173,9 @@ void engine_state::report_progress() {
 void engine_state::report_end() {
     if (progress_line) progress_line->finish();
     const auto s = stats();
-    if (!cfg.quiet) {
+    // A run that submitted nothing (a --help, a program that found nothing to do) has nothing
+    // to sum up.
+    if (!cfg.quiet && s.submitted > 0) {
         std::fputs(to_table(s).c_str(), stderr);
         std::fflush(stderr);
     }

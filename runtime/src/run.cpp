@@ -256,7 +256,9 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
     }
     std::vector<std::string> args(argv, argv + argc);
     stall_if_told(cfg);
-    // Before MPI starts: asking squeue forks, which MPI may not take well once it runs.
+    // Before MPI starts: asking squeue forks, which MPI may not take well once it runs; and
+    // whether mpirun started this process, which only its environment tells.
+    const bool by_mpirun = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;
     allocation job;
     if (cfg.spawned_base < 1 && launcher_says_rank_zero()) job = read_allocation(cfg);
     mpi_session mpi(argc, argv, cfg.shutdown_timeout);
@@ -302,6 +304,7 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                 launch.world_size = size;
                 launch.slots = slots_available(size, job);
                 launch.job = std::move(job);
+                launch.by_mpirun = by_mpirun;
                 if (background) {
                     launch.spawn_command = own_executable();
                     launch.spawn_args = launch_args;

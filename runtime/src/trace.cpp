@@ -30,19 +30,25 @@ std::string decision_kind(const std::string& reason) {
 }
 }  // namespace
 
-void trace::span(int rank, double start, double seconds, std::uint64_t name_hash,
-                 std::uint64_t id) {
-    if (spans_.size() >= max_spans_) {
-        ++dropped_;
-        return;
-    }
-    spans_.push_back({start, seconds, name_hash, id, rank});
+std::size_t trace::room(std::size_t count) {
+    const std::size_t fits = std::min(count, max_spans_ - kept_);
+    kept_ += fits;
+    dropped_ += count - fits;
+    return fits;
 }
 
-void trace::clock_sample(int rank, double sent_at, double received) {
-    const double offset = received - sent_at;
+void trace::spans_from(int rank, const wire::spans_view& message, double received) {
+    const double offset = received - message.sent_at;
     auto [it, fresh] = offsets_.emplace(rank, offset);
     if (!fresh) it->second = std::min(it->second, offset);
+    const auto n = room(message.count);
+    auto& kept = entries_[rank];
+    kept.insert(kept.end(), message.entries.begin(),
+                message.entries.begin() + static_cast<std::ptrdiff_t>(n * wire::span_entry_size));
+}
+
+void trace::span(int rank, const wire::span_report& s) {
+    if (room(1) == 1) wire::write_span_entry(entries_[rank], s);
 }
 
 double trace::offset_of(int rank) const {
@@ -97,8 +103,15 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
     // other or nest (a waiting task runs others inside itself); a clock estimate off by
     // microseconds could make neighbours overlap, which viewers reject, so such a start is
     // moved to the end of the span before it.
-    std::vector<task_span> ordered(spans_);
-    for (auto& s : ordered) s.start += offset_of(s.rank);
+    std::vector<task_span> ordered;
+    ordered.reserve(kept_);
+    for (const auto& [rank, entries] : entries_) {
+        const double offset = offset_of(rank);
+        for (std::size_t i = 0; i < entries.size() / wire::span_entry_size; ++i) {
+            const auto s = wire::span_at(entries, i);
+            ordered.push_back({s.start + offset, s.seconds, s.name, s.id, rank});
+        }
+    }
     std::stable_sort(ordered.begin(), ordered.end(), [](const task_span& a, const task_span& b) {
         return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
     });
@@ -189,7 +202,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
     }
 
     out << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": "
-        << json{{"producer", "tide"}, {"spans", spans_.size()}, {"spans_dropped", dropped_}}.dump()
+        << json{{"producer", "tide"}, {"spans", kept_}, {"spans_dropped", dropped_}}.dump()
         << "}\n";
     if (!out) throw error("tide: writing the trace to '" + path + "' failed");
 }

@@ -13,13 +13,13 @@
 
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "timeline.hpp"
+#include "wire.hpp"
 
 namespace tide::detail {
 
@@ -31,18 +31,19 @@ public:
     explicit trace(std::size_t max_spans = default_max_spans) : max_spans_(max_spans) {}
     std::size_t max_spans() const { return max_spans_; }
 
-    // A span measured on `rank`'s clock (rank 0's own: seconds since the run started).
-    void span(int rank, double start, double seconds, std::uint64_t name_hash, std::uint64_t id);
-    // A spans message from `rank`, sent at `sent_at` on its clock, received `received` seconds
-    // after the run started: refines that rank's clock offset.
-    void clock_sample(int rank, double sent_at, double received);
+    // A spans message from `rank` (validated), received `received` seconds after the run
+    // started: its entries are kept as they came (parsed only when the file is written, so
+    // tracing costs the hot path a copy), and it refines that rank's clock offset.
+    void spans_from(int rank, const wire::spans_view& message, double received);
+    // A span of rank 0's own (seconds since the run started).
+    void span(int rank, const wire::span_report& s);
     // A lent task `id`, submitted by task `parent` (0: none known) on `origin`.
     void lent(std::uint64_t id, std::uint64_t parent, int origin);
     // Something that happened to one rank (rank 0 for the pool), at seconds since the start.
     void instant(double at, int rank, std::string name, std::string detail = {});
     void name_rank(int rank, std::string label);
 
-    std::size_t spans() const { return spans_.size(); }
+    std::size_t spans() const { return kept_; }
     std::size_t spans_dropped() const { return dropped_; }
 
     // Writes the file; `rows` become the counter tracks and the scaling decisions. Throws
@@ -52,12 +53,14 @@ public:
 
 private:
     struct task_span {
-        double start;  // on its rank's clock
+        double start;  // on rank 0's clock
         double seconds;
         std::uint64_t name_hash;
         std::uint64_t id;
         int rank;
     };
+    // Room for `count` more spans (those beyond max_spans are counted as dropped).
+    std::size_t room(std::size_t count);
     struct event {
         double at;
         int rank;
@@ -70,7 +73,8 @@ private:
     double offset_of(int rank) const;
 
     std::size_t max_spans_;
-    std::vector<task_span> spans_;
+    std::map<int, wire::bytes> entries_;  // per rank, spans in the wire's entry layout
+    std::size_t kept_ = 0;
     std::size_t dropped_ = 0;
     std::unordered_map<int, double> offsets_;  // rank -> its clock minus rank 0's, at most
     std::unordered_map<std::uint64_t, lent_link> lent_;

@@ -231,6 +231,51 @@ stolen_view decode_stolen(std::span<const std::byte> body) {
     return v;
 }
 
+spans_writer::spans_writer(bytes& out) : w_(out) {
+    sent_at_ = w_.size();
+    w_.f64(0);
+    count_at_ = w_.reserve_u32();
+}
+
+void write_span_entry(bytes& out, const span_report& s) {
+    writer w(out);
+    w.u64(s.id);
+    w.u64(s.name);
+    w.f64(s.start);
+    w.f64(s.seconds);
+}
+
+void spans_writer::add(const span_report& s) {
+    write_span_entry(w_.buffer(), s);
+    w_.patch_u32(count_at_, ++count_);
+}
+
+void spans_writer::set_sent_at(double sent_at) {
+    std::memcpy(w_.buffer().data() + sent_at_, &sent_at, sizeof sent_at);
+}
+
+spans_view decode_spans(std::span<const std::byte> body) {
+    reader r(body);
+    spans_view v;
+    v.sent_at = r.f64();
+    v.count = r.u32();
+    if (r.remaining() != std::size_t{v.count} * span_entry_size)
+        throw protocol_error("tide: spans message claims " + std::to_string(v.count) +
+                             " spans in " + std::to_string(r.remaining()) + " bytes");
+    v.entries = r.rest();
+    return v;
+}
+
+span_report span_at(std::span<const std::byte> entries, std::size_t i) {
+    reader r(entries.subspan(i * span_entry_size, span_entry_size));
+    span_report s;
+    s.id = r.u64();
+    s.name = r.u64();
+    s.start = r.f64();
+    s.seconds = r.f64();
+    return s;
+}
+
 void decode_empty(std::span<const std::byte> body, const char* what) {
     reader r(body);
     r.expect_done(what);

@@ -39,8 +39,8 @@
 // |                |             |                                                          | one is sent when nothing else was for a while)  |
 // | tracing        | 0 -> worker | (empty)                                                  | the worker records when each task it receives   |
 // |                |             |                                                          | runs and sends `spans` before each result batch |
-// | spans          | worker -> 0 | f64 sent_at, u32 n, n x {u64 id, f64 start, f64 seconds} | the tasks' spans join the trace (--tide-trace); |
-// |                |             | (times on the worker's steady clock)                     | rank 0 maps the worker's clock to its own       |
+// | spans          | worker -> 0 | f64 sent_at, u32 n, n x {u64 id, u64 name, f64 start,    | the tasks' spans join the trace (--tide-trace); |
+// |                |             | f64 seconds} (times on the worker's steady clock)        | rank 0 maps the worker's clock to its own       |
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -480,22 +480,37 @@ M decode(std::span<const std::byte> body) {
 // When a task received from rank 0 ran on a worker, on that worker's steady clock (seconds).
 struct span_report {
     std::uint64_t id = 0;
+    std::uint64_t name = 0;  // the task's name hash (rank 0 need not look the task up)
     double start = 0;
     double seconds = 0;
-    template <class V>
-    void fields(V& v) {
-        v(id), v(start), v(seconds);
-    }
 };
-struct spans {
-    static constexpr const char* name = "spans";
+inline constexpr std::size_t span_entry_size = 32;  // u64 id, u64 name, f64 start, f64 seconds
+// Appends one entry in that layout.
+void write_span_entry(bytes& out, const span_report& s);
+// Builds a spans message: spans added one by one, the send time set last.
+class spans_writer {
+public:
+    explicit spans_writer(bytes& out);
+    void add(const span_report& s);
+    void set_sent_at(double sent_at);
+    std::uint32_t count() const { return count_; }
+
+private:
+    writer w_;
+    std::size_t sent_at_;
+    std::size_t count_at_;
+    std::uint32_t count_ = 0;
+};
+// A validated spans message; its entries are read one at a time (rank 0 keeps them as bytes
+// until it writes the trace).
+struct spans_view {
     double sent_at = 0;  // the worker's clock when it sent them: rank 0 learns the offset
-    std::vector<span_report> list;
-    template <class V>
-    void fields(V& v) {
-        v(sent_at), v(list);
-    }
+    std::uint32_t count = 0;
+    std::span<const std::byte> entries;  // count x span_entry_size bytes
 };
+spans_view decode_spans(std::span<const std::byte> body);
+// Entry `i` of entries laid out as in a spans message (i < entries.size() / span_entry_size).
+span_report span_at(std::span<const std::byte> entries, std::size_t i);
 
 // For the messages without a body (shutdown, park, wake, heartbeat, tracing).
 void decode_empty(std::span<const std::byte> body, const char* what);

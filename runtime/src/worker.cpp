@@ -51,6 +51,11 @@ constexpr auto ask_again_after = std::chrono::seconds(1);
 // this worker dry and it has work again).
 constexpr auto status_period = std::chrono::milliseconds(20);
 
+// A time on this process's steady clock, in seconds (spans carry these; rank 0 maps them).
+double seconds_of(clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
 double cpu_seconds() {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
@@ -246,7 +251,7 @@ private:
         lock.lock();
         --received_depth_;
         count_task(end);
-        if (traced) spans_.push_back({t.id, start, end});
+        if (traced) add_span(t.id, t.name_hash, start, end);
         add_result(t.id, status, out, end);
         --b->running;
         release_finished_batches();
@@ -544,7 +549,7 @@ private:
     }
 
     void flush() {
-        if (!spans_.empty()) send_spans();
+        if (spans_writer_) send_spans();
         writer_->set_in_hand(static_cast<std::uint32_t>(in_hand_));
         writer_.reset();
         pending_ = 0;  // before sending: a failed send must not leave a half-reset batch
@@ -553,17 +558,19 @@ private:
 
     // The spans of the tasks whose results are about to go, ahead of them (--tide-trace).
     void send_spans() {
-        const auto seconds = [](clock::time_point t) {
-            return std::chrono::duration<double>(t.time_since_epoch()).count();
-        };
-        wire::spans out;
-        out.list.reserve(spans_.size());
-        for (const auto& s : spans_)
-            out.list.push_back(
-                {s.id, seconds(s.start), std::chrono::duration<double>(s.end - s.start).count()});
-        spans_.clear();
-        out.sent_at = seconds(clock::now());
-        net_.send(0, static_cast<int>(wire::msg::spans), wire::encode(std::move(out)));
+        spans_writer_->set_sent_at(seconds_of(clock::now()));
+        spans_writer_.reset();
+        net_.send(0, static_cast<int>(wire::msg::spans), std::move(spans_out_));
+    }
+
+    void add_span(std::uint64_t id, std::uint64_t name, clock::time_point start,
+                  clock::time_point end) {
+        if (!spans_writer_) {
+            spans_out_ = net_.take_buffer();
+            spans_writer_.emplace(spans_out_);
+        }
+        spans_writer_->add(
+            {id, name, seconds_of(start), std::chrono::duration<double>(end - start).count()});
     }
 
     // Tells rank 0 the cores this process may use, so that it can be given a place.
@@ -656,12 +663,9 @@ private:
     std::vector<nested_task*> unmovable_;  // stolen from the deque, could not be encoded
     std::vector<wire::result_view> child_scratch_;
     // --tide-trace on rank 0: when each received task ran, sent ahead of its result.
-    struct span {
-        std::uint64_t id;
-        clock::time_point start, end;
-    };
     bool tracing_ = false;
-    std::vector<span> spans_;
+    bytes spans_out_;
+    std::optional<wire::spans_writer> spans_writer_;
     bool without_finalize_ = false;  // rank 0 said so at shutdown: a worker died
     bool beats_ = false;             // sends heartbeats (it has a keeper thread)
     bool rank0_beats_ = false;       // rank 0 sends heartbeats: its silence means it is gone

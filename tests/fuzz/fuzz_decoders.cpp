@@ -1,5 +1,6 @@
 #include "fuzz_decoders.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -68,6 +69,17 @@ void stolen(std::span<const std::byte> body) {
             finding("a lent task's arguments point outside their message");
 }
 
+// Every entry reads back and writes again to the same bytes.
+void spans(std::span<const std::byte> body) {
+    const auto v = wire::decode_spans(body);
+    bytes again;
+    wire::spans_writer w(again);
+    for (std::size_t i = 0; i < v.count; ++i) w.add(wire::span_at(v.entries, i));
+    w.set_sent_at(v.sent_at);
+    if (!std::equal(again.begin(), again.end(), body.begin(), body.end()))
+        finding("a spans message does not re-encode to its own bytes");
+}
+
 // What decodes encodes to bytes that decode and encode to the same bytes again (bytes, not
 // values: a NaN is not equal to itself, and a map collapses duplicate keys).
 template <class T>
@@ -131,7 +143,7 @@ bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
                 round_trip<wire::shutdown>(body);
                 break;
             case static_cast<int>(wire::msg::spans):
-                round_trip<wire::spans>(body);
+                spans(body);
                 break;
             case static_cast<int>(wire::msg::park):
             case static_cast<int>(wire::msg::wake):
@@ -224,7 +236,14 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     add(wire::msg::bound, wire::encode(wire::bound{1, "1", ""}));
     add(wire::msg::heartbeat, {});
     add(wire::msg::tracing, {});
-    add(wire::msg::spans, wire::encode(wire::spans{2.5, {{3, 1.0, 0.5}, {4, 1.5, 0.25}}}));
+    {
+        bytes b;
+        wire::spans_writer w(b);
+        w.add({3, 7, 1.0, 0.5});
+        w.add({4, 7, 1.5, 0.25});
+        w.set_sent_at(2.5);
+        add(wire::msg::spans, std::move(b));
+    }
     add(wire::msg::shutdown, wire::encode(wire::shutdown{1}));
     {
         bytes b;

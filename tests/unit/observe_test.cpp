@@ -26,6 +26,21 @@ json written(const trace& t, const std::vector<timeline_row>& rows = {}) {
     return doc;
 }
 
+// A spans message from `rank`, sent at `sent_at` on its clock and received at `received`.
+void message(trace& t, int rank, double sent_at, double received,
+             std::vector<tide::wire::span_report> spans) {
+    tide::wire::bytes body;
+    tide::wire::spans_writer w(body);
+    for (const auto& s : spans) w.add(s);
+    w.set_sent_at(sent_at);
+    t.spans_from(rank, tide::wire::decode_spans(body), received);
+}
+
+// A span on a worker whose clock is rank 0's.
+void span(trace& t, int rank, double start, double seconds, std::uint64_t name, std::uint64_t id) {
+    message(t, rank, 0, 0, {{id, name, start, seconds}});
+}
+
 std::vector<json> of_phase(const json& doc, const std::string& ph) {
     std::vector<json> out;
     for (const auto& e : doc["traceEvents"])
@@ -37,10 +52,9 @@ std::vector<json> of_phase(const json& doc, const std::string& ph) {
 TEST(Trace, WorkerClockIsMappedByTheFastestMessage) {
     trace t;
     // Rank 1's clock reads 1000 s when rank 0's run is at 0: messages took 10 ms, then 1 ms.
-    t.clock_sample(1, 1000.5, 0.51);
-    t.clock_sample(1, 1001.0, 1.001);
-    t.span(1, 1000.2, 0.1, 7, 42);
-    t.span(0, 0.3, 0.05, 7, 43);  // rank 0's own: already on its clock
+    message(t, 1, 1000.5, 0.51, {{42, 7, 1000.2, 0.1}});
+    message(t, 1, 1001.0, 1.001, {});
+    t.span(0, {43, 7, 0.3, 0.05});  // rank 0's own: already on its clock
     const auto spans = of_phase(written(t), "X");
     ASSERT_EQ(spans.size(), 2u);
     for (const auto& s : spans) {
@@ -59,11 +73,11 @@ TEST(Trace, WorkerClockIsMappedByTheFastestMessage) {
 
 TEST(Trace, SpansOnATrackNestOrFollow) {
     trace t;
-    t.span(1, 0.0, 1.0, 1, 1);
-    t.span(1, 0.2, 0.1, 1, 2);    // inside the first: a task run during a wait
-    t.span(1, 0.999, 0.5, 1, 3);  // overlaps the first's end by a clock estimate's error
-    t.span(1, 1.6, 0.1, 1, 4);
-    t.span(2, 0.5, 0.2, 1, 5);  // another track is not affected
+    span(t, 1, 0.0, 1.0, 1, 1);
+    span(t, 1, 0.2, 0.1, 1, 2);    // inside the first: a task run during a wait
+    span(t, 1, 0.999, 0.5, 1, 3);  // overlaps the first's end by a clock estimate's error
+    span(t, 1, 1.6, 0.1, 1, 4);
+    span(t, 2, 0.5, 0.2, 1, 5);  // another track is not affected
     auto spans = of_phase(written(t), "X");
     std::map<std::uint64_t, std::pair<double, double>> at;
     for (const auto& s : spans)
@@ -78,8 +92,8 @@ TEST(Trace, SpansOnATrackNestOrFollow) {
 
 TEST(Trace, LentTasksNameTheirParentAndGetAFlow) {
     trace t;
-    t.span(1, 0.0, 1.0, 1, 10);
-    t.span(2, 0.4, 0.2, 1, 11);
+    span(t, 1, 0.0, 1.0, 1, 10);
+    span(t, 2, 0.4, 0.2, 1, 11);
     t.lent(11, 10, 1);
     const auto doc = written(t);
     for (const auto& s : of_phase(doc, "X"))
@@ -130,13 +144,15 @@ TEST(Trace, RowsBecomeCountersAndNamedDecisions) {
 }
 
 TEST(Trace, SpansBeyondTheLimitAreCountedNotKept) {
-    trace t(2);
-    for (std::uint64_t i = 1; i <= 5; ++i) t.span(1, static_cast<double>(i), 0.5, 1, i);
-    EXPECT_EQ(t.spans(), 2u);
-    EXPECT_EQ(t.spans_dropped(), 3u);
+    trace t(3);
+    message(t, 1, 0, 0, {{1, 1, 1.0, 0.5}, {2, 1, 2.0, 0.5}});
+    message(t, 2, 0, 0, {{3, 1, 3.0, 0.5}, {4, 1, 4.0, 0.5}});  // the second one is too many
+    t.span(0, {5, 1, 5.0, 0.5});
+    EXPECT_EQ(t.spans(), 3u);
+    EXPECT_EQ(t.spans_dropped(), 2u);
     const auto doc = written(t);
-    EXPECT_EQ(of_phase(doc, "X").size(), 2u);
-    EXPECT_EQ(doc["otherData"]["spans_dropped"], 3);
+    EXPECT_EQ(of_phase(doc, "X").size(), 3u);
+    EXPECT_EQ(doc["otherData"]["spans_dropped"], 2);
 }
 
 TEST(Trace, UnwritableFileIsAnError) {

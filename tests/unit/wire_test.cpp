@@ -258,19 +258,26 @@ TEST(Wire, StolenWithAParentPerLentTaskOnly) {
     }
 }
 
-TEST(Wire, SpansRoundTrip) {
-    spans s;
-    s.sent_at = 12.5;
-    s.list = {{3, 10.25, 0.5}, {4, 10.75, 1.25}};
-    const auto back = decode<spans>(encode(s));
-    EXPECT_EQ(back.sent_at, 12.5);
-    ASSERT_EQ(back.list.size(), 2u);
-    EXPECT_EQ(back.list[1].id, 4u);
-    EXPECT_EQ(back.list[1].start, 10.75);
-    EXPECT_EQ(back.list[1].seconds, 1.25);
-    auto cut = encode(s);
-    cut.pop_back();
-    EXPECT_THROW(decode<spans>(cut), protocol_error);
+TEST(Wire, SpansRoundTripAndLengthChecked) {
+    bytes buf;
+    spans_writer w(buf);
+    w.add({3, 9, 10.25, 0.5});
+    w.add({4, 9, 10.75, 1.25});
+    w.set_sent_at(12.5);
+    EXPECT_EQ(w.count(), 2u);
+    const auto v = decode_spans(buf);
+    EXPECT_EQ(v.sent_at, 12.5);
+    ASSERT_EQ(v.count, 2u);
+    const auto second = span_at(v.entries, 1);
+    EXPECT_EQ(second.id, 4u);
+    EXPECT_EQ(second.name, 9u);
+    EXPECT_EQ(second.start, 10.75);
+    EXPECT_EQ(second.seconds, 1.25);
+    for (std::size_t cut = 0; cut < buf.size(); ++cut)
+        EXPECT_THROW(decode_spans(std::span<const std::byte>(buf).first(cut)), protocol_error)
+            << cut;
+    buf.push_back(std::byte{0});  // a byte more than two entries
+    EXPECT_THROW(decode_spans(buf), protocol_error);
 }
 
 TEST(Wire, ChildResultsRoundTripAndStatusRange) {
