@@ -13,11 +13,13 @@
    - the status lines come every 0.5 s (not sooner; not much later while tasks finish), and the
      summary table closes the run;
    - on a terminal (script(1) gives one), a single line is redrawn in place instead;
+   - ranks started by mpirun are parked and woken: the trace has an event for each;
    - scripts/tide-plot draws a PNG from the trace and from the timeline.
 2. fib with work stealing on 3 ranks, traced: every lent task's span names a parent that is a
    span of the trace, and has a flow arrow from its parent's rank.
 """
 
+import csv
 import json
 import re
 import subprocess
@@ -88,11 +90,19 @@ instants = Counter(e["name"] for e in events if e["ph"] == "i" and e["pid"] == 1
 check(instants["spawned"] == stats["scaling"]["spawned"], f"spawned events {instants}")
 check(instants["park"] == stats["scaling"]["parks"], f"park events {instants}")
 check(instants["retire"] == stats["scaling"]["retired"], f"retire events {instants}")
-decisions = [e["args"]["reason"] for e in events if e["ph"] == "i" and e["pid"] == 0]
-import csv
+decisions = [e["args"]["reason"] for e in events if e["ph"] == "i" and e.get("cat") == "decision"]
 timeline_events = [r["event"] for r in csv.DictReader(timeline_path.open()) if r["event"]]
 check(timeline_events and decisions == timeline_events,
       f"the trace's decisions {decisions} are the timeline's {timeline_events}")
+# What the decisions say was done adds up to what the statistics counted.
+done_by = {k: sum(int(x) for d in decisions for x in re.findall(rf"=> .*\b{k} (\d+)", d))
+           for k in ("spawn", "park")}
+check(done_by["spawn"] == stats["scaling"]["spawned"] and stats["scaling"]["spawn_failures"] == 0
+      and done_by["park"] == stats["scaling"]["parks"],
+      f"decisions carried out {done_by} against {stats['scaling']}")
+spawn_requests = [e for e in events if e["ph"] == "i" and e["pid"] == 0 and e["name"] == "spawn"]
+check(len(spawn_requests) == len([d for d in decisions if re.search(r"=> .*\bspawn [1-9]", d)]),
+      "a spawn event on the pool's track for each decision that spawned")
 counters = Counter(e["name"] for e in events if e["ph"] == "C")
 check(counters["workers"] > 0 and counters["workers"] == counters["queued tasks"]
       == counters["backlog seconds"], f"counter tracks {counters}")
@@ -128,6 +138,25 @@ check(not re.search(r"^\[tide [0-9.]+ s\] tasks[^\r]*\r?\n", term.stdout, re.M),
 check("\r\x1b[K[tide summary] 60 task(s) submitted" in term.stdout,
       "the line cleared before the summary")
 
+# ---- 1c. ranks started by mpirun: parked between bursts and woken for the next -------------
+wake_trace, wake_stats = work / "wake.json", work / "wake-stats.json"
+for f in (wake_trace, wake_stats):
+    f.unlink(missing_ok=True)
+out, err = run([mpirun, "-n", "3", burst, "100", "300", "3", "1.0", "--tide-min-workers=0",
+                "--tide-idle-park=0.2", f"--tide-trace={wake_trace}", f"--tide-stats={wake_stats}",
+                "--tide-quiet"])
+check(re.search(r"tasks +400, all results correct", out), "the mpirun burst checked its results")
+wstats = json.loads(wake_stats.read_text())
+wevents = json.loads(wake_trace.read_text())["traceEvents"]
+winstants = Counter(e["name"] for e in wevents if e["ph"] == "i" and e["pid"] == 1)
+check(wstats["scaling"]["wakes"] >= 1 and winstants["wake"] == wstats["scaling"]["wakes"],
+      f"wake events {winstants} against {wstats['scaling']}")
+check(winstants["park"] == wstats["scaling"]["parks"], f"park events {winstants}")
+check(sum(1 for e in wevents if e["ph"] == "X") == 400, "one span per task on started ranks")
+check(all(w["origin"] == "launcher" for w in wstats["workers"]), f"{wstats['workers']}")
+check(sum(w["parked_seconds"] for w in wstats["workers"]) > 0, "parked time is counted")
+check(not re.search(r"^\[tide", err, re.M), "--tide-quiet prints no status line or summary")
+
 # ---- 2. nested tasks lent by stealing -------------------------------------------------------
 fib_trace = work / "fib.json"
 fib_trace.unlink(missing_ok=True)
@@ -140,10 +169,13 @@ check(lent, "some tasks were lent by a steal")
 for s in lent:
     parent = s["args"]["parent"]
     check(parent in span_ids, f"the parent {parent} of lent task {s['args']['id']} has a span")
-flows = {e["id"]: e for e in events if e["ph"] == "s"}
+starts = {e["id"]: e for e in events if e["ph"] == "s"}
+ends = {e["args"]["task"]: e for e in events if e["ph"] == "f"}
 for s in lent:
-    f = flows.get(s["args"]["id"])
-    check(f is not None and f["tid"] == s["args"]["lent_by_rank"],
+    end = ends.get(s["args"]["id"])
+    start = starts.get(end["id"]) if end else None
+    check(end is not None and end["tid"] == s["tid"] and start is not None
+          and start["tid"] == s["args"]["lent_by_rank"],
           f"a flow from the lending rank to lent task {s['args']['id']}")
 print(f"ok: {tasks} tasks, {len(status)} status lines (gaps {min(gaps):.1f}..{max(gaps):.1f} s), "
       f"{sum(instants.values())} rank events, {len(decisions)} decisions; fib: {len(lent)} lent "

@@ -11,10 +11,6 @@ namespace tide::detail {
 
 using clock = std::chrono::steady_clock;
 
-namespace {
-double seconds_of(clock::duration d) { return std::chrono::duration<double>(d).count(); }
-}  // namespace
-
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
@@ -69,7 +65,7 @@ void engine_state::start_spawn(std::size_t count) {
     child_writers.resize(workers.size());
     groups.emplace(id, g);
     spawns->spawn(id, g.count, g.first);
-    trace_event(0, "spawn", fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
+    trace_event(trace::pool, "spawn", fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
     log().info("spawning {} worker(s) as ranks {}..{}", count, g.first, g.first + g.count - 1);
 }
 
@@ -120,7 +116,7 @@ bool engine_state::collect_spawns() {
                 w.gone = true;
             });
             pending_event += "spawn failed: " + o.error + "; ";
-            trace_event(0, "spawn failed", o.error);
+            trace_event(trace::pool, "spawn failed", o.error);
             // A hung spawn may still return: its group waits for that (see above).
             if (o.hung)
                 g.abandoned = true;

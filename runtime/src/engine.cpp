@@ -228,7 +228,6 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
     worker_info& worker = workers[w];
     worker.last_result = last_pump;
     wire::decode_result_batch(body, results_scratch);
-    worker.results += results_scratch.size();
     for (const auto& r : results_scratch) {
         sched::task_record* rec = tasks.find(r.id);
         if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(w)) {
@@ -236,10 +235,12 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
                                             " which that worker does not hold");
             continue;
         }
+        ++worker.results;
         if (!forward_if_lent(r.id, r.status, r.payload, w))
             complete(r.id, *rec, failure_of(r.status), r.payload, static_cast<int>(w));
     }
     send_child_results();
+    last_finish = clock::now();  // the results arrived during this pump, not at its start
 }
 
 bool engine_state::forward_if_lent(sched::task_id id, wire::result_status status,
@@ -320,6 +321,7 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
         rec.name_hash = t.name_hash;
         rec.signature = t.signature;
         rec.payload.assign(t.args.begin(), t.args.end());
+        rec.lent = true;
         const auto id = tasks.insert(std::move(rec));
         origins.emplace(id, lent_origin{victim, t.id});
         if (tracing)
@@ -452,10 +454,8 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::f
     if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
     if (!loss_history.empty() && why != sched::failure::worker_lost) loss_history.erase(id);
     last_finish = last_pump;
-    if (why == sched::failure::none)
-        ++counters.completed;
-    else
-        ++counters.failed;
+    // The driver's tasks only: a lent task whose lender died ends here too, unreported.
+    if (!rec.lent) ++(why == sched::failure::none ? counters.completed : counters.failed);
     if (rec.abandoned) {
         tasks.erase(id);
         return;
@@ -607,6 +607,7 @@ bool engine_state::run_one_locally() {
     local_tasks->report_to(estimator, counters.local_executed, counters.local_busy_seconds);
     ++counters.local_tasks;
     complete(id, *tasks.find(id), failure_of(status), out, -1);
+    last_finish = clock::now();
     return true;
 }
 

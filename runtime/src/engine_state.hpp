@@ -57,6 +57,9 @@ struct launch_facts {
 // allowed (they are parked, never killed), by default as many as the slots leave beside rank
 // 0; at least those started are kept active unless --tide-min-workers says fewer.
 sched::policy_settings policy_from(const config& cfg, const launch_facts& launch);
+inline double seconds_of(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 // The median of the samples (the upper one of an even count), 0 for none.
 double median(std::vector<double> samples);
 sched::bind_policy bind_policy_of(const std::string& name);            // "core", "numa", "none"

@@ -129,6 +129,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     std::size_t failed = 0;
     for (const auto id : held) {
         sched::task_record& rec = *tasks.find(id);
+        if (tracing) tracing->result_lost(w.rank, id);  // a span of it there ran in vain
         // A worker never heard from did not die of its tasks: they run again, unblamed.
         if (!w.heard) {
             again.push_back(id);

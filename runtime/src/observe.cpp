@@ -16,8 +16,6 @@ namespace tide::detail {
 using clock = std::chrono::steady_clock;
 
 namespace {
-double seconds_of(clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 // Says at the start, not after a long run, that an output file cannot be written.
 void check_writable(const std::string& path, const char* flag) {
     if (!path.empty() && !std::ofstream(path))
@@ -66,7 +64,7 @@ void engine_state::left_pool(std::size_t i, clock::time_point now) {
 
 void engine_state::note_sent(worker_info& w) {
     // A worker that joined (spawned, or woken) after the burst began gets its first task.
-    if (burst_started && !burst_answered && w.joined >= *burst_started && w.joined != started) {
+    if (burst_started && !burst_answered && w.joined >= *burst_started) {
         burst_answered = true;
         counters.burst_to_new_worker.push_back(seconds_of(clock::now() - *burst_started));
     }
@@ -97,7 +95,8 @@ run_stats engine_state::stats() {
     s.ok = counters.completed;
     s.failed = counters.failed;
     s.retried = counters.tasks_rerun;
-    s.outstanding = queue.size() + running();
+    // The driver's tasks not finished (lent tasks in flight are not the driver's).
+    s.outstanding = s.submitted - std::min(s.submitted, s.ok + s.failed);
     s.elapsed_seconds = seconds_of(now - started);
     if (first_submit) {
         const auto end = s.outstanding > 0 || !last_finish ? now : *last_finish;

@@ -30,7 +30,7 @@ std::string progress::format(const progress_facts& f, double rate) {
         fmt::format("[tide {:.1f} s] tasks {}/{} done", f.elapsed, finished, f.submitted);
     if (f.failed > 0) line += fmt::format(" ({} failed)", f.failed);
     line += fmt::format(", {:.1f}/s", rate);
-    const auto left = f.submitted - finished;
+    const auto left = f.submitted > finished ? f.submitted - finished : 0;
     if (left > 0 && rate > 0) line += ", ETA " + duration_text(static_cast<double>(left) / rate);
     line += fmt::format("; workers {} busy, {} idle, {} parked, {} starting; backlog {:.1f} s",
                         f.busy, f.idle, f.parked, f.starting, f.backlog_seconds);
@@ -58,8 +58,9 @@ void progress::update(clock::time_point now, const progress_facts& f) {
         rate_done_ = finished;
     }
     // Nothing new (an idle pool between bursts): no line, so an output file does not fill up.
-    // A terminal's line is redrawn anyway: its clock keeps going.
-    if (!terminal_ && !changed(f)) return;
+    // A terminal's line is redrawn anyway: its clock keeps going. Nothing at all before the
+    // first task.
+    if (f.submitted == 0 || (!terminal_ && !changed(f))) return;
     const auto line = format(f, rate_);
     if (terminal_)
         std::fprintf(out_, "\r\033[K%s", line.c_str());

@@ -1,6 +1,7 @@
 #include "trace.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -38,9 +39,12 @@ std::size_t trace::room(std::size_t count) {
 }
 
 void trace::spans_from(int rank, const wire::spans_view& message, double received) {
+    // A clock reading that is not a number (a confused worker) must not poison the offset.
     const double offset = received - message.sent_at;
-    auto [it, fresh] = offsets_.emplace(rank, offset);
-    if (!fresh) it->second = std::min(it->second, offset);
+    if (std::isfinite(offset)) {
+        auto [it, fresh] = offsets_.emplace(rank, offset);
+        if (!fresh) it->second = std::min(it->second, offset);
+    }
     const auto n = room(message.count);
     auto& kept = entries_[rank];
     kept.insert(kept.end(), message.entries.begin(),
@@ -57,7 +61,11 @@ double trace::offset_of(int rank) const {
 }
 
 void trace::lent(std::uint64_t id, std::uint64_t parent, int origin) {
-    lent_[id] = lent_link{parent, origin};
+    if (lent_.size() < max_spans_) lent_[id] = lent_link{parent, origin};
+}
+
+void trace::result_lost(int rank, std::uint64_t id) {
+    if (results_lost_.size() < max_spans_) results_lost_.emplace(rank, id);
 }
 
 void trace::instant(double at, int rank, std::string name, std::string detail) {
@@ -109,6 +117,8 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
         const double offset = offset_of(rank);
         for (std::size_t i = 0; i < entries.size() / wire::span_entry_size; ++i) {
             const auto s = wire::span_at(entries, i);
+            // Spans are taken as workers report them; one a viewer would reject is left out.
+            if (!std::isfinite(s.start) || !std::isfinite(s.seconds) || s.seconds < 0) continue;
             ordered.push_back({s.start + offset, s.seconds, s.name, s.id, rank});
         }
     }
@@ -117,6 +127,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
     });
     std::vector<double> open_ends;  // ends of the spans enclosing the current one
     int track = -1;
+    std::uint64_t flows = 0;
     for (auto& s : ordered) {
         if (s.rank != track) {
             open_ends.clear();
@@ -134,6 +145,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
             args["parent"] = origin->second.parent;
             args["lent_by_rank"] = origin->second.origin;
         }
+        if (results_lost_.count({s.rank, s.id})) args["result_lost"] = true;
         emit({{"ph", "X"},
               {"pid", ranks_pid},
               {"tid", s.rank},
@@ -143,30 +155,39 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
               {"cat", "task"},
               {"args", std::move(args)}});
         if (origin != lent_.end() && origin->second.parent != 0) {
-            // An arrow from the parent's track (its task waits there meanwhile) to this span.
+            // An arrow from the parent's track (its task waits there meanwhile) to this span;
+            // a task run twice (its first worker died) gets two, so arrows are numbered.
+            ++flows;
             emit({{"ph", "s"},
                   {"pid", ranks_pid},
                   {"tid", origin->second.origin},
                   {"ts", micros(s.start)},
-                  {"id", s.id},
+                  {"id", flows},
                   {"name", "lent"},
-                  {"cat", "steal"}});
+                  {"cat", "steal"},
+                  {"args", {{"task", s.id}}}});
             emit({{"ph", "f"},
                   {"bp", "e"},
                   {"pid", ranks_pid},
                   {"tid", s.rank},
                   {"ts", micros(s.start)},
-                  {"id", s.id},
+                  {"id", flows},
                   {"name", "lent"},
-                  {"cat", "steal"}});
+                  {"cat", "steal"},
+                  {"args", {{"task", s.id}}}});
         }
     }
 
     for (const auto& e : events_) {
-        json ev = {{"ph", "i"},          {"s", "t"},       {"pid", ranks_pid}, {"tid", e.rank},
-                   {"ts", micros(e.at)}, {"name", e.name}, {"cat", "scaling"}};
+        json ev = {{"ph", "i"},
+                   {"s", "t"},
+                   {"pid", e.rank == pool ? pool_pid : ranks_pid},
+                   {"tid", e.rank == pool ? 0 : e.rank},
+                   {"ts", micros(e.at)},
+                   {"name", e.name},
+                   {"cat", "scaling"}};
         if (!e.detail.empty()) ev["args"] = {{"detail", e.detail}};
-        emit(std::move(ev));
+        emit(ev);
     }
 
     for (const auto& r : rows) {
@@ -197,7 +218,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
                   {"tid", 0},
                   {"ts", ts},
                   {"name", decision_kind(r.event)},
-                  {"cat", "scaling"},
+                  {"cat", "decision"},
                   {"args", {{"reason", r.event}}}});
     }
 

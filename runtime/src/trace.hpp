@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,7 +40,12 @@ public:
     void span(int rank, const wire::span_report& s);
     // A lent task `id`, submitted by task `parent` (0: none known) on `origin`.
     void lent(std::uint64_t id, std::uint64_t parent, int origin);
-    // Something that happened to one rank (rank 0 for the pool), at seconds since the start.
+    // `rank` died holding task `id`: a span of it there is a run whose result never came back
+    // (the task runs again elsewhere, with a span of its own).
+    void result_lost(int rank, std::uint64_t id);
+    // Something that happened to one rank, or to the pool (`rank` pool), at seconds since the
+    // start.
+    static constexpr int pool = -1;
     void instant(double at, int rank, std::string name, std::string detail = {});
     void name_rank(int rank, std::string label);
 
@@ -78,6 +84,7 @@ private:
     std::size_t dropped_ = 0;
     std::unordered_map<int, double> offsets_;  // rank -> its clock minus rank 0's, at most
     std::unordered_map<std::uint64_t, lent_link> lent_;
+    std::set<std::pair<int, std::uint64_t>> results_lost_;
     std::vector<event> events_;
     std::map<int, std::string> ranks_;
 };

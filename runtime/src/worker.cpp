@@ -52,7 +52,7 @@ constexpr auto ask_again_after = std::chrono::seconds(1);
 constexpr auto status_period = std::chrono::milliseconds(20);
 
 // A time on this process's steady clock, in seconds (spans carry these; rank 0 maps them).
-double seconds_of(clock::time_point t) {
+double clock_seconds(clock::time_point t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
@@ -236,13 +236,13 @@ private:
         // (A deque keeps the outer buffers where they are when it grows.)
         if (results_by_depth_.size() <= received_depth_) results_by_depth_.emplace_back();
         bytes& out = results_by_depth_[received_depth_++];
+        const bool traced = tracing_;  // set by either thread's pump, under the lock
         lock.unlock();
         out.clear();
         wire::result_status status{};
         // The task before ended just now if no poll came in between: its end is this start
         // (one clock read per task, not two). A traced task needs its start in any case.
         auto start = since_poll_ > 0 ? last_task_end_ : clock::time_point{};
-        const bool traced = tracing_;
         if (traced && start == clock::time_point{}) start = clock::now();
         const auto outer = std::exchange(current_task_, t.id);
         const auto end = timed_frame(
@@ -426,29 +426,30 @@ private:
         release_finished_batches();
         const std::size_t returned = head.returned.size();
         // Otherwise half the deque, within one message's worth of bytes (at least one task),
-        // encoded first: the head names each lent task's parent.
+        // encoded first (one after another in a scratch buffer): the head names each lent
+        // task's parent.
         lending_.clear();
+        lend_args_.clear();
         if (returned == 0) {
             const auto half = std::min<std::int64_t>((deque_.size() + 1) / 2, cfg_.batch_max);
-            std::size_t size = 0;
-            for (std::int64_t i = 0; i < half && (i == 0 || size < cfg_.batch_bytes); ++i) {
+            for (std::int64_t i = 0; i < half && (i == 0 || lend_args_.size() < cfg_.batch_bytes);
+                 ++i) {
                 auto t = deque_.steal();
                 if (!t) break;
-                if (auto args = encode_for_thief(**t)) {
-                    size += args->size() + wire::task_entry_framing;
-                    head.parents.push_back((*t)->parent());
-                    lending_.emplace_back(*t, std::move(*args));
-                }
+                const std::size_t from = lend_args_.size();
+                if (!encode_for_thief(**t, lend_args_)) continue;
+                head.parents.push_back((*t)->parent());
+                lending_.push_back({*t, from, lend_args_.size() - from});
             }
         }
         bytes body = net_.take_buffer();
         wire::stolen_writer out(body, std::move(head));
-        for (auto& [t, args] : lending_) {
+        for (const auto& l : lending_) {
             const auto token = next_token_++;
-            out.add(token, t->entry().name_hash, t->entry().sig->hash, args);
-            lent_.emplace(token, t);  // keeps the deque's reference until the result is back
+            out.add(token, l.task->entry().name_hash, l.task->entry().sig->hash,
+                    std::span<const std::byte>(lend_args_).subspan(l.at, l.size));
+            lent_.emplace(token, l.task);  // keeps the deque's reference until it is back
         }
-        lending_.clear();
         out.set_queued(static_cast<std::uint32_t>(deque_.size()));
         owe_status_ = returned == 0 && out.lent() == 0;
         net_.send(0, static_cast<int>(wire::msg::stolen), std::move(body));
@@ -456,19 +457,20 @@ private:
                     order.order, order.thief, returned, out.lent());
     }
 
-    // A nested task's arguments for a thief. One that cannot be encoded (too large, or its
-    // serialization throws) stays here and runs locally: nullopt.
-    std::optional<bytes> encode_for_thief(nested_task& t) {
-        bytes args;
+    // Appends a nested task's arguments for a thief to `out`. One that cannot be encoded (too
+    // large, or its serialization throws) stays here and runs locally: false, `out` as it was.
+    bool encode_for_thief(nested_task& t, bytes& out) {
+        const std::size_t from = out.size();
         try {
-            t.encode_arguments(args);
-            if (args.size() > max_payload) throw payload_too_large{};
+            t.encode_arguments(out);
+            if (out.size() - from > max_payload) throw payload_too_large{};
         } catch (const std::exception& e) {
+            out.resize(from);
             log().debug("task '{}' cannot move to another worker: {}", t.entry().name, e.what());
             unmovable_.push_back(&t);
-            return std::nullopt;
+            return false;
         }
-        return args;
+        return true;
     }
 
     void accept_child_results(std::span<const std::byte> body) {
@@ -558,7 +560,7 @@ private:
 
     // The spans of the tasks whose results are about to go, ahead of them (--tide-trace).
     void send_spans() {
-        spans_writer_->set_sent_at(seconds_of(clock::now()));
+        spans_writer_->set_sent_at(clock_seconds(clock::now()));
         spans_writer_.reset();
         net_.send(0, static_cast<int>(wire::msg::spans), std::move(spans_out_));
     }
@@ -570,7 +572,7 @@ private:
             spans_writer_.emplace(spans_out_);
         }
         spans_writer_->add(
-            {id, name, seconds_of(start), std::chrono::duration<double>(end - start).count()});
+            {id, name, clock_seconds(start), std::chrono::duration<double>(end - start).count()});
     }
 
     // Tells rank 0 the cores this process may use, so that it can be given a place.
@@ -659,7 +661,13 @@ private:
     clock::time_point last_durations_;  // the last one with durations (the task thread's)
     std::unordered_map<std::uint64_t, nested_task*> lent_;  // token -> nested task a thief runs
     std::uint64_t next_token_ = 1;
-    std::vector<std::pair<nested_task*, bytes>> lending_;  // scratch of give_away()
+    // Scratch of give_away(): the tasks being lent and their arguments, back to back.
+    struct lending {
+        nested_task* task;
+        std::size_t at, size;
+    };
+    std::vector<lending> lending_;
+    bytes lend_args_;
     std::vector<nested_task*> unmovable_;  // stolen from the deque, could not be encoded
     std::vector<wire::result_view> child_scratch_;
     // --tide-trace on rank 0: when each received task ran, sent ahead of its result.

@@ -95,6 +95,12 @@ void hostile_peer() {
     auto long_request = wire::encode(wire::steal_request{0});
     long_request.push_back(std::byte{1});
     send(net, wire::msg::steal_request, std::move(long_request));
+    // Spans (rank 0 traces only when asked, but checks every message): a count that lies.
+    detail::bytes lying_spans;
+    wire::spans_writer lw(lying_spans);
+    lw.add({tasks.at(0).id, 1, 0.0, 1.0});
+    lying_spans[8] = std::byte{5};  // the count: 5 spans in the bytes of one
+    send(net, wire::msg::spans, std::move(lying_spans));
     send(net, wire::msg::batch_rejected, wire::encode(wire::batch_rejected{seq, "not today"}));
 
     // 3. Honest work: run the task and answer properly.

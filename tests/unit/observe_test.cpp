@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -113,6 +114,7 @@ TEST(Trace, LentTasksNameTheirParentAndGetAFlow) {
 TEST(Trace, RowsBecomeCountersAndNamedDecisions) {
     trace t;
     t.instant(0.5, 3, "park");
+    t.instant(0.05, trace::pool, "spawn", "ranks 1..2");
     std::vector<timeline_row> rows(3);
     rows[0].seconds = 0.1;
     rows[0].busy = 2;
@@ -126,9 +128,15 @@ TEST(Trace, RowsBecomeCountersAndNamedDecisions) {
     const auto doc = written(t, rows);
     std::vector<std::string> names, reasons;
     for (const auto& e : of_phase(doc, "i")) {
-        if (e["pid"] != 0) {
+        if (e["pid"] == 1) {
             EXPECT_EQ(e["name"], "park");
             EXPECT_EQ(e["tid"], 3);
+            continue;
+        }
+        if (e["cat"] != "decision") {  // the pool's own events: on its track
+            EXPECT_EQ(e["name"], "spawn");
+            EXPECT_EQ(e["pid"], 0);
+            EXPECT_EQ(e["args"]["detail"], "ranks 1..2");
             continue;
         }
         names.push_back(e["name"]);
@@ -153,6 +161,28 @@ TEST(Trace, SpansBeyondTheLimitAreCountedNotKept) {
     const auto doc = written(t);
     EXPECT_EQ(of_phase(doc, "X").size(), 3u);
     EXPECT_EQ(doc["otherData"]["spans_dropped"], 2);
+}
+
+TEST(Trace, WhatAViewerWouldRejectIsLeftOut) {
+    trace t;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    message(t, 1, nan, 0.5, {{1, 1, 0.1, 0.2}});  // a clock reading that is not a number
+    message(t, 1, 0.0, 0.0, {{2, 1, nan, 0.2}, {3, 1, 0.3, -1.0}, {4, 1, 0.4, 0.1}});
+    const auto spans = of_phase(written(t), "X");
+    ASSERT_EQ(spans.size(), 2u);  // 1 and 4
+    for (const auto& s : spans) {
+        EXPECT_TRUE(s["ts"].is_number()) << s;
+        EXPECT_GE(s["dur"].get<double>(), 0.0);
+    }
+}
+
+TEST(Trace, ARunWhoseResultWasLostIsMarked) {
+    trace t;
+    span(t, 1, 0.0, 0.5, 1, 7);  // ran on rank 1, which died before its result came back
+    span(t, 2, 1.0, 0.5, 1, 7);  // ran again on rank 2
+    t.result_lost(1, 7);
+    for (const auto& s : of_phase(written(t), "X"))
+        EXPECT_EQ(s["args"].contains("result_lost"), s["tid"] == 1) << s;
 }
 
 TEST(Trace, UnwritableFileIsAnError) {

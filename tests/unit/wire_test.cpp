@@ -79,6 +79,7 @@ TEST(Wire, SmallMessagesRoundTrip) {
     EXPECT_EQ(h.pid, 1234u);
     EXPECT_EQ(h.host, "node-7");
     const auto g = decode<goodbye>(encode(goodbye{5, 6, 7, 1.5, 0.75}));
+    EXPECT_EQ(g.busy_seconds, 0.75);
     EXPECT_EQ(g.executed, 5u);
     EXPECT_EQ(g.dropped, 6u);
     EXPECT_EQ(g.protocol_errors, 7u);

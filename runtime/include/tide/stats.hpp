@@ -15,7 +15,7 @@ struct worker_stats {
     int rank = 0;
     std::string host;
     std::string origin;          // "launcher" (mpirun/srun started it), "spawned", or "rank 0"
-    std::string state;           // "active", "parked", "starting", "retired", "lost", "ended"
+    std::string state;           // "active", "parked", "retired", "lost", "ended"
     std::uint64_t tasks = 0;     // tasks from rank 0 it ran (the driver's, and children lent to it)
     std::uint64_t executed = 0;  // task frames it ran, nested children run in place included
     double busy_seconds = 0;     // time inside tasks

@@ -44,7 +44,9 @@ struct task_record {
     int owner = -1;
     task_state state = task_state::queued;
     failure why = failure::none;
-    bool abandoned = false;  // its future is gone: drop the record when the task finishes
+    // One byte for both (the record must stay within 56 bytes: see task_table.cpp).
+    bool abandoned : 1 = false;  // its future is gone: drop the record when the task finishes
+    bool lent : 1 = false;       // a worker's nested task moved by a steal, not the driver's
     // Times it was on a worker that died. A task lost before runs alone on a worker (no other
     // task in hand there), so that a second loss can be blamed on it.
     std::uint8_t losses = 0;
