@@ -114,7 +114,8 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "end: JSON if it ends in .json, else CSV")
         ->envname("TIDE_TIMELINE");
     app.add_option("--tide-status-interval", c.status_interval,
-                   "Seconds between rank 0's status lines when stderr is not a terminal")
+                   "Seconds between rank 0's status lines when its output is not a terminal "
+                   "(always under mpirun)")
         ->envname("TIDE_STATUS_INTERVAL")
         ->check(CLI::Range(0.1, 86400.0));
     app.add_flag("--tide-quiet", c.quiet, "No progress or status lines and no summary at the end")
