@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <fstream>
 #include <thread>
 
 #include "engine_state.hpp"
