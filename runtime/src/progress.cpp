@@ -44,6 +44,8 @@ bool progress::changed(const progress_facts& f) const {
 }
 
 void progress::update(clock::time_point now, const progress_facts& f) {
+    // Nothing at all before the first task; the first line comes as soon as there is one.
+    if (f.submitted == 0) return;
     next_ = now + period_;
     const auto finished = f.done + f.failed;
     if (rate_at_ < 0) {
@@ -58,9 +60,8 @@ void progress::update(clock::time_point now, const progress_facts& f) {
         rate_done_ = finished;
     }
     // Nothing new (an idle pool between bursts): no line, so an output file does not fill up.
-    // A terminal's line is redrawn anyway: its clock keeps going. Nothing at all before the
-    // first task.
-    if (f.submitted == 0 || (!terminal_ && !changed(f))) return;
+    // A terminal's line is redrawn anyway: its clock keeps going.
+    if (!terminal_ && !changed(f)) return;
     const auto line = format(f, rate_);
     if (terminal_)
         std::fprintf(out_, "\r\033[K%s", line.c_str());

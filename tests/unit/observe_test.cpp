@@ -199,8 +199,9 @@ TEST(Progress, StatusLinesComeAtTheIntervalWhileSomethingChanges) {
     progress p(0.5, false, out);
     const auto t0 = progress::clock::now();
     progress_facts f;
+    p.update(t0 - std::chrono::milliseconds(100), f);  // before the first task: no line
+    EXPECT_TRUE(p.due(t0));                            // nor a wait for the first one
     f.submitted = 100;
-    EXPECT_TRUE(p.due(t0));
     p.update(t0, f);
     EXPECT_FALSE(p.due(t0 + std::chrono::milliseconds(499)));
     EXPECT_TRUE(p.due(t0 + std::chrono::milliseconds(500)));
