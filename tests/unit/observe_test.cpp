@@ -2,6 +2,7 @@
 // linked, scaling decisions named, the span limit) and the status lines' pacing.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +20,8 @@ using nlohmann::json;
 
 namespace {
 json written(const trace& t, const std::vector<timeline_row>& rows = {}) {
-    const auto path = std::filesystem::temp_directory_path() / "tide_observe_test.json";
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("tide_observe_test_" + std::to_string(getpid()) + ".json");
     t.write(path.string(), rows, [](std::uint64_t h) { return "task" + std::to_string(h); });
     std::ifstream in(path);
     auto doc = json::parse(in);
