@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,11 @@ TEST(Deque, ConcurrentStealsLoseAndDuplicateNothing) {
                 ++popped;
             }
     }
+    // On a loaded machine the thieves may not have run yet: give them the chance (the deque
+    // still holds about two thirds of the items) before the owner drains it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (stolen.load() == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
     while (auto item = d.pop()) {
         seen[static_cast<std::size_t>(value_of(*item))].fetch_add(1);
         ++popped;
