@@ -47,6 +47,25 @@ def run(cmd):
     return p.stdout, p.stderr
 
 
+def properly_nested(events):
+    """Perfetto rejects overlapping slices: on each track, in whole nanoseconds as a viewer
+    places them, every two spans nest or are disjoint."""
+    tracks = {}
+    for e in events:
+        if e["ph"] == "X":
+            start = round(e["ts"] * 1000)
+            tracks.setdefault((e["pid"], e["tid"]), []).append((start, start + round(e["dur"] * 1000)))
+    for spans in tracks.values():
+        open_ends = []
+        for start, end in sorted(spans, key=lambda x: (x[0], -x[1])):
+            while open_ends and open_ends[-1] <= start:
+                open_ends.pop()
+            if open_ends and end > open_ends[-1]:
+                return False
+            open_ends.append(end)
+    return True
+
+
 # ---- 1. the elastic singleton --------------------------------------------------------------
 trace_path, timeline_path, stats_path = work / "burst.json", work / "burst.csv", work / "stats.json"
 for f in (trace_path, timeline_path, stats_path):
@@ -80,6 +99,7 @@ ids = Counter(s["args"]["id"] for s in spans)
 check(len(ids) == tasks, "each task's id once")
 check(all(s["name"] == "work" and s["dur"] > 0 and s["ts"] >= 0 for s in spans),
       "spans are named, positive, after the start")
+check(properly_nested(events), "spans on each track nest or follow each other")
 by_track = Counter(s["tid"] for s in spans)
 check(dict(by_track) == per_rank, f"spans per rank {dict(by_track)} match the statistics {per_rank}")
 labels = {e["tid"]: e["args"]["name"] for e in events
@@ -164,6 +184,7 @@ run([mpirun, "-n", "3", fib, "30", "16", f"--tide-trace={fib_trace}", "--tide-qu
 events = json.loads(fib_trace.read_text())["traceEvents"]
 spans = [e for e in events if e["ph"] == "X"]
 span_ids = {s["args"]["id"]: s for s in spans}
+check(properly_nested(events), "fib's spans nest or follow each other on every track")
 lent = [s for s in spans if "lent_by_rank" in s["args"]]
 check(lent, "some tasks were lent by a steal")
 for s in lent:

@@ -227,6 +227,7 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
     worker_info& worker = workers[w];
     worker.last_result = last_pump;
     wire::decode_result_batch(body, results_scratch);
+    const auto finished_before = counters.completed + counters.failed;
     for (const auto& r : results_scratch) {
         sched::task_record* rec = tasks.find(r.id);
         if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(w)) {
@@ -239,7 +240,8 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
             complete(r.id, *rec, failure_of(r.status), r.payload, static_cast<int>(w));
     }
     send_child_results();
-    last_finish = clock::now();  // the results arrived during this pump, not at its start
+    // The driver's tasks that finished arrived during this pump, not at its start.
+    if (counters.completed + counters.failed != finished_before) last_finish = clock::now();
 }
 
 bool engine_state::forward_if_lent(sched::task_id id, wire::result_status status,
@@ -452,9 +454,11 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::f
                             std::span<const std::byte> payload, int worker) {
     if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
     if (!loss_history.empty() && why != sched::failure::worker_lost) loss_history.erase(id);
-    last_finish = last_pump;
     // The driver's tasks only: a lent task whose lender died ends here too, unreported.
-    if (!rec.lent) ++(why == sched::failure::none ? counters.completed : counters.failed);
+    if (!rec.lent) {
+        ++(why == sched::failure::none ? counters.completed : counters.failed);
+        last_finish = last_pump;
+    }
     if (rec.abandoned) {
         tasks.erase(id);
         return;

@@ -180,7 +180,8 @@ struct engine_counters {
     std::uint64_t spawns_hung = 0;     // of those, spawns that never returned in time
     std::uint64_t retired = 0;
     std::uint64_t workers_lost = 0;
-    std::uint64_t tasks_rerun = 0;  // queued again after their worker was lost
+    std::uint64_t tasks_rerun = 0;         // queued again after their worker was lost
+    std::uint64_t driver_tasks_rerun = 0;  // of those, the driver's (not lent nested tasks)
     std::vector<double> spawn_seconds;
     std::vector<double> steal_round_trips_us;
     // Rank 0 running tasks itself.

@@ -149,6 +149,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     send_child_results();
     requeue(again);
     counters.tasks_rerun += again.size();
+    for (const auto id : again) counters.driver_tasks_rerun += tasks.find(id)->lent ? 0 : 1;
     w.load.in_hand = 0;
     w.unconfirmed_batches.clear();
     w.missing_at.reset();

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "polling.hpp"
 #include "tide/detail/nested.hpp"
@@ -66,7 +67,11 @@ void task_context::record(std::uint64_t name, double seconds) {
 }
 
 task_context::clock::time_point task_context::run_nested(nested_task* t) {
+    // Its children's nearest known ancestor is its own (a child may run after its parent
+    // returned, or inside an unrelated task's wait).
+    const auto outer = std::exchange(current_task_, t->parent());
     const auto end = timed_frame(t->entry().name_hash, [&] { t->run_here(*this); });
+    current_task_ = outer;
     t->release();
     return end;
 }

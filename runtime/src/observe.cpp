@@ -85,7 +85,7 @@ void engine_state::accept_spans(std::size_t w, std::span<const std::byte> body) 
     const auto message = wire::decode_spans(body);
     // Not asked for (a confused worker): nothing to keep. Spans are taken as the worker reports
     // them: they only ever reach the trace.
-    if (tracing) tracing->spans_from(workers[w].rank, message, seconds_of(last_pump - started));
+    if (tracing) tracing->spans_from(workers[w].rank, message, seconds_of(clock::now() - started));
 }
 
 run_stats engine_state::stats() {
@@ -94,7 +94,7 @@ run_stats engine_state::stats() {
     s.submitted = counters.submitted;
     s.ok = counters.completed;
     s.failed = counters.failed;
-    s.retried = counters.tasks_rerun;
+    s.retried = counters.driver_tasks_rerun;
     // The driver's tasks not finished (lent tasks in flight are not the driver's).
     s.outstanding = s.submitted - std::min(s.submitted, s.ok + s.failed);
     s.elapsed_seconds = seconds_of(now - started);

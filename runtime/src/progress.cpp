@@ -63,10 +63,12 @@ void progress::update(clock::time_point now, const progress_facts& f) {
     // A terminal's line is redrawn anyway: its clock keeps going.
     if (!terminal_ && !changed(f)) return;
     const auto line = format(f, rate_);
-    if (terminal_)
+    if (terminal_) {
+        std::fflush(stdout);  // the program's own output first, then the line after it
         std::fprintf(out_, "\r\033[K%s", line.c_str());
-    else
+    } else {
         std::fprintf(out_, "%s\n", line.c_str());
+    }
     std::fflush(out_);
     last_ = f;
     printed_ = true;

@@ -8,12 +8,13 @@
 namespace tide::detail {
 
 void timeline::record(timeline_row row) {
-    // Every event and every change of the workers' states; otherwise ten rows a second at most
-    // while the queue or the backlog moves, one a second while nothing does: a long run stays
-    // small, and the queue's curve keeps its shape.
-    if (!rows_.empty() && row.event.empty() && row.same_workers(rows_.back())) {
+    // Every event; otherwise ten rows a second at most while the workers' states, the queue or
+    // the backlog move, one a second while nothing does: a long run stays small (a busy day is
+    // under a million rows), and the curves keep their shape.
+    if (!rows_.empty() && row.event.empty()) {
         const timeline_row& last = rows_.back();
-        const bool moved = row.queued != last.queued || row.backlog_seconds != last.backlog_seconds;
+        const bool moved = !row.same_workers(last) || row.queued != last.queued ||
+                           row.backlog_seconds != last.backlog_seconds;
         if (row.seconds - last.seconds < (moved ? 0.1 : 1.0)) return;
     }
     rows_.push_back(std::move(row));

@@ -1,7 +1,7 @@
 #pragma once
 // The run's timeline, kept by rank 0 when asked for (--tide-timeline, --tide-trace): what the
-// pool looked like whenever the workers' states changed, up to ten times a second while the
-// queue moves and once a second otherwise (workers busy / idle / parked /
+// pool looked like, up to ten times a second while the workers' states or the queue move and
+// once a second otherwise (workers busy / idle / parked /
 // starting, queued tasks, estimated backlog), and each scaling event with its reason. Written at
 // the end as CSV, or as JSON when the file name ends in .json (--tide-timeline=FILE).
 

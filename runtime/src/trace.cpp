@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "tide/error.hpp"
 
@@ -12,8 +13,10 @@ namespace tide::detail {
 using nlohmann::json;
 
 namespace {
-// Chrome trace events count microseconds.
+// Chrome trace events count microseconds; spans are placed in whole nanoseconds first.
 double micros(double seconds) { return seconds * 1e6; }
+std::int64_t nanos(double seconds) { return std::llround(seconds * 1e9); }
+double micros_of(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
 
 // Two processes in the viewer: rank 0's view of the pool (counters, decisions), and the ranks
 // that run tasks, one track (thread) each, rank 0 too when it runs tasks itself.
@@ -119,13 +122,15 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
             const auto s = wire::span_at(entries, i);
             // Spans are taken as workers report them; one a viewer would reject is left out.
             if (!std::isfinite(s.start) || !std::isfinite(s.seconds) || s.seconds < 0) continue;
-            ordered.push_back({s.start + offset, s.seconds, s.name, s.id, rank});
+            const auto start = nanos(s.start + offset);
+            ordered.push_back({start, start + nanos(s.seconds), s.name, s.id, rank});
         }
     }
+    // By track, then start, the longer first: a span that starts with another encloses it.
     std::stable_sort(ordered.begin(), ordered.end(), [](const task_span& a, const task_span& b) {
-        return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
+        return std::tie(a.rank, a.start, b.end) < std::tie(b.rank, b.start, a.end);
     });
-    std::vector<double> open_ends;  // ends of the spans enclosing the current one
+    std::vector<std::int64_t> open_ends;  // ends of the spans enclosing the current one
     int track = -1;
     std::uint64_t flows = 0;
     for (auto& s : ordered) {
@@ -134,11 +139,21 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
             track = s.rank;
         }
         for (;;) {
-            while (!open_ends.empty() && open_ends.back() <= s.start) open_ends.pop_back();
-            if (open_ends.empty() || s.start + s.seconds <= open_ends.back()) break;
-            s.start = open_ends.back();  // overlaps the end of the span before: follows it
+            while (!open_ends.empty() && open_ends.back() <= s.start) {
+                // A task that starts as the one before ends (a worker reads the clock once
+                // between them) starts a nanosecond later, so a viewer rounding ts and dur on
+                // its own cannot make them overlap.
+                if (open_ends.back() == s.start && s.end > s.start) ++s.start;
+                open_ends.pop_back();
+            }
+            if (open_ends.empty() || s.end <= open_ends.back()) break;
+            // Overlapping the end of the span before (a rounding, or a confused worker):
+            // it follows that span, its duration kept.
+            const auto length = s.end - s.start;
+            s.start = open_ends.back() + 1;
+            s.end = s.start + length;
         }
-        open_ends.push_back(s.start + s.seconds);
+        open_ends.push_back(s.end);
         json args = {{"id", s.id}, {"parent", 0}};
         const auto origin = lent_.find(s.id);
         if (origin != lent_.end()) {
@@ -149,8 +164,8 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
         emit({{"ph", "X"},
               {"pid", ranks_pid},
               {"tid", s.rank},
-              {"ts", micros(s.start)},
-              {"dur", micros(s.seconds)},
+              {"ts", micros_of(s.start)},
+              {"dur", micros_of(s.end - s.start)},
               {"name", task_name(s.name_hash)},
               {"cat", "task"},
               {"args", std::move(args)}});
@@ -161,7 +176,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
             emit({{"ph", "s"},
                   {"pid", ranks_pid},
                   {"tid", origin->second.origin},
-                  {"ts", micros(s.start)},
+                  {"ts", micros_of(s.start)},
                   {"id", flows},
                   {"name", "lent"},
                   {"cat", "steal"},
@@ -170,7 +185,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
                   {"bp", "e"},
                   {"pid", ranks_pid},
                   {"tid", s.rank},
-                  {"ts", micros(s.start)},
+                  {"ts", micros_of(s.start)},
                   {"id", flows},
                   {"name", "lent"},
                   {"cat", "steal"},

@@ -3,8 +3,8 @@
 // trace-event JSON (opens in Perfetto and chrome://tracing): a track per rank with a span per
 // task it ran (name, id, parent; a lent task is linked to its parent by a flow arrow), instant
 // events for spawns, parks, wakes, retirements and losses on the workers' tracks and for each
-// scaling decision on rank 0's, and counter tracks for workers by state, queued tasks and the
-// estimated backlog (from the timeline's rows).
+// scaling decision and spawn request on the pool's, and counter tracks for workers by state, queued
+// tasks and the estimated backlog (from the timeline's rows).
 //
 // Workers time their tasks on their own steady clock and send the spans ahead of their results;
 // rank 0 maps each worker's clock to its own with the smallest (receive time - send time) seen
@@ -59,8 +59,7 @@ public:
 
 private:
     struct task_span {
-        double start;  // on rank 0's clock
-        double seconds;
+        std::int64_t start, end;  // nanoseconds on rank 0's clock
         std::uint64_t name_hash;
         std::uint64_t id;
         int rank;

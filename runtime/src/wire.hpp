@@ -493,7 +493,6 @@ public:
     explicit spans_writer(bytes& out);
     void add(const span_report& s);
     void set_sent_at(double sent_at);
-    std::uint32_t count() const { return count_; }
 
 private:
     writer w_;

@@ -29,7 +29,7 @@ struct run_stats {
     std::uint64_t submitted = 0;
     std::uint64_t ok = 0;
     std::uint64_t failed = 0;   // threw, wrong arguments, unknown name, lost too often, ...
-    std::uint64_t retried = 0;  // runs again after their worker died
+    std::uint64_t retried = 0;  // queued again after their worker died (each time it happened)
     std::uint64_t outstanding = 0;
     double elapsed_seconds = 0;  // since the run started
     // From the first task submitted to the last one finished: the time the tasks took.

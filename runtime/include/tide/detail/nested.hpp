@@ -172,8 +172,8 @@ protected:
         double sum;
         double sum_of_squares;
     };
-    // The rank-0 id of the received task whose frame is innermost on this thread (0: none);
-    // the parent of the children submitted now (nested frames keep their ancestor's).
+    // The rank-0 id of the nearest task rank 0 knows among the ancestors of the frame running
+    // on this thread (0: none): the parent recorded for the children submitted now.
     std::uint64_t current_task_ = 0;
     std::vector<duration_sum> durations_;  // since the last report; this thread only
     double busy_seconds_ = 0;              // likewise
