@@ -604,9 +604,8 @@ bool engine_state::run_one_locally() {
     });
     local_tasks->drain();  // children whose futures were dropped still run
     if (tracing)
-        tracing->span(0,
-                      {id, rec->name_hash, std::chrono::duration<double>(start - started).count(),
-                       std::chrono::duration<double>(clock::now() - start).count()});
+        tracing->own_span(
+            {id, rec->name_hash, seconds_of(start - started), seconds_of(clock::now() - start)});
     local_tasks->report_to(estimator, counters.local_executed, counters.local_busy_seconds);
     ++counters.local_tasks;
     complete(id, *tasks.find(id), failure_of(status), out, -1);

@@ -2,6 +2,9 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <memory>
 
 namespace tide::detail {
@@ -31,5 +34,11 @@ void configure_log(const std::string& level, int rank, const std::string& host) 
 }
 
 void clear_progress_line_in_logs() { log().set_pattern("\r\033[K" + line_pattern); }
+
+void exit_now(int code) {
+    log().flush();
+    std::fflush(nullptr);
+    _exit(code);
+}
 
 }  // namespace tide::detail

@@ -85,9 +85,10 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     worker_info& w = workers[i];
     if (w.gone) return;
     ++counters.workers_lost;
-    const double at = std::chrono::duration<double>(clock::now() - started).count();
+    const auto now = clock::now();
+    const double at = seconds_of(now - started);
     w.gone = w.lost = true;
-    left_pool(i, clock::now());
+    left_pool(i, now);
     trace_event(w.rank, "lost", why);
     w.hungry = w.stealing = w.being_robbed = w.isolating = false;
     w.load.accepting = false;
@@ -131,25 +132,23 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
         sched::task_record& rec = *tasks.find(id);
         if (tracing) tracing->result_lost(w.rank, id);  // a span of it there ran in vain
         // A worker never heard from did not die of its tasks: they run again, unblamed.
-        if (!w.heard) {
-            again.push_back(id);
-            continue;
+        if (w.heard) {
+            if (rec.losses < 255) ++rec.losses;
+            auto& lost_at = loss_history[id];
+            lost_at += (lost_at.empty() ? "" : ", ") + where;
+            if (rec.losses > cfg.max_retries) {
+                ++failed;
+                fail_lost(id, rec, static_cast<int>(i),
+                          fmt::format("more than --tide-max-retries={}", cfg.max_retries));
+                continue;
+            }
         }
-        if (rec.losses < 255) ++rec.losses;
-        auto& lost_at = loss_history[id];
-        lost_at += (lost_at.empty() ? "" : ", ") + where;
-        if (rec.losses <= cfg.max_retries) {
-            again.push_back(id);
-            continue;
-        }
-        ++failed;
-        fail_lost(id, rec, static_cast<int>(i),
-                  fmt::format("more than --tide-max-retries={}", cfg.max_retries));
+        again.push_back(id);
+        if (!rec.lent) ++counters.driver_tasks_rerun;
     }
     send_child_results();
     requeue(again);
     counters.tasks_rerun += again.size();
-    for (const auto id : again) counters.driver_tasks_rerun += tasks.find(id)->lent ? 0 : 1;
     w.load.in_hand = 0;
     w.unconfirmed_batches.clear();
     w.missing_at.reset();

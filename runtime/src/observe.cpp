@@ -49,10 +49,8 @@ void engine_state::enter_pool(std::size_t i, clock::time_point now) {
     worker_info& w = workers[i];
     if (w.first_joined) return;
     w.first_joined = now;
-    if (!tracing) return;
     // Before any task batch, so that every task it receives is timed.
-    net.send(w.rank, static_cast<int>(wire::msg::tracing), {});
-    tracing->name_rank(w.rank, "rank " + std::to_string(w.rank));
+    if (tracing) net.send(w.rank, static_cast<int>(wire::msg::tracing), {});
 }
 
 void engine_state::left_pool(std::size_t i, clock::time_point now) {
@@ -146,8 +144,9 @@ run_stats engine_state::stats() {
     s.bursts = counters.bursts;
     s.bursts_grown = counters.burst_to_new_worker.size();
     s.burst_to_new_worker_median_seconds = median(counters.burst_to_new_worker);
-    for (const double b : counters.burst_to_new_worker)
-        s.burst_to_new_worker_max_seconds = std::max(s.burst_to_new_worker_max_seconds, b);
+    if (!counters.burst_to_new_worker.empty())
+        s.burst_to_new_worker_max_seconds = *std::max_element(counters.burst_to_new_worker.begin(),
+                                                              counters.burst_to_new_worker.end());
     s.workers_lost = counters.workers_lost;
     s.batches_lost = counters.batches_lost;
     s.protocol_errors = counters.protocol_errors;

@@ -54,9 +54,7 @@ public:
             if (cv_.wait_for(lock, limit, [&] { return done_; })) return;
             log().error("{} did not return within {:.1f} s; the process exits without it", what,
                         limit.count() / 1000.0);
-            log().flush();
-            std::fflush(nullptr);
-            _exit(code);
+            exit_now(code);
         });
     }
     ~exit_deadline() {
@@ -93,9 +91,7 @@ void record_exit_code(int code) {
 // could hang or crash.
 [[noreturn]] void exit_without_finalize(int code) {
     record_exit_code(code);
-    log().flush();
-    std::fflush(nullptr);
-    _exit(code);
+    exit_now(code);
 }
 
 // Settings Open MPI reads at MPI_Init, unless the user set them: tide keeps its own slot

@@ -54,8 +54,8 @@ void trace::spans_from(int rank, const wire::spans_view& message, double receive
                 message.entries.begin() + static_cast<std::ptrdiff_t>(n * wire::span_entry_size));
 }
 
-void trace::span(int rank, const wire::span_report& s) {
-    if (room(1) == 1) wire::write_span_entry(entries_[rank], s);
+void trace::own_span(const wire::span_report& s) {
+    if (room(1) == 1) wire::write_span_entry(entries_[0], s);
 }
 
 double trace::offset_of(int rank) const {
@@ -110,10 +110,9 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
               {"args", {{"sort_index", rank}}}});
     }
 
-    // Spans on rank 0's clock, per track in start order. Tasks on one track either follow each
-    // other or nest (a waiting task runs others inside itself); a clock estimate off by
-    // microseconds could make neighbours overlap, which viewers reject, so such a start is
-    // moved to the end of the span before it.
+    // Spans on rank 0's clock, per track in start order, in whole nanoseconds. Tasks on one
+    // track either follow each other or nest (a waiting task runs others inside itself), and
+    // viewers reject anything else; see the loop below for the two ways it is kept so.
     std::vector<task_span> ordered;
     ordered.reserve(kept_);
     for (const auto& [rank, entries] : entries_) {
@@ -131,6 +130,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
         return std::tie(a.rank, a.start, b.end) < std::tie(b.rank, b.start, a.end);
     });
     std::vector<std::int64_t> open_ends;  // ends of the spans enclosing the current one
+    std::unordered_map<std::uint64_t, std::string> names;  // task_name once per name
     int track = -1;
     std::uint64_t flows = 0;
     for (auto& s : ordered) {
@@ -166,7 +166,7 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
               {"tid", s.rank},
               {"ts", micros_of(s.start)},
               {"dur", micros_of(s.end - s.start)},
-              {"name", task_name(s.name_hash)},
+              {"name", names.try_emplace(s.name_hash, task_name(s.name_hash)).first->second},
               {"cat", "task"},
               {"args", std::move(args)}});
         if (origin != lent_.end() && origin->second.parent != 0) {

@@ -8,8 +8,8 @@
 //
 // Workers time their tasks on their own steady clock and send the spans ahead of their results;
 // rank 0 maps each worker's clock to its own with the smallest (receive time - send time) seen
-// from that worker, which is the clock offset plus the fastest one-way trip (microseconds on
-// one host, where both read the same monotonic clock).
+// from that worker, which is the clock offset plus the fastest one-way trip (on one host, where
+// both read the same monotonic clock, only that trip).
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +27,7 @@ namespace tide::detail {
 class trace {
 public:
     // Spans beyond `max_spans` are counted, not kept: a trace must stay small enough to open
-    // (two million spans make a file of about 300 MB).
+    // (900,000 spans made 107 MB).
     static constexpr std::size_t default_max_spans = 2'000'000;
     explicit trace(std::size_t max_spans = default_max_spans) : max_spans_(max_spans) {}
     std::size_t max_spans() const { return max_spans_; }
@@ -37,7 +37,7 @@ public:
     // tracing costs the hot path a copy), and it refines that rank's clock offset.
     void spans_from(int rank, const wire::spans_view& message, double received);
     // A span of rank 0's own (seconds since the run started).
-    void span(int rank, const wire::span_report& s);
+    void own_span(const wire::span_report& s);
     // A lent task `id`, submitted by task `parent` (0: none known) on `origin`.
     void lent(std::uint64_t id, std::uint64_t parent, int origin);
     // `rank` died holding task `id`: a span of it there is a run whose result never came back

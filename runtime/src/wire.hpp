@@ -511,7 +511,7 @@ spans_view decode_spans(std::span<const std::byte> body);
 // Entry `i` of entries laid out as in a spans message (i < entries.size() / span_entry_size).
 span_report span_at(std::span<const std::byte> entries, std::size_t i);
 
-// For the messages without a body (shutdown, park, wake, heartbeat, tracing).
+// For the messages without a body (park, wake, heartbeat, tracing).
 void decode_empty(std::span<const std::byte> body, const char* what);
 
 }  // namespace tide::wire

@@ -77,9 +77,9 @@ public:
     int run(bool background) {
         context_scope scope(*this);
         std::unique_lock lock(mu_);
-        beats_ = background;
-        // Rank 0 has the same thread level, hence heartbeats too: watch it from the start.
-        rank0_beats_ = background;
+        // With a keeper thread this worker sends heartbeats, and rank 0 (same thread level)
+        // does too: watch it from the start.
+        beating_ = background;
         net_.send(0, static_cast<int>(wire::msg::hello),
                   wire::encode(wire::hello{wire::protocol_version,
                                            static_cast<std::uint32_t>(getpid()), host()}));
@@ -101,9 +101,7 @@ public:
         if (without_finalize_) {
             // A worker died: MPI_Finalize (and a spawned worker's disconnect) could wait for
             // it for ever.
-            log().flush();
-            std::fflush(nullptr);
-            _exit(code);
+            exit_now(code);
         }
         return code;
     }
@@ -335,17 +333,15 @@ private:
         // Until rank 0's first message, the first contact may take a while (see rank 0's side).
         const auto allowed =
             heard_rank0_ ? cfg_.heartbeat : std::max(cfg_.heartbeat, cfg_.spawn_timeout);
-        if (rank0_beats_ && !stopping_ && now - net_.last_received() > allowed) {
+        if (beating_ && !stopping_ && now - net_.last_received() > allowed) {
             log().error(
                 "rank 0 has been silent for {:.1f} s (--tide-heartbeat {:.1f} s): it is gone; "
                 "this worker exits",
                 std::chrono::duration<double>(now - net_.last_received()).count(),
                 cfg_.heartbeat.count() / 1000.0);
-            log().flush();
-            std::fflush(nullptr);
-            _exit(exit_rank0_lost);
+            exit_now(exit_rank0_lost);
         }
-        if (beats_ && now - net_.last_sent() > cfg_.heartbeat / 3)
+        if (beating_ && now - net_.last_sent() > cfg_.heartbeat / 3)
             net_.send(0, static_cast<int>(wire::msg::heartbeat), {});
     }
 
@@ -675,9 +671,10 @@ private:
     bytes spans_out_;
     std::optional<wire::spans_writer> spans_writer_;
     bool without_finalize_ = false;  // rank 0 said so at shutdown: a worker died
-    bool beats_ = false;             // sends heartbeats (it has a keeper thread)
-    bool rank0_beats_ = false;       // rank 0 sends heartbeats: its silence means it is gone
-    bool heard_rank0_ = false;       // a message from rank 0 has arrived
+    // Heartbeats go both ways (this worker has a keeper thread, so rank 0 has background
+    // progress): it sends them, and rank 0's silence means rank 0 is gone.
+    bool beating_ = false;
+    bool heard_rank0_ = false;  // a message from rank 0 has arrived
     std::atomic<bool> stopping_{false};
     std::atomic<bool> parked_{false};
     bool keeper_stop_ = false;

@@ -58,7 +58,7 @@ TEST(Trace, WorkerClockIsMappedByTheFastestMessage) {
     // Rank 1's clock reads 1000 s when rank 0's run is at 0: messages took 10 ms, then 1 ms.
     message(t, 1, 1000.5, 0.51, {{42, 7, 1000.2, 0.1}});
     message(t, 1, 1001.0, 1.001, {});
-    t.span(0, {43, 7, 0.3, 0.05});  // rank 0's own: already on its clock
+    t.own_span({43, 7, 0.3, 0.05});  // rank 0's own: already on its clock
     const auto spans = of_phase(written(t), "X");
     ASSERT_EQ(spans.size(), 2u);
     for (const auto& s : spans) {
@@ -173,7 +173,7 @@ TEST(Trace, SpansBeyondTheLimitAreCountedNotKept) {
     trace t(3);
     message(t, 1, 0, 0, {{1, 1, 1.0, 0.5}, {2, 1, 2.0, 0.5}});
     message(t, 2, 0, 0, {{3, 1, 3.0, 0.5}, {4, 1, 4.0, 0.5}});  // the second one is too many
-    t.span(0, {5, 1, 5.0, 0.5});
+    t.own_span({5, 1, 5.0, 0.5});
     EXPECT_EQ(t.spans(), 3u);
     EXPECT_EQ(t.spans_dropped(), 2u);
     const auto doc = written(t);
