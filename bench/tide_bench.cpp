@@ -4,6 +4,9 @@
 //   throughput --tasks N [--payload BYTES]   N no-op tasks through submit_all, results checked
 //   latency --tasks N                        one task at a time: submit, then get()
 //   granularity --task-us T [--tasks N]      tasks spinning T us; efficiency = ideal / measured
+//   spawns --rounds R                        R bursts, each growing the pool from nothing by
+//                                            spawning and waiting until it has retired again
+//                                            (scripts/bench-spawn runs it)
 // Every sub-command takes --repeat R and reports the median run (with the fastest and
 // slowest), since this machine is shared and noisy.
 
@@ -127,6 +130,12 @@ int main(int argc, char** argv) {
             "CPU of parked workers, then how soon a burst has every worker working "
             "(run with --tide-min-workers below the workers and a short --tide-idle-park)");
         wake->add_option("--idle", idle_s, "seconds over which parked workers' CPU is measured");
+        int rounds = 10;
+        auto* spawns = app.add_subcommand(
+            "spawns",
+            "R bursts that each spawn the pool anew (run with --tide-max-workers=G, a short "
+            "--tide-target-backlog, --tide-idle-park=0 and --tide-idle-retire=0)");
+        spawns->add_option("--rounds", rounds)->check(CLI::PositiveNumber);
         granularity->add_option("--task-us", task_us)->check(CLI::PositiveNumber);
         granularity->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
         app.add_option("--repeat", repeat, "runs; the median is reported")
@@ -223,6 +232,42 @@ int main(int argc, char** argv) {
                           "all_working_after_ms=%.1f",
                           parked, median(parked_cpu), median(active_idle_cpu), median(wake_ms));
             report("wake", static_cast<std::uint64_t>(workers) * 100, workers, t, extra);
+        } else if (spawns->parsed()) {
+            // Each round: work for the whole pool, then nothing until every worker has retired.
+            // A spawn that hangs is given up on and its tasks run on rank 0 meanwhile.
+            int unretired = 0;
+            const auto t = measure(1, [&] {
+                const auto start = clock_type::now();
+                for (int r = 0; r < rounds; ++r) {
+                    const auto out = d.map(pid_and_start, std::vector<int>(16, 20));
+                    if (out.size() != 16) fail("wrong results");
+                    const auto deadline = clock_type::now() + std::chrono::seconds(60);
+                    auto pool = d.load().pool;
+                    while (pool.active + pool.parked + pool.starting > 0 &&
+                           clock_type::now() < deadline) {
+                        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                        pool = d.load().pool;
+                    }
+                    unretired += pool.active + pool.parked + pool.starting > 0;
+                }
+                return since(start);
+            });
+            const auto scaling = d.load().scaling;
+            char extra[200];
+            std::snprintf(extra, sizeof extra,
+                          "rounds=%d spawned=%llu spawns_failed=%llu spawns_hung=%llu "
+                          "spawn_median_s=%.3f rounds_unretired=%d",
+                          rounds, static_cast<unsigned long long>(scaling.spawned),
+                          static_cast<unsigned long long>(scaling.spawn_failures),
+                          static_cast<unsigned long long>(scaling.spawns_hung),
+                          scaling.spawn_median_seconds, unretired);
+            report("spawns", static_cast<std::uint64_t>(rounds) * 16, workers, t, extra);
+            // For scripts/bench-spawn: how long the run and its launcher take to end after this.
+            std::printf(
+                "driver_returned_at=%.6f\n",
+                std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                    .count());
+            std::fflush(stdout);
         } else {
             const int executors = std::max(workers, 1);
             if (!granularity->count("--tasks"))

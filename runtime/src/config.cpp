@@ -16,8 +16,12 @@ namespace {
 
 constexpr std::string_view flag_prefix = "--tide-";
 
-void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s, double& spawn_s,
-                 double& heartbeat_s) {
+// Durations given in seconds, converted once parsed.
+struct seconds_options {
+    double shutdown = 30, receive = 60, spawn = 10, heartbeat = 3, spawned_deadline = 0;
+};
+
+void add_options(CLI::App& app, config& c, seconds_options& s) {
     app.add_option("--tide-log-level", c.log_level, "Log level of the runtime")
         ->envname("TIDE_LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -27,11 +31,11 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_option("--tide-batch", c.batch_max, "Most tasks in one message")
         ->envname("TIDE_BATCH")
         ->check(CLI::Range(1u, 1u << 20));
-    app.add_option("--tide-shutdown-timeout", shutdown_s,
+    app.add_option("--tide-shutdown-timeout", s.shutdown,
                    "Seconds to wait for workers at shutdown before aborting the job")
         ->envname("TIDE_SHUTDOWN_TIMEOUT")
         ->check(CLI::Range(0.1, 86400.0));
-    app.add_option("--tide-receive-timeout", receive_s,
+    app.add_option("--tide-receive-timeout", s.receive,
                    "Seconds a message may take to arrive once it has started")
         ->envname("TIDE_RECEIVE_TIMEOUT")
         ->check(CLI::Range(0.1, 86400.0));
@@ -60,7 +64,7 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
                    "failing)")
         ->envname("TIDE_COOLDOWN")
         ->check(CLI::Range(0.0, 86400.0));
-    app.add_option("--tide-spawn-timeout", spawn_s,
+    app.add_option("--tide-spawn-timeout", s.spawn,
                    "Seconds a spawn may take before it is given up on")
         ->envname("TIDE_SPAWN_TIMEOUT")
         ->check(CLI::Range(0.1, 86400.0));
@@ -77,6 +81,10 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_option("--tide-spawned-base", c.spawned_base,
                    "Set by rank 0 on the workers it spawns (the rank of the group's first)")
         ->check(CLI::Range(1, 1 << 30));
+    app.add_option("--tide-spawned-deadline", s.spawned_deadline,
+                   "Set by rank 0 on the workers it spawns: seconds after which one still inside "
+                   "MPI_Init ends itself")
+        ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--tide-bind", c.bind,
                    "Bind each worker to a core or a NUMA node of its host, or not at all")
         ->envname("TIDE_BIND")
@@ -89,7 +97,7 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
     app.add_flag("--tide-report-bindings", c.report_bindings,
                  "Print where every rank is bound at start-up and whenever it changes")
         ->envname("TIDE_REPORT_BINDINGS");
-    app.add_option("--tide-heartbeat", heartbeat_s,
+    app.add_option("--tide-heartbeat", s.heartbeat,
                    "Seconds of silence after which a worker (seen from rank 0) or rank 0 (seen "
                    "from a worker) counts as lost")
         ->envname("TIDE_HEARTBEAT")
@@ -136,9 +144,9 @@ void add_options(CLI::App& app, config& c, double& shutdown_s, double& receive_s
 }
 
 // TIDE_* variables read by the project's scripts, not by the runtime: no warning for these.
-constexpr std::string_view script_variables[] = {
-    "TIDE_BUILD_TYPE",    "TIDE_JOBS",      "TIDE_TEST_JOBS",          "TIDE_DEMO_RANKS",
-    "TIDE_SKIP_SANITIZE", "TIDE_SKIP_FUZZ", "TIDE_FAULT_STALL_SPAWNED"};
+constexpr std::string_view script_variables[] = {"TIDE_BUILD_TYPE",    "TIDE_JOBS",
+                                                 "TIDE_TEST_JOBS",     "TIDE_DEMO_RANKS",
+                                                 "TIDE_SKIP_SANITIZE", "TIDE_SKIP_FUZZ"};
 
 // An unknown TIDE_* variable is most likely a typo of a setting: say so, but do not stop the
 // run (the environment is shared with everything else a job runs, so it is not an error).
@@ -177,10 +185,10 @@ bool takes_value(const CLI::App& app, std::string_view arg) {
 
 config parse_config(int& argc, char** argv) {
     config c;
-    double shutdown_s = 30, receive_s = 60, spawn_s = 10, heartbeat_s = 3;
+    seconds_options seconds;
     CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)", "tide"};
     app.set_help_flag();  // --help belongs to the user's program
-    add_options(app, c, shutdown_s, receive_s, spawn_s, heartbeat_s);
+    add_options(app, c, seconds);
 
     // Split argv: --tide-* arguments (and their separate values) go to CLI11, the rest stay for
     // the program, in order. Nothing after "--" is ours.
@@ -210,10 +218,14 @@ config parse_config(int& argc, char** argv) {
                            " (run with --tide-help for the list)");
     }
     c.warnings = check_environment(app);
-    c.shutdown_timeout = std::chrono::milliseconds(static_cast<long>(shutdown_s * 1000));
-    c.receive_timeout = std::chrono::milliseconds(static_cast<long>(receive_s * 1000));
-    c.spawn_timeout = std::chrono::milliseconds(static_cast<long>(spawn_s * 1000));
-    c.heartbeat = std::chrono::milliseconds(static_cast<long>(heartbeat_s * 1000));
+    const auto milliseconds = [](double s) {
+        return std::chrono::milliseconds(static_cast<long>(s * 1000));
+    };
+    c.shutdown_timeout = milliseconds(seconds.shutdown);
+    c.receive_timeout = milliseconds(seconds.receive);
+    c.spawn_timeout = milliseconds(seconds.spawn);
+    c.heartbeat = milliseconds(seconds.heartbeat);
+    c.spawned_deadline = milliseconds(seconds.spawned_deadline);
     if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;
     c.help_text = app.help();
     return c;

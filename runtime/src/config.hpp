@@ -35,6 +35,9 @@ struct config {
     std::chrono::milliseconds spawn_timeout{10000};
     std::vector<std::string> spawn_info;  // KEY=VALUE entries for MPI_Comm_spawn's info
     int spawned_base = -1;  // set by rank 0 on the workers it spawns: the group's first rank
+    // Set by rank 0 on the workers it spawns where the launcher survives a process that ends
+    // without MPI_Finalize: a worker not through MPI_Init by then ends itself (0: never).
+    std::chrono::milliseconds spawned_deadline{0};
     // Where workers run: bind each to a core or a NUMA node of its host (or not), filling the
     // host compactly or scattered; print the map when it changes.
     std::string bind = "core";

@@ -109,8 +109,13 @@ bool engine_state::collect_spawns() {
             policy.spawn_failed(seconds_of(clock::now() - started));
             log().warn(
                 "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} "
-                "worker(s)",
-                g.count, o.seconds, o.error, live_workers() - g.count);
+                "worker(s){}",
+                g.count, o.seconds, o.error, live_workers() - g.count,
+                !o.hung ? ""
+                : spawned_end_themselves
+                    ? " (a spawned process still inside MPI_Init ends itself at the spawn timeout)"
+                    : " (a spawned process stuck inside MPI_Init lasts until the run ends: "
+                      "rank 0 then ends the job with MPI_Abort and the run's exit code)");
             members([](worker_info& w) {
                 w.starting = false;
                 w.gone = true;

@@ -66,6 +66,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
       last_tick(started - scaling_tick),
       last_pump(started) {
     job = launch.job;
+    spawned_end_themselves = launch.spawned_end_themselves;
     // Five minutes before the end, or a tenth of the time there is for a short job.
     if (job.ends_at) end_warning_seconds = std::min(300.0, 0.1 * std::max(seconds_left(), 0.0));
     log().info("{}; up to {} worker(s)", job.describe(), policy.settings().max_workers);
@@ -104,6 +105,10 @@ bool engine_state::pump() {
     progressed |= scale();
     if (bindings_changed) report_bindings();
     return progressed;
+}
+
+void engine_state::stay_responsive() {
+    if (clock::now() - last_pump >= responsive_within) pump();
 }
 
 bool engine_state::receive_some() {
@@ -836,7 +841,10 @@ std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<by
     s.check_open();
     std::vector<task_id> ids;
     ids.reserve(args.size());
-    for (auto& a : args) ids.push_back(s.enqueue(entry, std::move(a)));
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        ids.push_back(s.enqueue(entry, std::move(args[i])));
+        if (i % 1024 == 1023) s.stay_responsive();
+    }
     s.pump();
     s.wake_dozing_background();
     return ids;

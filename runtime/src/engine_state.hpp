@@ -47,6 +47,9 @@ struct launch_facts {
     // MPI_THREAD_MULTIPLE).
     std::string spawn_command;
     std::vector<std::string> spawn_args;
+    // A spawned worker stuck in MPI_Init ends itself (the launcher survives that); otherwise
+    // only the job's end ends it (plain mpirun: rank 0's exit aborts the job).
+    bool spawned_end_themselves = false;
     allocation job;  // the Slurm allocation and the job's end, if known
     // Started by mpirun: it gives every rank a pseudo-terminal for stdout whatever its own
     // output is, so a terminal seen there says nothing about where the output goes.
@@ -70,6 +73,8 @@ constexpr int max_hung_spawns = 3;
 constexpr auto lost_batch_after = std::chrono::seconds(2);
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
+// The longest rank 0 goes without a pump while the driver thread works under its mutex.
+constexpr auto responsive_within = std::chrono::milliseconds(1);
 
 struct worker_info {
     int rank = -1;
@@ -198,6 +203,10 @@ struct engine_state {
 
     // --- all of these need `mu` held -----------------------------------------------------------
     bool pump();  // one round of progress; true if anything happened
+    // Pumps if the last pump is responsive_within old. A long operation under `mu` (a
+    // submission of millions of tasks) calls it as it goes: the background thread cannot pump
+    // meanwhile, and workers would take a silent rank 0 for a dead one.
+    void stay_responsive();
     bool receive_some();
     void handle(message& m);
     bool dispatch();
@@ -343,8 +352,9 @@ struct engine_state {
     std::unique_ptr<spawner> spawns;  // null when rank 0 may not spawn
     std::unordered_map<std::uint64_t, spawn_group> groups;
     std::uint64_t next_group = 1;
-    bool spawning_off = false;  // too many spawns never returned: no more for this run
-    int next_peer = 0;          // peer number of the next spawned worker
+    bool spawning_off = false;            // too many spawns never returned: no more for this run
+    bool spawned_end_themselves = false;  // see launch_facts
+    int next_peer = 0;                    // peer number of the next spawned worker
     sched::placement places;
     std::unique_ptr<machine_binding> own_machine;  // rank 0's own place (null: unbound)
     std::string own_binding;

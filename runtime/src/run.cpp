@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "allocation.hpp"
@@ -29,6 +30,9 @@ constexpr int exit_driver_threw = 1;
 constexpr int exit_bad_config = 2;
 constexpr int exit_workers_stuck = 3;
 constexpr int exit_runtime_failure = 4;
+// A spawned worker that never got through MPI_Init ends with 0: rank 0 already gave up on it,
+// and a non-zero code makes a singleton's Open MPI daemon report the spawned job as aborted.
+constexpr int exit_spawned_unconnected = 0;
 
 // Before MPI starts, the launcher's environment tells whether this is rank 0, so a config
 // error is printed once, not once per rank.
@@ -99,14 +103,13 @@ void record_exit_code(int code) {
 // worker's slot is freed late.
 void prepare_open_mpi_environment() { setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0); }
 
-// Fault injection for the tests: Open MPI's spawn hang leaves the child inside MPI_Init and the
-// parent inside MPI_Comm_spawn for good, about once in a few hundred spawns. A spawned worker
-// that sleeps before MPI_Init for TIDE_FAULT_STALL_SPAWNED seconds looks the same to rank 0,
-// on demand.
-void stall_if_told(const config& cfg) {
-    const char* stall = std::getenv("TIDE_FAULT_STALL_SPAWNED");
-    if (cfg.spawned_base < 1 || !stall) return;
-    std::this_thread::sleep_for(std::chrono::seconds(std::atoi(stall)));
+// Whether the launcher lets a process end without MPI_Finalize and keeps the rest of the job:
+// a singleton's own Open MPI daemon does, and so does mpirun --enable-recovery (it tells its
+// ranks so in their environment). Plain mpirun aborts the whole job when one does.
+bool launcher_survives_an_exit(bool by_mpirun) {
+    if (!by_mpirun) return true;
+    const char* recovery = std::getenv("OMPI_MCA_orte_enable_recovery");
+    return recovery && (std::string(recovery) == "1" || std::string(recovery) == "true");
 }
 
 // Starts MPI unless the program already did, and finalizes only what it started.
@@ -150,6 +153,9 @@ private:
 int drive(const config& cfg, transport& net, const std::string& host, launch_facts launch,
           std::vector<std::string> args, const std::function<int(driver&)>& body,
           bool background_progress) {
+    // Plain mpirun ends the whole job when a process leaves without MPI_Finalize, and then
+    // exits 1 whatever rank 0's code was.
+    const bool exit_aborts_job = !launch.spawned_end_themselves && launch.by_mpirun;
     auto eng =
         std::make_shared<engine>(std::make_unique<engine_state>(cfg, net, host, std::move(launch)));
     if (background_progress) eng->state().start_background();
@@ -170,6 +176,16 @@ int drive(const config& cfg, transport& net, const std::string& host, launch_fac
         how = eng->close();
     } catch (const std::exception& e) {
         log().error("shutdown failed: {}", e.what());
+    }
+    if (how == engine::ending::mpi_stuck && exit_aborts_job) {
+        // A spawned process stuck inside MPI_Init keeps mpirun waiting until rank 0 leaves, and
+        // leaving without MPI_Finalize would make mpirun exit 1. MPI_Abort ends the job (that
+        // process too) with the run's own exit code.
+        log().warn("ending the job with MPI_Abort({}): a spawned process is stuck in MPI_Init",
+                   code);
+        record_exit_code(code);
+        exit_deadline guard(cfg.shutdown_timeout, code, "MPI_Abort");
+        MPI_Abort(MPI_COMM_WORLD, code);
     }
     if (how == engine::ending::mpi_stuck || how == engine::ending::peers_lost)
         exit_without_finalize(code);
@@ -251,13 +267,22 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
         return 0;
     }
     std::vector<std::string> args(argv, argv + argc);
-    stall_if_told(cfg);
     // Before MPI starts: asking squeue forks, which MPI may not take well once it runs; and
     // whether mpirun started this process, which only its environment tells.
     const bool by_mpirun = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;
     allocation job;
     if (cfg.spawned_base < 1 && launcher_says_rank_zero()) job = read_allocation(cfg);
+    // A spawned worker's MPI_Init is where Open MPI's spawn hang leaves it for good (inside
+    // PMIx_Init). Rank 0 gave up on the spawn by then, and a process stuck there would keep
+    // the launcher, and a Slurm job, alive after the run: it ends itself instead. Rank 0 asks
+    // for this only where the launcher survives it (--tide-spawned-deadline).
+    std::optional<exit_deadline> connect_deadline;
+    if (cfg.spawned_base >= 1 && cfg.spawned_deadline.count() > 0)
+        connect_deadline.emplace(cfg.spawned_deadline, exit_spawned_unconnected,
+                                 "MPI_Init of this spawned worker (it never connected to rank 0: "
+                                 "Open MPI's spawn hang)");
     mpi_session mpi(argc, argv, cfg.shutdown_timeout);
+    connect_deadline.reset();
     try {
         // Threads besides the one that called tide may make MPI calls only with
         // MPI_THREAD_MULTIPLE: the program's own code may use MPI at the same time.
@@ -304,6 +329,11 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                 if (background) {
                     launch.spawn_command = own_executable();
                     launch.spawn_args = launch_args;
+                    launch.spawned_end_themselves = launcher_survives_an_exit(by_mpirun);
+                    if (launch.spawned_end_themselves)
+                        launch.spawn_args.push_back(
+                            "--tide-spawned-deadline=" +
+                            std::to_string(cfg.spawn_timeout.count() / 1000.0));
                 }
                 exit_code_file = cfg.exit_code_file;
                 code = on_task_stack([&] {

@@ -327,18 +327,22 @@ private:
     // third of --tide-heartbeat, so rank 0 can tell it is alive; and rank 0 (with the same
     // thread level) sends them too, so a rank 0 silent for a whole period is gone: the worker
     // ends itself rather than outlive the run (nothing could reach it any more, not even a
-    // shutdown). Once told to stop, it no longer watches: rank 0 may be finishing.
+    // shutdown). Once told to stop, it no longer watches: rank 0 may be finishing. When this
+    // process itself was held up for half a period (a stalled machine), rank 0's silence says
+    // nothing: the clock starts afresh, as rank 0 does for its workers.
     void keep_in_touch() {
         const auto now = clock::now();
+        if (now - last_watch_ > cfg_.heartbeat / 2) watch_restarted_ = now;
+        last_watch_ = now;
         // Until rank 0's first message, the first contact may take a while (see rank 0's side).
         const auto allowed =
             heard_rank0_ ? cfg_.heartbeat : std::max(cfg_.heartbeat, cfg_.spawn_timeout);
-        if (beating_ && !stopping_ && now - net_.last_received() > allowed) {
+        const auto silent = now - std::max(net_.last_received(), watch_restarted_);
+        if (beating_ && !stopping_ && silent > allowed) {
             log().error(
                 "rank 0 has been silent for {:.1f} s (--tide-heartbeat {:.1f} s): it is gone; "
                 "this worker exits",
-                std::chrono::duration<double>(now - net_.last_received()).count(),
-                cfg_.heartbeat.count() / 1000.0);
+                std::chrono::duration<double>(silent).count(), cfg_.heartbeat.count() / 1000.0);
             exit_now(exit_rank0_lost);
         }
         if (beating_ && now - net_.last_sent() > cfg_.heartbeat / 3)
@@ -675,6 +679,9 @@ private:
     // progress): it sends them, and rank 0's silence means rank 0 is gone.
     bool beating_ = false;
     bool heard_rank0_ = false;  // a message from rank 0 has arrived
+    // When keep_in_touch last looked, and when it last found this process had been held up.
+    clock::time_point last_watch_ = clock::now();
+    clock::time_point watch_restarted_{};
     std::atomic<bool> stopping_{false};
     std::atomic<bool> parked_{false};
     bool keeper_stop_ = false;

@@ -13,11 +13,12 @@ task_id task_table::insert(task_record record) {
         index = free_.back();
         free_.pop_back();
     } else {
-        if (slots_.size() >= 0xffffffffu) throw std::length_error("tide: task table is full");
-        index = static_cast<std::uint32_t>(slots_.size());
-        slots_.emplace_back();
+        if (used_ >= 0xffffffffu) throw std::length_error("tide: task table is full");
+        if (used_ == blocks_.size() * block_size)
+            blocks_.push_back(std::make_unique<slot[]>(block_size));
+        index = static_cast<std::uint32_t>(used_++);
     }
-    slot& s = slots_[index];
+    slot& s = at(index);
     s.record.emplace(std::move(record));
     ++live_;
     return make_id(index, s.generation);
@@ -26,8 +27,8 @@ task_id task_table::insert(task_record record) {
 task_record* task_table::find(task_id id) {
     const auto index = static_cast<std::size_t>(id & 0xffffffffu);
     const auto generation = static_cast<std::uint32_t>(id >> 32);
-    if (index >= slots_.size()) return nullptr;
-    slot& s = slots_[index];
+    if (index >= used_) return nullptr;
+    slot& s = at(index);
     if (s.generation != generation || !s.record) return nullptr;
     return &*s.record;
 }
@@ -38,7 +39,7 @@ const task_record* task_table::find(task_id id) const {
 
 void task_table::erase(task_id id) {
     if (!find(id)) return;
-    slot& s = slots_[id & 0xffffffffu];
+    slot& s = at(id & 0xffffffffu);
     s.record.reset();
     // Generation 0 is never issued, so id 0 (no_task) never matches a slot.
     if (++s.generation == 0) s.generation = 1;

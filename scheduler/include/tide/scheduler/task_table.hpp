@@ -1,10 +1,13 @@
 #pragma once
 // Rank 0's table of every task it knows about: a slot map, so that lookups by id are an index
 // plus a generation check, freed slots are reused, and a stale id (a future that outlived its
-// task) can never alias a newer task.
+// task) can never alias a newer task. Slots live in fixed-size blocks: the table grows a block at
+// a time and never moves a record, so submitting ten million tasks never stops rank 0 for the
+// seconds that reallocating (and copying) one huge array would take.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -63,8 +66,10 @@ public:
 
     template <class F>
     void for_each(F&& f) {
-        for (std::size_t i = 0; i < slots_.size(); ++i)
-            if (slots_[i].record) f(make_id(i, slots_[i].generation), *slots_[i].record);
+        for (std::size_t i = 0; i < used_; ++i) {
+            slot& s = at(i);
+            if (s.record) f(make_id(i, s.generation), *s.record);
+        }
     }
 
 private:
@@ -72,10 +77,15 @@ private:
         std::uint32_t generation = 1;
         std::optional<task_record> record;
     };
+    // 65,536 slots (about 4.5 MiB) a block.
+    static constexpr unsigned block_bits = 16;
+    static constexpr std::size_t block_size = std::size_t{1} << block_bits;
     static task_id make_id(std::size_t index, std::uint32_t generation) {
         return (static_cast<task_id>(generation) << 32) | static_cast<task_id>(index);
     }
-    std::vector<slot> slots_;
+    slot& at(std::size_t index) { return blocks_[index >> block_bits][index & (block_size - 1)]; }
+    std::vector<std::unique_ptr<slot[]>> blocks_;
+    std::size_t used_ = 0;  // slots ever handed out: 0 .. used_-1
     std::vector<std::uint32_t> free_;
     std::size_t live_ = 0;
 };
