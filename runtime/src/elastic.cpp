@@ -214,7 +214,6 @@ bool engine_state::scale() {
                         !policy.spawn_blocked(seconds_of(last_pump - started));
     if (last_pump - last_tick < scaling_tick && !nobody) return changed;
     last_tick = last_pump;
-    requeue_lost_batches();
     const auto now = last_pump;
     for (std::size_t i = 0; i < workers.size(); ++i)
         estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));

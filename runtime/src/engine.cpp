@@ -160,13 +160,9 @@ void engine_state::handle(message& m) {
                     worker.unconfirmed_batches.pop_front();
                     ++worker.confirmed_batches;
                 }
+                requeue_lost_batches(static_cast<std::size_t>(w), r.messages_received);
                 // Sent before the worker saw batches on their way to it: it will ask again
-                // if it runs dry after them (and if they never come, see
-                // requeue_lost_batches).
-                if (r.batches_received < worker.batches_sent)
-                    worker.missing_at = clock::now();
-                else
-                    worker.missing_at.reset();
+                // if it runs dry after them.
                 if (r.batches_received >= worker.batches_sent && !worker.parked &&
                     !worker.retiring) {
                     if (!worker.hungry) worker.idle_since = clock::now();
@@ -352,35 +348,32 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     requeue(batch_ids);
 }
 
-void engine_state::requeue_lost_batches() {
-    const auto now = clock::now();
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        worker_info& w = workers[i];
-        if (!w.missing_at || *w.missing_at - w.last_batch_at < lost_batch_after || w.gone) continue;
-        const std::vector<std::uint64_t> lost(w.unconfirmed_batches.begin(),
-                                              w.unconfirmed_batches.end());
-        std::vector<sched::task_id> ids;
-        tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
-            if (rec.state == task_state::running && rec.owner == static_cast<int>(i) &&
-                std::find(lost.begin(), lost.end(), rec.batch) != lost.end())
-                ids.push_back(id);
-        });
-        requeue(ids);
-        w.load.in_hand -= ids.size();
-        counters.batches_lost += lost.size();
-        log().error(
-            "rank {} still asks for work {:.1f} s after {} task batch(es) were sent to it, "
-            "without having received them; their {} task(s) are queued again",
-            w.rank, std::chrono::duration<double>(*w.missing_at - w.last_batch_at).count(),
-            lost.size(), ids.size());
-        w.batches_sent = w.confirmed_batches;
-        w.unconfirmed_batches.clear();
-        w.missing_at.reset();
-        if (!w.parked && !w.retiring) {
-            w.hungry = true;
-            w.idle_since = now;
-        }
+void engine_state::requeue_lost_batches(std::size_t i, std::uint64_t messages_received) {
+    worker_info& w = workers[i];
+    // MPI delivers one sender's messages in order, so a batch sent before the last message the
+    // worker has received, and not among the batches it counts, will never arrive. (One that
+    // is merely slow, on a new worker's first TCP connection for one, was sent after it.)
+    std::vector<std::uint64_t> lost;
+    while (!w.unconfirmed_batches.empty() &&
+           w.unconfirmed_batches.front().message <= messages_received) {
+        lost.push_back(w.unconfirmed_batches.front().seq);
+        w.unconfirmed_batches.pop_front();
     }
+    if (lost.empty()) return;
+    std::vector<sched::task_id> ids;
+    tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
+        if (rec.state == task_state::running && rec.owner == static_cast<int>(i) &&
+            std::find(lost.begin(), lost.end(), rec.batch) != lost.end())
+            ids.push_back(id);
+    });
+    requeue(ids);
+    w.load.in_hand -= ids.size();
+    w.batches_sent -= lost.size();
+    counters.batches_lost += lost.size();
+    log().error(
+        "rank {} has received {} message(s) from rank 0 but not {} task batch(es) sent among "
+        "them; their {} task(s) are queued again",
+        w.rank, messages_received, lost.size(), ids.size());
 }
 
 bool engine_state::broker_steals() {
@@ -568,8 +561,7 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
         }
         w.load.in_hand += batch_records.size();
         ++w.batches_sent;
-        w.unconfirmed_batches.push_back(seq);
-        w.last_batch_at = clock::now();
+        w.unconfirmed_batches.push_back({seq, net.sent_to(w.rank)});
         ++counters.batches_sent;
     }
     w.hungry = false;

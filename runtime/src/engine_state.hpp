@@ -70,7 +70,6 @@ sched::placement_policy placement_policy_of(const std::string& name);  // "compa
 // Spawns that never return before rank 0 stops trying: each one leaves a thread inside MPI,
 // and a spawn after a hung one may well hang behind it.
 constexpr int max_hung_spawns = 3;
-constexpr auto lost_batch_after = std::chrono::seconds(2);
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
 // The longest rank 0 goes without a pump while the driver thread works under its mutex.
@@ -118,13 +117,15 @@ struct worker_info {
     std::optional<std::chrono::steady_clock::time_point> first_joined, left_at;
     double parked_seconds = 0;
     std::uint64_t batches_sent = 0;  // task batches sent to it, to spot stale steal requests
-    // Sequence numbers of the batches sent that it has not yet said it received (its steal
-    // requests carry how many it has), when the last batch left, and the last request that
-    // still missed some: a batch that never arrives must not leave it idle for ever.
-    std::deque<std::uint64_t> unconfirmed_batches;
+    // The batches sent that it has not yet said it received (its steal requests carry how many
+    // it has), with the number of the message that carried each (the count of messages sent to
+    // it then): a batch that never arrives must not leave it idle for ever.
+    struct sent_batch {
+        std::uint64_t seq;
+        std::uint64_t message;
+    };
+    std::deque<sent_batch> unconfirmed_batches;
     std::uint64_t confirmed_batches = 0;
-    std::chrono::steady_clock::time_point last_batch_at;
-    std::optional<std::chrono::steady_clock::time_point> missing_at;
     wire::goodbye farewell;
 };
 
@@ -216,10 +217,10 @@ struct engine_state {
                     bool from_queue = false);
     // Orders steals for hungry workers from the victims the estimates point at.
     bool broker_steals();
-    // A worker still asking for work lost_batch_after after a batch was sent to it, without
-    // counting it: the batch is given up and its tasks queued again (they never started
-    // there; a worker waiting asks again every second).
-    void requeue_lost_batches();
+    // A worker asking for work has received `messages_received` messages from rank 0: the
+    // batches still unconfirmed among them were lost, and their tasks are queued again (they
+    // never started there; a worker waiting asks again every second).
+    void requeue_lost_batches(std::size_t worker, std::uint64_t messages_received);
     // Puts tasks (running somewhere, in submission order) back at the head of the queue.
     void requeue(std::span<const sched::task_id> ids);
     // --- worker loss (runtime/src/loss.cpp) ---------------------------------------------------

@@ -151,7 +151,6 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     counters.tasks_rerun += again.size();
     w.load.in_hand = 0;
     w.unconfirmed_batches.clear();
-    w.missing_at.reset();
     pending_event += "worker " + std::to_string(w.rank) + " lost; ";
     log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,
                 w.host, why, again.size(), failed);

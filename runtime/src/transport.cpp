@@ -130,6 +130,7 @@ void transport::send(int dest, int tag, bytes body) {
     auto& s = sends_.back();
     TIDE_MPI(MPI_Isend, s.body.data(), static_cast<int>(s.body.size()), MPI_BYTE, to.rank, tag,
              to.comm, &s.request);
+    count(sent_counts_, dest);
     last_sent_ = std::chrono::steady_clock::now();
 }
 
@@ -192,6 +193,7 @@ bool transport::deliver_completed(message& out) {
         if (blocked) continue;
         out = std::move(r.msg);
         receives_.erase(receives_.begin() + static_cast<std::ptrdiff_t>(i));
+        count(received_counts_, out.source);
         return true;
     }
     return false;

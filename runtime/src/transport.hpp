@@ -62,6 +62,10 @@ public:
     // True while a message from `peer` has started arriving and is not complete (a large one
     // may take longer than a heartbeat; it is bounded by the receive timeout).
     bool arriving_from(int peer) const;
+    // Messages sent to `peer` so far (those dropped for a forgotten peer not counted), and
+    // messages from it handed over by try_receive.
+    std::uint64_t sent_to(int peer) const { return count_of(sent_counts_, peer); }
+    std::uint64_t received_from(int peer) const { return count_of(received_counts_, peer); }
     // When this process last started sending a message, and last saw one arrive.
     std::chrono::steady_clock::time_point last_sent() const { return last_sent_; }
     std::chrono::steady_clock::time_point last_received() const { return last_received_; }
@@ -118,7 +122,18 @@ private:
     std::chrono::steady_clock::time_point last_receive_poll_;
     std::vector<pending_send> sends_;
     std::vector<bytes> pool_;
-    std::vector<bool> forgotten_;  // by peer number
+    static std::uint64_t count_of(const std::vector<std::uint64_t>& counts, int peer) {
+        return peer >= 0 && static_cast<std::size_t>(peer) < counts.size()
+                   ? counts[static_cast<std::size_t>(peer)]
+                   : 0;
+    }
+    static void count(std::vector<std::uint64_t>& counts, int peer) {
+        if (counts.size() <= static_cast<std::size_t>(peer))
+            counts.resize(static_cast<std::size_t>(peer) + 1);
+        ++counts[static_cast<std::size_t>(peer)];
+    }
+    std::vector<std::uint64_t> sent_counts_, received_counts_;  // by peer number
+    std::vector<bool> forgotten_;                               // by peer number
     std::vector<int> failed_;
     std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_received_ = last_sent_;

@@ -18,9 +18,11 @@
 // | status         | worker -> 0 | u32 queued, u32 unstarted, u64 executed, f64 busy,       | load estimator updated; a worker found dry by a |
 // |                |             | f64 span, u32 n, n x {u64 name, u64 count, f64 sum,      | steal may be a victim again                     |
 // |                |             | f64 sum_sq}                                              |                                                 |
-// | steal_request  | worker -> 0 | u64 batches received so far                              | worker is hungry (idempotent) until rank 0      |
-// |                |             |                                                          | sends it a task_batch; stale if rank 0 has sent |
-// |                |             |                                                          | it batches it had not seen (it asks again)      |
+// | steal_request  | worker -> 0 | u64 batches received so far, u64 messages received from  | worker is hungry (idempotent) until rank 0      |
+// |                |             | rank 0 so far                                            | sends it a task_batch; stale if rank 0 has sent |
+// |                |             |                                                          | it batches it had not seen (it asks again); a   |
+// |                |             |                                                          | batch sent before the last message it received  |
+// |                |             |                                                          | and not among its batches is lost: requeued     |
 // | steal_order    | 0 -> victim | u64 order, u32 thief                                     | victim answers with exactly one `stolen`        |
 // | stolen         | victim -> 0 | u64 order, u32 queued, u32 n, n x u64 id, u32 m, m x u64 | returned ids (sent, not started) and the lent   |
 // |                |             | parent, then a task_batch body of m tasks whose ids are  | nested tasks are recorded and sent to the thief |
@@ -71,7 +73,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 4;
+inline constexpr std::uint32_t protocol_version = 5;
 
 enum class msg : int {
     hello = 1,
@@ -377,9 +379,12 @@ struct bound {
 struct steal_request {
     static constexpr const char* name = "steal_request";
     std::uint64_t batches_received = 0;
+    // Every message from rank 0 counts (MPI delivers one sender's messages in order): a batch
+    // sent before the last of them and not received was lost, not delayed.
+    std::uint64_t messages_received = 0;
     template <class V>
     void fields(V& v) {
-        v(batches_received);
+        v(batches_received), v(messages_received);
     }
 };
 

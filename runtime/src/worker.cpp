@@ -204,8 +204,8 @@ private:
             progressed = true;
         } else if (steal_outstanding_ && !parked_ && may_ask &&
                    clock::now() - last_asked_ > ask_again_after) {
-            // Still waiting: ask again, saying how many batches arrived. The request is
-            // idempotent at rank 0, and a batch that never arrives shows there (see
+            // Still waiting: ask again, saying how many batches and messages arrived. The
+            // request is idempotent at rank 0, and a batch that never arrives shows there (see
             // engine_state::requeue_lost_batches).
             ask_for_work();
         }
@@ -214,7 +214,7 @@ private:
 
     void ask_for_work() {
         net_.send(0, static_cast<int>(wire::msg::steal_request),
-                  wire::encode(wire::steal_request{batches_received_}));
+                  wire::encode(wire::steal_request{batches_received_, net_.received_from(0)}));
         steal_outstanding_ = true;
         last_asked_ = clock::now();
     }

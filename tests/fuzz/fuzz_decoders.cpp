@@ -205,7 +205,7 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
         s.durations.push_back({0x1111, 5, 0.25, 0.0125});
         add(wire::msg::status, wire::encode(std::move(s)));
     }
-    add(wire::msg::steal_request, wire::encode(wire::steal_request{3}));
+    add(wire::msg::steal_request, wire::encode(wire::steal_request{3, 5}));
     add(wire::msg::steal_order, wire::encode(wire::steal_order{9, 2}));
     {
         bytes b;

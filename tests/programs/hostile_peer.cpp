@@ -92,7 +92,7 @@ void hostile_peer() {
     auto lying_status = wire::encode(st);
     lying_status[4 + 4 + 8 + 8 + 8] = std::byte{200};  // the list's count
     send(net, wire::msg::status, std::move(lying_status));
-    auto long_request = wire::encode(wire::steal_request{0});
+    auto long_request = wire::encode(wire::steal_request{0, 0});
     long_request.push_back(std::byte{1});
     send(net, wire::msg::steal_request, std::move(long_request));
     // Spans (rank 0 traces only when asked, but checks every message): a count that lies.

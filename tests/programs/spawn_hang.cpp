@@ -10,8 +10,12 @@
 //                          still inside MPI_Init (its exit then counts as a process that
 //                          ended without MPI_Finalize)
 //   SPAWN_HANG_AT=MODE:S   go on after S seconds instead (a spawn that returns late)
+//   SPAWN_HANG_ONCE=DIR    only the first process spawned under each launcher (each mpirun, or
+//                          a singleton's own daemon) stops; a file in DIR, named after the
+//                          launcher's job family, marks that it has
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,6 +35,19 @@ bool spawned_by_tide() {
     return cmdline.find("--tide-spawned-base") != std::string::npos;
 }
 
+// With SPAWN_HANG_ONCE: whether this is the first spawned process of its launcher. Open MPI
+// numbers jobs by launcher (the family, the upper 16 bits of the job id) and job within it.
+bool first_of_its_launcher(const char* dir) {
+    const char* job = std::getenv("OMPI_MCA_ess_base_jobid");
+    if (!job) return false;
+    const std::string marker =
+        std::string(dir) + "/family-" + std::to_string(std::strtoul(job, nullptr, 10) >> 16);
+    const int fd = open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+}
+
 // Stops here if told to at `point` ("before" or "inside"): for ever, or for the seconds given.
 void hang_if_told(const char* point) {
     const char* setting = std::getenv("SPAWN_HANG_AT");
@@ -38,6 +55,8 @@ void hang_if_told(const char* point) {
     const std::string s(setting);
     const auto colon = s.find(':');
     if (s.substr(0, colon) != point) return;
+    if (const char* once = std::getenv("SPAWN_HANG_ONCE"); once && !first_of_its_launcher(once))
+        return;
     std::fprintf(stderr, "spawn_hang: pid %d stops %s PMIx_Init\n", static_cast<int>(getpid()),
                  point);
     if (colon == std::string::npos)

@@ -308,6 +308,8 @@ TEST(Wire, StealMessagesRoundTrip) {
     const auto o = decode<steal_order>(encode(steal_order{12, 3}));
     EXPECT_EQ(o.order, 12u);
     EXPECT_EQ(o.thief, 3u);
-    EXPECT_EQ(decode<steal_request>(encode(steal_request{8})).batches_received, 8u);
+    const auto request = decode<steal_request>(encode(steal_request{8, 21}));
+    EXPECT_EQ(request.batches_received, 8u);
+    EXPECT_EQ(request.messages_received, 21u);
     EXPECT_THROW(decode<steal_request>(some_bytes(3, 0)), protocol_error);
 }
