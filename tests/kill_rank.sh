@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # kill_rank.sh DELAY worker|rank0 WITHIN -- COMMAND...: runs COMMAND (an mpirun or a singleton
 # tide program) and, DELAY seconds after the first process of that kind appeared (a rank other
-# than 0 or a spawned worker; or rank 0), kills one with SIGKILL. Passes COMMAND's exit code
-# through, but fails if COMMAND has not ended WITHIN seconds after the kill (then every process
-# it started is killed). Processes are found by a marker in their environment.
+# than 0 or a spawned worker; or rank 0), kills one with SIGKILL: of the workers, the one that
+# has used the most CPU (a working one, not a spawned process stuck in MPI_Init). Passes
+# COMMAND's exit code through, but fails if COMMAND has not ended WITHIN seconds after the kill
+# (then every process it started is killed). Processes are found by a marker in their
+# environment.
 set -uo pipefail
 delay=$1 which=$2 within=$3
 shift 4  # DELAY WHICH WITHIN --
@@ -18,14 +20,20 @@ is_rank() {  # PID RANK-PATTERN: a tide process whose MPI rank matches (not mpir
     tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"
 }
 spawned() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "--tide-spawned-base"; }
+cpu_ticks() {  # utime + stime of PID, from /proc/PID/stat (fields 14 and 15)
+    awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
 find_victim() {
+    local best="" most=-1 ticks
     for pid in $(marked); do
         if [ "$which" = rank0 ]; then
             is_rank "$pid" 0 && ! spawned "$pid" && echo "$pid" && return
-        else
-            { is_rank "$pid" "[1-9][0-9]*" || spawned "$pid"; } && echo "$pid" && return
+        elif is_rank "$pid" "[1-9][0-9]*" || spawned "$pid"; then
+            ticks=$(cpu_ticks "$pid")
+            ((ticks > most)) && best=$pid most=$ticks
         fi
     done
+    [ -n "$best" ] && echo "$best"
 }
 # A loaded machine may take seconds to start (or spawn) the process: wait for it first.
 victim=""

@@ -87,7 +87,11 @@ check(sum(per_rank.values()) == tasks, f"per-worker tasks add up: {per_rank}")
 check(stats["bursts"]["count"] == 2, f"two bursts: {stats['bursts']}")
 check(stats["bursts"]["grown"] >= 1 and stats["bursts"]["to_new_worker_median_seconds"] > 0,
       f"a burst brought a worker in: {stats['bursts']}")
-check(stats["scaling"]["spawned"] >= 2, f"workers spawned: {stats['scaling']}")
+# Open MPI's spawn hangs for real now and then: rank 0 says so, gives up and goes on.
+hung = len(re.findall(r"MPI_Comm_spawn did not return within", err))
+check(stats["scaling"]["spawns_hung"] == stats["scaling"]["spawn_failures"] == hung,
+      f"every failed spawn is a real hang that rank 0 reported ({hung}): {stats['scaling']}")
+check(stats["scaling"]["spawned"] >= (2 if hung == 0 else 1), f"workers spawned: {stats['scaling']}")
 for w in stats["workers"]:
     check(0 <= w["busy_fraction"] <= 1.0 and w["busy_seconds"] > 0, f"worker stats {w}")
 
@@ -117,7 +121,9 @@ check(timeline_events and decisions == timeline_events,
 # What the decisions say was done adds up to what the statistics counted.
 done_by = {k: sum(int(x) for d in decisions for x in re.findall(rf"=> .*\b{k} (\d+)", d))
            for k in ("spawn", "park")}
-check(done_by["spawn"] == stats["scaling"]["spawned"] and stats["scaling"]["spawn_failures"] == 0
+# (The workers of a spawn that hung were decided on but never came.)
+check((done_by["spawn"] == stats["scaling"]["spawned"] if hung == 0
+       else done_by["spawn"] > stats["scaling"]["spawned"])
       and done_by["park"] == stats["scaling"]["parks"],
       f"decisions carried out {done_by} against {stats['scaling']}")
 spawn_requests = [e for e in events if e["ph"] == "i" and e["pid"] == 0 and e["name"] == "spawn"]
