@@ -3,6 +3,11 @@
 // Sub-commands (after any --tide-* flags):
 //   throughput --tasks N [--payload BYTES]   N no-op tasks through submit_all, results checked
 //   latency --tasks N                        one task at a time: submit, then get()
+//   latency --task-us L1,L2,... [--idle S]   one task in flight spinning L us, submit then
+//                                            get(): overhead (round trip - L) per length; then
+//                                            the CPU of an idle rank 0 and idle and parked
+//                                            workers over S seconds each (run with
+//                                            --tide-min-workers=0 and --tide-idle-park > S)
 //   granularity --task-us T [--tasks N]      tasks spinning T us; efficiency = ideal / measured
 //   spawns --rounds R                        R bursts, each growing the pool from nothing by
 //                                            spawning and waiting until it has retired again
@@ -14,10 +19,10 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -49,6 +54,20 @@ std::uint64_t spin(std::uint64_t us) {
     return us;
 }
 TIDE_TASK(spin);
+
+// spin, returning when it started and ended on the steady clock (one clock for all processes
+// of a host): a wait's overhead splits into the way there and the way back.
+std::pair<double, double> timed_spin(std::uint64_t us) {
+    const auto start = clock_type::now();
+    const auto end = start + std::chrono::microseconds(us);
+    auto now = start;
+    while (now < end) now = clock_type::now();
+    const auto seconds = [](clock_type::time_point t) {
+        return std::chrono::duration<double>(t.time_since_epoch()).count();
+    };
+    return {seconds(start), seconds(now)};
+}
+TIDE_TASK(timed_spin);
 
 struct timing {
     double median = 0, fastest = 0, slowest = 0;
@@ -91,18 +110,36 @@ std::pair<int, double> pid_and_start(int ms) {
 }
 TIDE_TASK(pid_and_start);
 
-// CPU seconds a process has used, from /proc/<pid>/stat (utime + stime).
+// CPU seconds a process's threads have used, to the nanosecond: the first field of each
+// thread's /proc/<pid>/task/<tid>/schedstat (/proc/<pid>/stat counts in 10 ms ticks, too coarse
+// for a rank that idles at 1% of a core). Threads that exited are not counted.
 double process_cpu(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) return -1;
-    std::istringstream fields(text.substr(close + 2));
-    std::string skip;
-    for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
-    double utime = 0, stime = 0;
-    fields >> utime >> stime;
-    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    double ns = 0;
+    for (const auto& thread :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        std::ifstream in(thread.path() / "schedstat");
+        double on_cpu = 0;
+        if (in >> on_cpu) ns += on_cpu;
+    }
+    return ns * 1e-9;
+}
+
+// The worker processes, from tasks that take long enough for every worker to get some.
+std::set<int> worker_pids(tide::driver& d, int workers) {
+    std::set<int> pids;
+    for (const auto& [pid, start] : d.map(pid_and_start, std::vector<int>(workers * 8, 10)))
+        pids.insert(pid);
+    return pids;
+}
+
+// Per cent of a core each process used over `seconds` from now (rank 0 is this process).
+std::map<int, double> cpu_over(const std::set<int>& pids, double seconds) {
+    std::map<int, double> before;
+    for (int pid : pids) before[pid] = process_cpu(pid);
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    std::map<int, double> pct;
+    for (int pid : pids) pct[pid] = (process_cpu(pid) - before[pid]) / seconds * 100;
+    return pct;
 }
 
 std::size_t parked_count(tide::driver& d) {
@@ -123,13 +160,19 @@ int main(int argc, char** argv) {
         throughput->add_option("--payload", payload, "argument bytes per task");
         auto* latency = app.add_subcommand("latency", "one task at a time, submit then get()");
         latency->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
+        std::vector<std::uint64_t> lengths_us;
+        latency->add_option("--task-us", lengths_us, "task lengths to sweep, one task in flight")
+            ->delimiter(',');
+        double idle_s = 1;
+        latency->add_option("--idle", idle_s, "seconds over which idle CPU is measured");
         auto* granularity = app.add_subcommand("granularity", "tasks spinning T us each");
-        double idle_s = 3;
         auto* wake = app.add_subcommand(
             "wake",
             "CPU of parked workers, then how soon a burst has every worker working "
             "(run with --tide-min-workers below the workers and a short --tide-idle-park)");
-        wake->add_option("--idle", idle_s, "seconds over which parked workers' CPU is measured");
+        double wake_idle_s = 3;
+        wake->add_option("--idle", wake_idle_s,
+                         "seconds over which parked workers' CPU is measured");
         int rounds = 10;
         auto* spawns = app.add_subcommand(
             "spawns",
@@ -169,6 +212,64 @@ int main(int argc, char** argv) {
                 return s;
             });
             report("throughput", tasks, workers, t, "payload=" + std::to_string(payload));
+        } else if (latency->parsed() && !lengths_us.empty()) {
+            if (workers < 1) fail("latency --task-us needs a worker");
+            const auto pids = worker_pids(d, workers);
+            for (const auto us : lengths_us) {
+                // About 2 s per length, at least 20 tries; the first has no estimate yet and
+                // counts like the rest.
+                const auto tries = std::clamp<std::uint64_t>(
+                    2000000 / std::max<std::uint64_t>(us, 1), 20, 1000);
+                std::vector<double> overhead_us, there_us, back_us;
+                for (std::uint64_t i = 0; i < tries; ++i) {
+                    const auto submitted = clock_type::now();
+                    const auto [start, end] = d.submit(timed_spin, us).get();
+                    const auto returned = clock_type::now();
+                    const auto at = [](clock_type::time_point t) {
+                        return std::chrono::duration<double>(t.time_since_epoch()).count();
+                    };
+                    overhead_us.push_back(
+                        (std::chrono::duration<double>(returned - submitted).count() -
+                         (end - start)) * 1e6);
+                    there_us.push_back((start - at(submitted)) * 1e6);
+                    back_us.push_back((at(returned) - end) * 1e6);
+                }
+                const auto median = [](std::vector<double>& v) {
+                    std::sort(v.begin(), v.end());
+                    return v[v.size() / 2];
+                };
+                const double m = median(overhead_us);
+                std::printf(
+                    "name=wait_overhead task_us=%llu workers=%d tries=%zu overhead_median_us=%.1f "
+                    "overhead_max_us=%.1f overhead_pct=%.2f there_median_us=%.1f "
+                    "back_median_us=%.1f\n",
+                    static_cast<unsigned long long>(us), workers, overhead_us.size(), m,
+                    overhead_us.back(), us > 0 ? m / static_cast<double>(us) * 100 : 0.0,
+                    median(there_us), median(back_us));
+                std::fflush(stdout);
+            }
+            // Idle: nothing in flight, workers not yet parked; then every worker parked.
+            auto all = pids;
+            all.insert(static_cast<int>(getpid()));
+            const auto idle = cpu_over(all, idle_s);
+            const auto deadline = clock_type::now() + std::chrono::seconds(30);
+            while (parked_count(d) < static_cast<std::size_t>(workers) &&
+                   clock_type::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            if (parked_count(d) < static_cast<std::size_t>(workers))
+                fail("the workers did not park within 30 s (run with --tide-min-workers=0)");
+            const auto parked = cpu_over(all, idle_s);
+            double idle_worker = 0, parked_worker = 0;
+            for (int pid : pids) {
+                idle_worker = std::max(idle_worker, idle.at(pid));
+                parked_worker = std::max(parked_worker, parked.at(pid));
+            }
+            std::printf(
+                "name=idle_cpu workers=%d seconds=%.1f rank0_idle_pct=%.2f worker_idle_pct=%.2f "
+                "rank0_all_parked_pct=%.2f worker_parked_pct=%.2f\n",
+                workers, idle_s, idle.at(static_cast<int>(getpid())), idle_worker,
+                parked.at(static_cast<int>(getpid())), parked_worker);
+            std::fflush(stdout);
         } else if (latency->parsed()) {
             const auto t = measure(repeat, [&] {
                 const auto start = clock_type::now();
@@ -186,28 +287,21 @@ int main(int argc, char** argv) {
             std::size_t parked = 0;
             const auto t = measure(repeat, [&] {
                 // Learn the worker processes, then let the pool go idle and park.
-                std::set<int> pids;
-                for (const auto& [pid, start] :
-                     d.map(pid_and_start, std::vector<int>(workers * 8, 10)))
-                    pids.insert(pid);
+                const auto pids = worker_pids(d, workers);
                 const auto deadline = clock_type::now() + std::chrono::seconds(30);
                 while (parked_count(d) == 0 && clock_type::now() < deadline)
                     std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 parked = parked_count(d);
                 if (parked == 0) fail("no worker parked within 30 s");
-                std::map<int, double> before;
-                for (int pid : pids) before[pid] = process_cpu(pid);
-                std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
                 // Every worker is idle now, some parked: the least CPU is a parked worker's,
                 // the most the active idle one's.
                 double least = 1e9, most = 0;
-                for (int pid : pids) {
-                    const double share = (process_cpu(pid) - before[pid]) / idle_s;
-                    least = std::min(least, share);
-                    most = std::max(most, share);
+                for (const auto& [pid, pct] : cpu_over(pids, wake_idle_s)) {
+                    least = std::min(least, pct);
+                    most = std::max(most, pct);
                 }
-                parked_cpu.push_back(least * 100);
-                active_idle_cpu.push_back(most * 100);
+                parked_cpu.push_back(least);
+                active_idle_cpu.push_back(most);
                 // The burst: when has every process started a task?
                 const double submitted =
                     std::chrono::duration<double>(clock_type::now().time_since_epoch()).count();

@@ -561,7 +561,7 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
         }
         w.load.in_hand += batch_records.size();
         ++w.batches_sent;
-        w.unconfirmed_batches.push_back({seq, net.sent_to(w.rank)});
+        w.unconfirmed_batches.push_back({seq, net.sent_to(w.rank), clock::now()});
         ++counters.batches_sent;
     }
     w.hungry = false;
@@ -638,6 +638,21 @@ bool engine_state::outstanding() const {
     if (!queue.empty()) return true;
     return std::any_of(workers.begin(), workers.end(),
                        [](const worker_info& w) { return w.load.in_hand > 0; });
+}
+
+std::optional<sched::expected_result> engine_state::expected_result_of(sched::task_id id) const {
+    const auto* rec = tasks.find(id);
+    if (!rec || rec->state != task_state::running || rec->owner < 0) return std::nullopt;
+    const auto& w = workers[static_cast<std::size_t>(rec->owner)];
+    // Behind other tasks its start is anyone's guess.
+    if (w.load.in_hand != 1) return std::nullopt;
+    const auto batch =
+        std::find_if(w.unconfirmed_batches.begin(), w.unconfirmed_batches.end(),
+                     [&](const worker_info::sent_batch& b) { return b.seq == rec->batch; });
+    const auto* duration = estimator.duration_of(rec->name_hash);
+    if (batch == w.unconfirmed_batches.end() || !duration || duration->samples == 0)
+        return std::nullopt;
+    return sched::expect_task(batch->at, duration->latest, duration->variance);
 }
 
 std::size_t engine_state::running() const {
@@ -873,6 +888,7 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
     auto& s = *state_;
     auto backoff = idle_polling();  // reads no clock: cheap for futures already finished
     bool brokering = false;
+    std::optional<sched::expected_result> expected;  // once the quick polls are over
     for (;;) {
         {
             std::lock_guard lock(s.mu);
@@ -886,12 +902,14 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
             }
             if (progressed) backoff.reset();
             brokering = s.brokering();
+            if (!backoff.quick()) expected = s.expected_result_of(id);
         }
         const auto now = clock::now();
         if (now >= deadline) return false;
         // While a worker waits for work through rank 0, rank 0 answers promptly: an idle
         // core is at stake, and the short sleeps last only as long as the steal.
-        idle_pause(backoff, brokering ? std::min(deadline, now + brokering_poll) : deadline);
+        idle_pause(backoff, brokering ? std::min(deadline, now + brokering_poll) : deadline,
+                   expected ? &*expected : nullptr);
     }
 }
 

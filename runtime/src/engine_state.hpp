@@ -26,6 +26,7 @@
 #include "tide/detail/engine.hpp"
 #include "tide/detail/nested.hpp"
 #include "tide/load.hpp"
+#include "tide/scheduler/backoff.hpp"
 #include "tide/scheduler/dispatch.hpp"
 #include "tide/scheduler/load_estimator.hpp"
 #include "tide/scheduler/placement.hpp"
@@ -123,6 +124,7 @@ struct worker_info {
     struct sent_batch {
         std::uint64_t seq;
         std::uint64_t message;
+        std::chrono::steady_clock::time_point at;
     };
     std::deque<sent_batch> unconfirmed_batches;
     std::uint64_t confirmed_batches = 0;
@@ -313,6 +315,9 @@ struct engine_state {
     bool outstanding() const;
     // A worker waits for work through rank 0 (hungry, or a steal order is out): poll promptly.
     bool brokering() const;
+    // When the result of task `id` should arrive: known for a task of known duration that is
+    // alone on its worker, sent in a batch the worker has not yet confirmed (so sent lately).
+    std::optional<sched::expected_result> expected_result_of(sched::task_id id) const;
     std::size_t running() const;
     // Rank 0 runs tasks itself while no worker is there or on its way (a single rank, or a
     // singleton whose spawns failed or have not started).

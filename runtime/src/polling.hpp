@@ -21,14 +21,16 @@ inline sched::idle_backoff idle_polling() {
                                std::chrono::milliseconds(5));
 }
 
-// Waits as the backoff says after a poll that found nothing, never past `deadline`.
+// Waits as the backoff says after a poll that found nothing, never past `deadline`; around
+// `expected` if the loop waits for a result it can predict.
 inline void idle_pause(
     sched::idle_backoff& backoff,
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+    const sched::expected_result* expected = nullptr) {
     // The clock is read only once the quick polls are over: a read can cost as much as a poll.
     const auto now = backoff.quick() ? std::chrono::steady_clock::time_point{}
                                      : std::chrono::steady_clock::now();
-    const auto step = backoff.next(now);
+    const auto step = backoff.next(now, expected);
     switch (step.action) {
         case sched::idle_action::spin:
 #if defined(__x86_64__) || defined(__i386__)

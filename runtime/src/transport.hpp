@@ -120,6 +120,9 @@ private:
     std::size_t next_probe_ = 0;            // links are probed round robin, so none is starved
     std::deque<pending_receive> receives_;  // in the order MPI matched them
     std::chrono::steady_clock::time_point last_receive_poll_;
+    // The last look for new messages: one after a longer pause than this probes twice.
+    static constexpr auto probe_again_after = std::chrono::microseconds(20);
+    std::chrono::steady_clock::time_point last_probe_;
     std::vector<pending_send> sends_;
     std::vector<bytes> pool_;
     static std::uint64_t count_of(const std::vector<std::uint64_t>& counts, int peer) {

@@ -22,6 +22,7 @@ void ewma_stats::add(std::uint64_t count, double sum, double sum_of_squares, dou
         variance = (1.0 - w) * (variance + w * diff * diff) + w * batch_variance;
     }
     samples += count;
+    latest = batch_mean;
 }
 
 load_estimator::name_entry& load_estimator::entry(std::uint64_t name) {

@@ -36,8 +36,13 @@ TEST(Ewma, ABatchMovesTheMeanAsFarAsItsSamplesWould) {
 TEST(Ewma, TracksAChangeInDuration) {
     ewma_stats s;
     for (int i = 0; i < 50; ++i) s.add(1, 0.001, 1e-6, 0.2);
-    for (int i = 0; i < 50; ++i) s.add(1, 0.010, 1e-4, 0.2);
+    s.add(1, 0.010, 1e-4, 0.2);
+    EXPECT_DOUBLE_EQ(s.latest, 0.010);  // at once
+    EXPECT_NEAR(s.mean, 0.0028, 1e-12);
+    for (int i = 1; i < 50; ++i) s.add(1, 0.010, 1e-4, 0.2);
     EXPECT_NEAR(s.mean, 0.010, 1e-6);
+    s.add(2, 0.006, 0.00002, 0.2);
+    EXPECT_DOUBLE_EQ(s.latest, 0.003);  // a batch's mean
 }
 
 TEST(LoadEstimator, BacklogFromQueuedTasksAndDurations) {

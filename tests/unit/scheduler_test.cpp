@@ -172,6 +172,66 @@ TEST(IdleBackoff, SpinThenYieldThenSleepProportionalToIdleTimeWithinBounds) {
     EXPECT_EQ(sleep_at(t0 + seconds(4) + microseconds(800)), microseconds(200));
 }
 
+// Waiting for a result due at a known time: no sleep runs into the window around it, the
+// window is polled without sleeping, and a late result is met within a sixteenth of its lateness.
+TEST(IdleBackoff, ExpectedResultIsMetInItsWindowAndLateOnesSoon) {
+    using namespace std::chrono;
+    const idle_backoff::clock::time_point t0{};
+    const expected_result due{t0 + milliseconds(20), microseconds(50)};
+    idle_backoff b(0, 0, 4, microseconds(10), milliseconds(5));
+    (void)b.next(t0, &due);  // the idle spell starts
+    auto at = [&](auto t) { return b.next(t, &due); };
+    EXPECT_EQ(at(t0 + milliseconds(8)).sleep, milliseconds(2));  // the usual quarter
+    // Nearing the window (it opens at 19.95 ms): the sleep stops 0.1 ms before, as a sleep
+    // may overrun that much.
+    EXPECT_EQ(at(t0 + microseconds(19000)).sleep, microseconds(850));
+    EXPECT_EQ(at(t0 + microseconds(19845)).action, idle_action::yield);  // under the floor
+    EXPECT_EQ(at(t0 + milliseconds(20)).action, idle_action::yield);      // inside
+    EXPECT_EQ(at(t0 + microseconds(20049)).action, idle_action::yield);
+    // Late: floor, then a sixteenth of the lateness, then the cap.
+    EXPECT_EQ(at(t0 + microseconds(20060)).sleep, microseconds(10));
+    EXPECT_EQ(at(t0 + microseconds(21650)).sleep, microseconds(100));
+    EXPECT_EQ(at(t0 + seconds(2)).sleep, milliseconds(5));
+}
+
+// Whenever a result comes, the wait for it overshoots little: the window is polled hot, a
+// result before it within the usual quarter of the spell, a late one within a sixteenth of the
+// lateness.
+TEST(IdleBackoff, ExpectationBoundsTheOvershootWhereverTheResultComes) {
+    using namespace std::chrono;
+    const idle_backoff::clock::time_point t0{};
+    const expected_result due{t0 + milliseconds(10), microseconds(30)};
+    for (microseconds arrives : {microseconds(200), microseconds(4000), microseconds(9980),
+                                 microseconds(10020), microseconds(12000), microseconds(80000)}) {
+        idle_backoff b(0, 0, 4, microseconds(10), milliseconds(5));
+        auto now = t0;
+        while (now - t0 < arrives) {
+            const auto s = b.next(now, &due);
+            now += s.action == idle_action::sleep ? s.sleep : microseconds(1);  // a poll
+        }
+        const auto over = now - t0 - arrives;
+        if (arrives + microseconds(30) < microseconds(10000)) {
+            EXPECT_LE(over, arrives / 4 + microseconds(10)) << arrives.count();
+        } else if (arrives <= microseconds(10030)) {
+            EXPECT_LE(over, microseconds(1)) << arrives.count();
+        } else {
+            EXPECT_LE(over, (arrives - microseconds(10030)) / 16 + microseconds(10))
+                << arrives.count();
+        }
+    }
+}
+
+TEST(IdleBackoff, TaskExpectationSpreadsTwoDeviationsWithinAFloorAndASixteenth) {
+    using namespace std::chrono;
+    const idle_backoff::clock::time_point t0{};
+    const auto e = expect_task(t0, 0.010, 0.0);  // a steady 10 ms task
+    EXPECT_EQ(e.at, t0 + milliseconds(10));
+    EXPECT_EQ(e.spread, microseconds(20));                                   // the floor
+    EXPECT_EQ(expect_task(t0, 0.010, 1e-8).spread, microseconds(200));       // 2 x 0.1 ms
+    EXPECT_EQ(expect_task(t0, 0.010, 1e-4).spread, microseconds(625));       // a sixteenth
+    EXPECT_EQ(expect_task(t0, 0.000050, 1e-4).spread, microseconds(20));     // a tiny task
+}
+
 // The property the proportional rule exists for: however long a quiet spell lasts, the sleep
 // that ends it overshoots by at most a quarter of it (plus the floor).
 TEST(IdleBackoff, OvershootIsABoundedFractionOfTheGap) {

@@ -7,9 +7,17 @@
 // fraction of the gap however the two sides of a conversation get out of step (doubling let both
 // sides of a ping-pong escalate to the cap after one scheduling hiccup, costing 16 ms round trips
 // on a busy 2-core machine). A rank idle for long still sleeps at the cap and costs almost no CPU.
+//
+// A loop that waits for one result whose arrival it can predict (a task of known duration, alone
+// on its worker) says so, and the sleeps bend around that moment: none runs past the start of a
+// short window around it, the window is polled without sleeping, and past it the sleeps grow
+// with the lateness, not with the whole wait. Sleeping alone cannot give both: proportional
+// sleeps cost a fixed fraction of the wait (at the 5 ms cap, milliseconds for any task over
+// 20 ms), and fine-grained ones cost a poll's CPU every few microseconds for the whole task.
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 
@@ -17,6 +25,28 @@ namespace tide::sched {
 
 // What an idle loop does before its next poll.
 enum class idle_action { spin, yield, sleep };
+
+// When a result is expected: `at`, give or take `spread`.
+struct expected_result {
+    std::chrono::steady_clock::time_point at;
+    std::chrono::steady_clock::duration spread;
+};
+
+// The expectation for a task expected to take `seconds_s` (with variance `variance_s2`, in
+// seconds) started at `start`: two standard deviations either side, at least `floor` (a
+// message's way and a thread's wake-up), at most a sixteenth of the task (the window is
+// polled hot).
+inline expected_result expect_task(
+    std::chrono::steady_clock::time_point start, double seconds_s, double variance_s2,
+    std::chrono::steady_clock::duration floor = std::chrono::microseconds(50)) {
+    using seconds = std::chrono::duration<double>;
+    const auto cast = [](double s) {
+        return std::chrono::round<std::chrono::steady_clock::duration>(seconds(s));
+    };
+    const auto widest = std::max(floor, cast(seconds_s / 16));
+    return {start + cast(seconds_s),
+            std::clamp(cast(2 * std::sqrt(std::max(variance_s2, 0.0))), floor, widest)};
+}
 
 class idle_backoff {
 public:
@@ -48,18 +78,32 @@ public:
     bool quick() const { return idle_polls_ < quick_polls_; }
 
     // Called after a poll that found nothing. The idle spell is timed from the first sleep
-    // (the quick polls before it last microseconds).
-    step next(clock::time_point now) {
+    // (the quick polls before it last microseconds). With `expected`, the loop waits for a
+    // result due then (see the top of this file).
+    step next(clock::time_point now, const expected_result* expected = nullptr) {
         if (idle_polls_ < quick_polls_) {
             ++idle_polls_;
             return {idle_polls_ <= spin_polls_ ? idle_action::spin : idle_action::yield, {}};
         }
         if (!idle_since_) idle_since_ = now;
-        return {idle_action::sleep,
-                std::clamp((now - *idle_since_) / ratio_, min_sleep_, max_sleep_)};
+        const auto usual = std::clamp((now - *idle_since_) / ratio_, min_sleep_, max_sleep_);
+        if (!expected) return {idle_action::sleep, usual};
+        const auto opens = expected->at - expected->spread;
+        const auto closes = expected->at + expected->spread;
+        if (now >= closes)
+            return {idle_action::sleep,
+                    std::clamp((now - closes) / late_ratio, min_sleep_, max_sleep_)};
+        // The last sleep ends early by what a sleep may overrun: on a virtual machine a thread
+        // wakes up to about 0.1 ms after its time.
+        const auto hot_from = opens - wake_lateness;
+        if (now + min_sleep_ >= hot_from) return {idle_action::yield, {}};
+        return {idle_action::sleep, std::min(usual, hot_from - now)};
     }
 
 private:
+    // Past the window, a sleep is at most this fraction of the lateness so far.
+    static constexpr unsigned late_ratio = 16;
+    static constexpr auto wake_lateness = std::chrono::microseconds(100);
     std::uint32_t spin_polls_;
     std::uint32_t quick_polls_;
     unsigned ratio_;

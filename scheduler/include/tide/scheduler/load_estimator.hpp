@@ -19,6 +19,9 @@ struct ewma_stats {
     double mean = 0;
     double variance = 0;
     std::uint64_t samples = 0;
+    // The mean of the latest batch alone: the best guess for the next one when a task's
+    // length changes (the weighted mean takes a dozen samples to follow).
+    double latest = 0;
 
     void add(std::uint64_t count, double sum, double sum_of_squares, double alpha);
 };
