@@ -497,6 +497,7 @@ bool engine_state::dispatch() {
         if (w.isolating && w.load.in_hand == 0) w.isolating = false;  // its lone task is done
         loads_scratch.push_back(w.load);
         loads_scratch.back().accepting = w.load.accepting && !w.isolating;
+        loads_scratch.back().last_active = w.last_result.time_since_epoch().count();
     }
     bool sent = false;
     // Late in a job a worker may pass tasks over (take_from_queue): a second round shares what

@@ -416,8 +416,10 @@ private:
     void give_away(const wire::steal_order& order) {
         wire::stolen_head head;
         head.order = order.order;
-        // The last received first: those would run last here.
-        std::size_t share = (in_hand_ + 1) / 2;
+        // The last received first: those would run last here. Between tasks this worker is
+        // about to start what it holds, so the odd one stays: moving a lone task from a
+        // worker that starts it now to one that may be asleep only delays it.
+        std::size_t share = received_depth_ > 0 ? (in_hand_ + 1) / 2 : in_hand_ / 2;
         for (auto b = batches_.rbegin(); b != batches_.rend() && share > 0; ++b)
             for (; share > 0 && b->tasks.size() > b->next; --share, --in_hand_) {
                 head.returned.push_back(b->tasks.back().id);

@@ -41,13 +41,15 @@ std::vector<std::size_t> plan_dispatch(std::size_t queued, std::span<const worke
         }
     }
     // The remainder (fewer than one per eligible worker) goes one each to the workers now at
-    // level L, in index order, so the split stays within one task of even.
-    for (std::size_t i = 0; i < workers.size() && left > 0; ++i) {
-        if (workers[i].accepting && workers[i].in_hand + give[i] == lo && lo < prefetch) {
-            ++give[i];
-            --left;
-        }
-    }
+    // level L, most recently active first, so the split stays within one task of even.
+    if (left == 0 || lo >= prefetch) return give;
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < workers.size(); ++i)
+        if (workers[i].accepting && workers[i].in_hand + give[i] == lo) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return workers[a].last_active > workers[b].last_active;
+    });
+    for (std::size_t k = 0; k < order.size() && left > 0; ++k, --left) ++give[order[k]];
     return give;
 }
 
