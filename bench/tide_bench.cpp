@@ -218,8 +218,8 @@ int main(int argc, char** argv) {
             for (const auto us : lengths_us) {
                 // About 2 s per length, at least 20 tries; the first has no estimate yet and
                 // counts like the rest.
-                const auto tries = std::clamp<std::uint64_t>(
-                    2000000 / std::max<std::uint64_t>(us, 1), 20, 1000);
+                const auto tries =
+                    std::clamp<std::uint64_t>(2000000 / std::max<std::uint64_t>(us, 1), 20, 1000);
                 std::vector<double> overhead_us, there_us, back_us;
                 for (std::uint64_t i = 0; i < tries; ++i) {
                     const auto submitted = clock_type::now();
@@ -230,7 +230,8 @@ int main(int argc, char** argv) {
                     };
                     overhead_us.push_back(
                         (std::chrono::duration<double>(returned - submitted).count() -
-                         (end - start)) * 1e6);
+                         (end - start)) *
+                        1e6);
                     there_us.push_back((start - at(submitted)) * 1e6);
                     back_us.push_back((at(returned) - end) * 1e6);
                 }

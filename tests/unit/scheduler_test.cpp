@@ -197,7 +197,7 @@ TEST(IdleBackoff, ExpectedResultIsMetInItsWindowAndLateOnesSoon) {
     // may overrun that much.
     EXPECT_EQ(at(t0 + microseconds(19000)).sleep, microseconds(850));
     EXPECT_EQ(at(t0 + microseconds(19845)).action, idle_action::yield);  // under the floor
-    EXPECT_EQ(at(t0 + milliseconds(20)).action, idle_action::yield);      // inside
+    EXPECT_EQ(at(t0 + milliseconds(20)).action, idle_action::yield);     // inside
     EXPECT_EQ(at(t0 + microseconds(20049)).action, idle_action::yield);
     // Late: floor, then a sixteenth of the lateness, then the cap.
     EXPECT_EQ(at(t0 + microseconds(20060)).sleep, microseconds(10));
@@ -237,10 +237,10 @@ TEST(IdleBackoff, TaskExpectationSpreadsTwoDeviationsWithinAFloorAndASixteenth) 
     const idle_backoff::clock::time_point t0{};
     const auto e = expect_task(t0, 0.010, 0.0);  // a steady 10 ms task
     EXPECT_EQ(e.at, t0 + milliseconds(10));
-    EXPECT_EQ(e.spread, microseconds(50));                                   // the floor
-    EXPECT_EQ(expect_task(t0, 0.010, 1e-8).spread, microseconds(200));       // 2 x 0.1 ms
-    EXPECT_EQ(expect_task(t0, 0.010, 1e-4).spread, microseconds(625));       // a sixteenth
-    EXPECT_EQ(expect_task(t0, 0.000050, 1e-4).spread, microseconds(50));     // a tiny task
+    EXPECT_EQ(e.spread, microseconds(50));                                // the floor
+    EXPECT_EQ(expect_task(t0, 0.010, 1e-8).spread, microseconds(200));    // 2 x 0.1 ms
+    EXPECT_EQ(expect_task(t0, 0.010, 1e-4).spread, microseconds(625));    // a sixteenth
+    EXPECT_EQ(expect_task(t0, 0.000050, 1e-4).spread, microseconds(50));  // a tiny task
 }
 
 // The property the proportional rule exists for: however long a quiet spell lasts, the sleep
