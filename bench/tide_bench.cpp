@@ -46,28 +46,40 @@ TIDE_TASK(noop);
 std::uint64_t noop_payload(const std::vector<std::uint8_t>& payload) { return payload.size(); }
 TIDE_TASK(noop_payload);
 
-// Busy-waits (not sleeps) for `us` microseconds, as a compute task would occupy its core.
+// A time on the steady clock in seconds: CLOCK_MONOTONIC, one clock for all processes of a host,
+// so times taken in a task and in the driver compare.
+double seconds_at(clock_type::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// Busy-waits (not sleeps) for `us` microseconds, as a compute task would occupy its core;
+// returns when it ended.
+clock_type::time_point busy_for(clock_type::time_point start, std::uint64_t us) {
+    const auto end = start + std::chrono::microseconds(us);
+    auto now = start;
+    while (now < end) now = clock_type::now();
+    return now;
+}
+
 std::uint64_t spin(std::uint64_t us) {
-    const auto end = clock_type::now() + std::chrono::microseconds(us);
-    std::uint64_t n = 0;
-    while (clock_type::now() < end) ++n;
+    busy_for(clock_type::now(), us);
     return us;
 }
 TIDE_TASK(spin);
 
-// spin, returning when it started and ended on the steady clock (one clock for all processes
-// of a host): a wait's overhead splits into the way there and the way back.
+// spin, returning when it started and ended: a wait's overhead splits into the way there and
+// the way back.
 std::pair<double, double> timed_spin(std::uint64_t us) {
     const auto start = clock_type::now();
-    const auto end = start + std::chrono::microseconds(us);
-    auto now = start;
-    while (now < end) now = clock_type::now();
-    const auto seconds = [](clock_type::time_point t) {
-        return std::chrono::duration<double>(t.time_since_epoch()).count();
-    };
-    return {seconds(start), seconds(now)};
+    return {seconds_at(start), seconds_at(busy_for(start, us))};
 }
 TIDE_TASK(timed_spin);
+
+// The median (the upper one of an even count).
+double median_of(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
 
 struct timing {
     double median = 0, fastest = 0, slowest = 0;
@@ -100,11 +112,9 @@ void report(const char* name, std::uint64_t tasks, int workers, const timing& t,
 
 }  // namespace
 
-// The task's process and when it started (steady_clock is CLOCK_MONOTONIC: one clock for all
-// processes of a host).
+// The task's process and when it started (see seconds_at).
 std::pair<int, double> pid_and_start(int ms) {
-    const double start =
-        std::chrono::duration<double>(clock_type::now().time_since_epoch()).count();
+    const double start = seconds_at(clock_type::now());
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return {static_cast<int>(getpid()), start};
 }
@@ -225,28 +235,22 @@ int main(int argc, char** argv) {
                     const auto submitted = clock_type::now();
                     const auto [start, end] = d.submit(timed_spin, us).get();
                     const auto returned = clock_type::now();
-                    const auto at = [](clock_type::time_point t) {
-                        return std::chrono::duration<double>(t.time_since_epoch()).count();
-                    };
                     overhead_us.push_back(
                         (std::chrono::duration<double>(returned - submitted).count() -
                          (end - start)) *
                         1e6);
-                    there_us.push_back((start - at(submitted)) * 1e6);
-                    back_us.push_back((at(returned) - end) * 1e6);
+                    there_us.push_back((start - seconds_at(submitted)) * 1e6);
+                    back_us.push_back((seconds_at(returned) - end) * 1e6);
                 }
-                const auto median = [](std::vector<double>& v) {
-                    std::sort(v.begin(), v.end());
-                    return v[v.size() / 2];
-                };
-                const double m = median(overhead_us);
+                const double m = median_of(overhead_us);
                 std::printf(
                     "name=wait_overhead task_us=%llu workers=%d tries=%zu overhead_median_us=%.1f "
                     "overhead_max_us=%.1f overhead_pct=%.2f there_median_us=%.1f "
                     "back_median_us=%.1f\n",
                     static_cast<unsigned long long>(us), workers, overhead_us.size(), m,
-                    overhead_us.back(), us > 0 ? m / static_cast<double>(us) * 100 : 0.0,
-                    median(there_us), median(back_us));
+                    *std::max_element(overhead_us.begin(), overhead_us.end()),
+                    us > 0 ? m / static_cast<double>(us) * 100 : 0.0, median_of(there_us),
+                    median_of(back_us));
                 std::fflush(stdout);
             }
             // Idle: nothing in flight, workers not yet parked; then every worker parked.
@@ -304,8 +308,7 @@ int main(int argc, char** argv) {
                 parked_cpu.push_back(least);
                 active_idle_cpu.push_back(most);
                 // The burst: when has every process started a task?
-                const double submitted =
-                    std::chrono::duration<double>(clock_type::now().time_since_epoch()).count();
+                const double submitted = seconds_at(clock_type::now());
                 std::map<int, double> first;
                 for (const auto& [pid, start] :
                      d.map(pid_and_start, std::vector<int>(workers * 100, 10)))
@@ -317,15 +320,12 @@ int main(int argc, char** argv) {
                 wake_ms.push_back(last * 1e3);
                 return last;
             });
-            const auto median = [](std::vector<double> v) {
-                std::sort(v.begin(), v.end());
-                return v[v.size() / 2];
-            };
             char extra[200];
             std::snprintf(extra, sizeof extra,
                           "parked=%zu parked_cpu_pct=%.3f active_idle_cpu_pct=%.3f "
                           "all_working_after_ms=%.1f",
-                          parked, median(parked_cpu), median(active_idle_cpu), median(wake_ms));
+                          parked, median_of(parked_cpu), median_of(active_idle_cpu),
+                          median_of(wake_ms));
             report("wake", static_cast<std::uint64_t>(workers) * 100, workers, t, extra);
         } else if (spawns->parsed()) {
             // Each round: work for the whole pool, then nothing until every worker has retired.

@@ -169,8 +169,7 @@ bool transport::drain_sends(std::chrono::steady_clock::time_point deadline) {
     return true;
 }
 
-bool transport::deliver_completed(message& out) {
-    const auto now = std::chrono::steady_clock::now();
+bool transport::deliver_completed(message& out, std::chrono::steady_clock::time_point now) {
     for (std::size_t i = 0; i < receives_.size(); ++i) {
         auto& r = receives_[i];
         if (!r.complete) {
@@ -200,32 +199,31 @@ bool transport::deliver_completed(message& out) {
 }
 
 bool transport::try_receive(message& out) {
+    const auto now = std::chrono::steady_clock::now();
     if (!receives_.empty()) {
         // A message advances only while this rank polls: a spell without polls (a long task
         // with no keeper thread) does not count against the receive timeout.
-        const auto now = std::chrono::steady_clock::now();
         const auto gap = now - last_receive_poll_;
         if (gap > std::chrono::milliseconds(10))
             for (auto& r : receives_) r.started += gap;
         last_receive_poll_ = now;
-        if (deliver_completed(out)) return true;
+        if (deliver_completed(out, now)) return true;
     }
     // Open MPI's probe matches first and makes progress after: a message that came in while
     // this process slept is pulled off the wire by one probe and matched only by the next.
     // Polls back to back do not mind; the first poll after a pause probes a second time, or
     // every message met after a sleep would wait a whole second sleep.
-    const auto now = std::chrono::steady_clock::now();
     const bool after_pause = now - last_probe_ > probe_again_after;
     last_probe_ = now;
     for (int pass = after_pause ? 2 : 1; pass > 0; --pass)
         for (std::size_t k = 0; k < links_.size(); ++k) {
             const link& l = links_[next_probe_++ % links_.size()];
-            if (probe(l, out)) return true;
+            if (probe(l, out, now)) return true;
         }
     return false;
 }
 
-bool transport::probe(const link& l, message& out) {
+bool transport::probe(const link& l, message& out, std::chrono::steady_clock::time_point now) {
     int found = 0;
     MPI_Message handle;
     MPI_Status status;
@@ -238,11 +236,11 @@ bool transport::probe(const link& l, message& out) {
     r.msg.tag = status.MPI_TAG;
     r.msg.body = take_buffer();
     r.msg.body.resize(static_cast<std::size_t>(count));
-    r.started = last_receive_poll_ = last_received_ = std::chrono::steady_clock::now();
+    r.started = last_receive_poll_ = last_received_ = now;
     receives_.push_back(std::move(r));
     auto& posted = receives_.back();  // the buffer MPI writes into stays in the deque
     TIDE_MPI(MPI_Imrecv, posted.msg.body.data(), count, MPI_BYTE, &handle, &posted.request);
-    return deliver_completed(out);
+    return deliver_completed(out, now);
 }
 
 bytes transport::take_buffer() {

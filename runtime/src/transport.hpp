@@ -111,8 +111,9 @@ private:
     // leaked, see abandon); receives already complete stay unless `complete_too`.
     template <class Pred>
     void give_up(Pred ours, bool complete_too);
-    bool deliver_completed(message& out);
-    bool probe(const link& l, message& out);
+    // `now`: the time of the try_receive call they serve (one clock read per call).
+    bool deliver_completed(message& out, std::chrono::steady_clock::time_point now);
+    bool probe(const link& l, message& out, std::chrono::steady_clock::time_point now);
     MPI_Comm owned_ = MPI_COMM_NULL;
     std::chrono::milliseconds receive_timeout_;
     std::vector<endpoint> peers_;
