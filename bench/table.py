@@ -2,7 +2,9 @@
 
 Input: lines `name=<bench> tasks=N workers=W seconds=S rate=R k=v ...` (other lines ignored).
 Ratios are computed per worker count against tide's no-op throughput and against the plain-MPI
-floor (baseline_farm) measured in the same run.
+floor (baseline_farm) measured in the same run. The lines of `latency --task-us` (wait_overhead,
+one per task length, and idle_cpu) make a table of their own: what a wait adds to one task in
+flight, next to the CPU the ranks use idle.
 """
 import sys
 
@@ -36,6 +38,35 @@ def label(r):
     return name
 
 
+WAITS = ("wait_overhead", "idle_cpu")
+
+
+def wait_table(w, group, checks):
+    """The table of one task in flight at a time, and the wait targets."""
+    waits = [r for r in group if r["name"] == "wait_overhead"]
+    idle = next((r for r in group if r["name"] == "idle_cpu"), None)
+    if not waits and not idle:
+        return
+    print(f"\n{w} worker(s): one task in flight, what get() adds to it; medians of the tries")
+    print(f"{'task us':>9} {'tries':>6} {'median us':>10} {'max us':>9} {'% of task':>10} "
+          f"{'there us':>9} {'back us':>8} {'cold walk us':>13}")
+    for r in waits:
+        print(f"{r['task_us']:>9} {r['tries']:>6} {r['overhead_median_us']:>10} "
+              f"{r['overhead_max_us']:>9} {r['overhead_pct']:>10} {r['there_median_us']:>9} "
+              f"{r['back_median_us']:>8} {r['cold_walk_us']:>13}")
+    if idle:
+        print(f"idle CPU, % of a core: rank 0 {idle['rank0_idle_pct']}, idle worker "
+              f"{idle['worker_idle_pct']}, rank 0 with all parked {idle['rank0_all_parked_pct']}, "
+              f"parked worker {idle['worker_parked_pct']}")
+    for r in waits:
+        us, median = int(r["task_us"]), float(r["overhead_median_us"])
+        checks.append((f"{w} worker(s), {us} us task: median wait overhead <= 50 us",
+                       median <= 50, f"{median} us"))
+        if us >= 1000:
+            checks.append((f"{w} worker(s), {us} us task: overhead <= 2% of the task",
+                           median <= 0.02 * us, f"{r['overhead_pct']}%"))
+
+
 def main(path):
     rows = parse(path)
     by_workers = {}
@@ -43,7 +74,7 @@ def main(path):
         by_workers.setdefault(int(r["workers"]), []).append(r)
     checks = []
     for w in sorted(by_workers):
-        group = by_workers[w]
+        group = [r for r in by_workers[w] if r["name"] not in WAITS]
         tide = next((r for r in group if r["name"] == "throughput" and r.get("payload") == "0"), None)
         floor = next((r for r in group if r["name"] == "baseline_farm"), None)
         tide_rate = float(tide["rate"]) if tide else None
@@ -63,6 +94,7 @@ def main(path):
                                       "all_working_after_ms"))
             print(f"{label(r):44} {r['tasks']:>9} {float(r['seconds']):>9.4f} {rate:>13,.0f} "
                   f"{vs_floor:>9} {tide_x:>9}  {notes}")
+        wait_table(w, by_workers[w], checks)
         if w != 1:
             continue
         # The targets of the dispatch issue, for one worker.

@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <functional>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,33 @@ TIDE_TASK(timed_spin);
 double median_of(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
+}
+
+// What the machine itself adds to a wait after a long task: microseconds to walk 256 KB of data
+// (4096 cache lines in a random cycle, so no prefetcher helps) right after spinning `us`
+// microseconds on a loop that touches none of it (median of 5). A task's end runs code and data
+// the worker has not touched for the task's length either; on a shared virtual machine other
+// tenants evict them meanwhile, so the way back costs more after a long task.
+double walk_after_spin_us(std::uint64_t us) {
+    constexpr std::size_t lines = 4096, stride = 64 / sizeof(std::size_t);
+    static const std::vector<std::size_t> next = [] {
+        std::vector<std::size_t> order(lines);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::shuffle(order.begin(), order.end(), std::mt19937(1));
+        std::vector<std::size_t> cycle(lines * stride);
+        for (std::size_t i = 0; i < lines; ++i)
+            cycle[order[i] * stride] = order[(i + 1) % lines] * stride;
+        return cycle;
+    }();
+    std::vector<double> walk_us;
+    for (int i = 0; i < 5; ++i) {
+        const auto start = busy_for(clock_type::now(), us);
+        volatile std::size_t at = 0;
+        for (std::size_t k = 0; k < lines; ++k) at = next[at];
+        walk_us.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - start)
+                              .count());
+    }
+    return median_of(walk_us);
 }
 
 struct timing {
@@ -246,11 +274,11 @@ int main(int argc, char** argv) {
                 std::printf(
                     "name=wait_overhead task_us=%llu workers=%d tries=%zu overhead_median_us=%.1f "
                     "overhead_max_us=%.1f overhead_pct=%.2f there_median_us=%.1f "
-                    "back_median_us=%.1f\n",
+                    "back_median_us=%.1f cold_walk_us=%.1f\n",
                     static_cast<unsigned long long>(us), workers, overhead_us.size(), m,
                     *std::max_element(overhead_us.begin(), overhead_us.end()),
                     us > 0 ? m / static_cast<double>(us) * 100 : 0.0, median_of(there_us),
-                    median_of(back_us));
+                    median_of(back_us), walk_after_spin_us(us));
                 std::fflush(stdout);
             }
             // Idle: nothing in flight, workers not yet parked; then every worker parked.

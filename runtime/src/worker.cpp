@@ -121,7 +121,7 @@ private:
         while (!stopping_) {
             if (poll_due() && step(false)) backoff.reset();
             if (auto t = deque_.pop()) {
-                count_task(run_nested(*t));
+                count_task(run_top_level(*t));
                 backoff.reset();
                 continue;
             }
@@ -142,6 +142,15 @@ private:
             }
             idle_pause(backoff);
         }
+    }
+
+    // Runs a nested task, marked as running for give_away (a task inside another task's wait
+    // is already inside a frame).
+    clock::time_point run_top_level(nested_task* t) {
+        const bool outer = in_task_.exchange(true);
+        const auto end = run_nested(t);
+        in_task_ = outer;
+        return end;
     }
 
     bool help(bool may_run_tasks) override { return step(may_run_tasks, true); }
@@ -180,7 +189,7 @@ private:
             nested_task* t = unmovable_.back();
             unmovable_.pop_back();
             lock.unlock();
-            count_task(run_nested(t));
+            count_task(run_top_level(t));
             return true;
         }
         if (may_run_tasks && in_hand_ > 0) {
@@ -419,7 +428,8 @@ private:
         // The last received first: those would run last here. Between tasks this worker is
         // about to start what it holds, so the odd one stays: moving a lone task from a
         // worker that starts it now to one that may be asleep only delays it.
-        std::size_t share = received_depth_ > 0 ? (in_hand_ + 1) / 2 : in_hand_ / 2;
+        const bool busy = received_depth_ > 0 || in_task_;
+        std::size_t share = busy ? (in_hand_ + 1) / 2 : in_hand_ / 2;
         for (auto b = batches_.rbegin(); b != batches_.rend() && share > 0; ++b)
             for (; share > 0 && b->tasks.size() > b->next; --share, --in_hand_) {
                 head.returned.push_back(b->tasks.back().id);
@@ -686,6 +696,7 @@ private:
     clock::time_point watch_restarted_{};
     std::atomic<bool> stopping_{false};
     std::atomic<bool> parked_{false};
+    std::atomic<bool> in_task_{false};  // the task thread runs a nested task outside any other
     bool keeper_stop_ = false;
     std::exception_ptr keeper_failure_;
     std::condition_variable keeper_wake_;
