@@ -103,8 +103,8 @@ double walk_after_spin_us(std::uint64_t us) {
         const auto start = busy_for(clock_type::now(), us);
         volatile std::size_t at = 0;
         for (std::size_t k = 0; k < lines; ++k) at = next[at];
-        walk_us.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - start)
-                              .count());
+        walk_us.push_back(
+            std::chrono::duration<double, std::micro>(clock_type::now() - start).count());
     }
     return median_of(walk_us);
 }

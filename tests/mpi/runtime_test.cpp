@@ -519,9 +519,10 @@ TEST(Wait, FinishedTaskIsSeenWithinTwoMilliseconds) {
                 ++prompt;
             else
                 late += " " + std::to_string(own_ms) + " ms";
-            std::printf("try %d: get() returned %.3f ms after the task ended, %.3f ms of it "
-                        "waiting for a core\n",
-                        i + 1, after_ms, queued_ms);
+            std::printf(
+                "try %d: get() returned %.3f ms after the task ended, %.3f ms of it "
+                "waiting for a core\n",
+                i + 1, after_ms, queued_ms);
         }
         EXPECT_GE(prompt, 9) << "late tries (less time waiting for a core):" << late;
     });
