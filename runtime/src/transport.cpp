@@ -212,7 +212,7 @@ bool transport::try_receive(message& out) {
     // Open MPI's probe matches first and makes progress after: a message that came in while
     // this process slept is pulled off the wire by one probe and matched only by the next.
     // Polls back to back do not mind; the first poll after a pause probes a second time, or
-    // every message met after a sleep would wait a whole second sleep.
+    // every message met after a sleep would wait a whole second sleep (see probe_again_after).
     const bool after_pause = now - last_probe_ > probe_again_after;
     last_probe_ = now;
     for (int pass = after_pause ? 2 : 1; pass > 0; --pass)
