@@ -35,6 +35,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -75,6 +76,23 @@ std::pair<double, double> timed_spin(std::uint64_t us) {
     return {seconds_at(start), seconds_at(busy_for(start, us))};
 }
 TIDE_TASK(timed_spin);
+
+// A child task spinning `us`: where it ran, and when it ended.
+std::pair<int, double> child_spin(std::uint64_t us) {
+    return {static_cast<int>(getpid()), seconds_at(busy_for(clock_type::now(), us))};
+}
+TIDE_TASK(child_spin);
+
+// A parent that submits a child spinning `us`, then computes as long itself, meanwhile an idle
+// worker steals the child. Returns whether the child ran in another process, when it ended, and
+// when this task's get() returned its result.
+std::tuple<bool, double, double> parent_of_stolen(std::uint64_t us) {
+    auto child = tide::submit(child_spin, us);
+    busy_for(clock_type::now(), us);
+    const auto [pid, end] = child.get();
+    return {pid != static_cast<int>(getpid()), end, seconds_at(clock_type::now())};
+}
+TIDE_TASK(parent_of_stolen);
 
 // The median (the upper one of an even count).
 double median_of(std::vector<double> v) {
@@ -253,6 +271,35 @@ int main(int argc, char** argv) {
         } else if (latency->parsed() && !lengths_us.empty()) {
             if (workers < 1) fail("latency --task-us needs a worker");
             const auto pids = worker_pids(d, workers);
+            // A task's get() of a child stolen by another worker: the result goes through rank
+            // 0, pumped by the waiting driver or, while the driver computes, by its background
+            // thread. First, while every worker is active (one task in flight below lets the
+            // others park, and a parked worker steals nothing).
+            for (const auto us : lengths_us) {
+                // A thief comes within about 1-4 ms: shorter children are rarely stolen, and a
+                // worker idle for the default 2 s would park and steal nothing more.
+                if (workers < 2 || us < 5000) continue;
+                for (const bool driver_waits : {true, false}) {
+                    const auto tries = std::clamp<std::uint64_t>(
+                        1000000 / std::max<std::uint64_t>(us, 1), 10, 200);
+                    std::vector<double> overhead_us;
+                    for (std::uint64_t i = 0; i < tries; ++i) {
+                        auto f = d.submit(parent_of_stolen, us);
+                        if (!driver_waits) busy_for(clock_type::now(), 3 * us);
+                        const auto [stolen, end, got] = f.get();
+                        if (stolen) overhead_us.push_back((got - end) * 1e6);
+                    }
+                    if (overhead_us.empty()) continue;
+                    std::printf(
+                        "name=nested_wait task_us=%llu workers=%d driver=%s tries=%llu stolen=%zu "
+                        "overhead_median_us=%.1f overhead_max_us=%.1f\n",
+                        static_cast<unsigned long long>(us), workers,
+                        driver_waits ? "waits" : "computes", static_cast<unsigned long long>(tries),
+                        overhead_us.size(), median_of(overhead_us),
+                        *std::max_element(overhead_us.begin(), overhead_us.end()));
+                    std::fflush(stdout);
+                }
+            }
             for (const auto us : lengths_us) {
                 // About 2 s per length, at least 20 tries; the first has no estimate yet and
                 // counts like the rest.

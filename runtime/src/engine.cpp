@@ -54,6 +54,9 @@ sched::failure failure_of(wire::result_status s) {
 namespace {
 // How long rank 0 sleeps at most between polls while a worker waits for work through it.
 constexpr auto brokering_poll = std::chrono::microseconds(200);
+// The background thread's look inside the window of an expected result: it sleeps, unlike a
+// waiting driver, since the driver computes meanwhile and may share its core.
+constexpr auto background_in_window = std::chrono::microseconds(10);
 }  // namespace
 
 engine_state::engine_state(const config& c, transport& n, std::string h, launch_facts launch)
@@ -341,6 +344,15 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     if (thief.hungry && !thief.gone && !shutting_down) {
         const std::vector<sched::task_id> moving(batch_ids);
         send_tasks(order.thief, moving);
+        // The thief asked for work, so it starts them now: their parents, waiting on the
+        // victim, learn when to expect them.
+        wire::lent_forecast forecast;
+        for (const auto& t : answer.lent)
+            if (const auto* d = estimator.duration_of(t.name_hash); d && d->samples > 0)
+                forecast.tasks.push_back({t.id, d->latest, d->variance});
+        if (!forecast.tasks.empty())
+            net.send(workers[victim].rank, static_cast<int>(wire::msg::lent_forecast),
+                     wire::encode(std::move(forecast)));
         return;
     }
     // The thief was fed from the central queue meanwhile (or left): the tasks join the head of
@@ -381,11 +393,18 @@ bool engine_state::broker_steals() {
     for (const auto& w : workers) any_hungry |= w.hungry && !w.stealing && !w.gone;
     if (!any_hungry || shutting_down) return false;
     std::vector<bool> excluded(workers.size());
+    const auto now = clock::now();
     for (std::size_t i = 0; i < workers.size(); ++i) {
-        estimator.set_in_hand(i, workers[i].load.in_hand);
-        estimator.set_hungry(i, workers[i].hungry);
-        excluded[i] = workers[i].dry || workers[i].being_robbed || workers[i].gone ||
-                      !workers[i].load.accepting || workers[i].isolating;
+        const worker_info& w = workers[i];
+        estimator.set_in_hand(i, w.load.in_hand);
+        estimator.set_hungry(i, w.hungry);
+        // A worker given its only task just now has not started it (and keeps it) or has had
+        // no time to spawn children: an order now would find it dry, and a dry worker is not
+        // asked again until its next status, milliseconds later.
+        const bool just_fed = w.load.in_hand == 1 && estimator.worker(i).queued == 0 &&
+                              now - w.last_batch.at < brokering_poll;
+        excluded[i] =
+            w.dry || w.being_robbed || w.gone || !w.load.accepting || w.isolating || just_fed;
     }
     std::vector<sched::worker_estimate> view;
     for (std::size_t i = 0; i < workers.size(); ++i) view.push_back(estimator.worker(i));
@@ -562,7 +581,10 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
         }
         w.load.in_hand += batch_records.size();
         ++w.batches_sent;
-        w.unconfirmed_batches.push_back({seq, net.sent_to(w.rank), clock::now()});
+        const auto now = clock::now();
+        w.unconfirmed_batches.push_back({seq, net.sent_to(w.rank), now});
+        w.last_batch = {batch_records.back()->name_hash, batch_records.size(), now,
+                        batch_records.back()->lent};
         ++counters.batches_sent;
     }
     w.hungry = false;
@@ -641,19 +663,18 @@ bool engine_state::outstanding() const {
                        [](const worker_info& w) { return w.load.in_hand > 0; });
 }
 
-std::optional<sched::expected_result> engine_state::expected_result_of(sched::task_id id) const {
-    const auto* rec = tasks.find(id);
-    if (!rec || rec->state != task_state::running || rec->owner < 0) return std::nullopt;
-    const auto& w = workers[static_cast<std::size_t>(rec->owner)];
-    // Behind other tasks its start is anyone's guess.
-    if (w.load.in_hand != 1) return std::nullopt;
-    const auto batch =
-        std::find_if(w.unconfirmed_batches.begin(), w.unconfirmed_batches.end(),
-                     [&](const worker_info::sent_batch& b) { return b.seq == rec->batch; });
-    const auto* duration = estimator.duration_of(rec->name_hash);
-    if (batch == w.unconfirmed_batches.end() || !duration || duration->samples == 0)
-        return std::nullopt;
-    return sched::expect_task(batch->at, duration->latest, duration->variance);
+std::optional<sched::expected_result> engine_state::next_expected_result(bool lent_only) const {
+    std::optional<sched::expected_result> first;
+    for (const auto& w : workers) {
+        // Behind other tasks a task's start is anyone's guess.
+        if (w.gone || w.load.in_hand != 1 || w.last_batch.tasks != 1) continue;
+        if (lent_only && !w.last_batch.lent) continue;
+        const auto* duration = estimator.duration_of(w.last_batch.name);
+        if (!duration || duration->samples == 0) continue;
+        const auto e = sched::expect_task(w.last_batch.at, duration->latest, duration->variance);
+        if (!first || e.at - e.spread < first->at - first->spread) first = e;
+    }
+    return first;
 }
 
 std::size_t engine_state::running() const {
@@ -697,22 +718,36 @@ void engine_state::stop_background() {
 }
 
 void engine_state::background_loop() {
+    use_precise_timers();
     std::unique_lock lock(mu);
     while (!stop) {
         // Nothing in flight: doze until a submit wakes this thread. Work in flight while the
         // driver computes: look again soon after a pump that moved something (workers are
-        // draining their prefetch), every 5 ms otherwise.
+        // draining their prefetch), every 5 ms otherwise, and around the end of a lent child
+        // whose parent waits for it on another worker. (Not around the driver's tasks: the
+        // driver takes their results in its next call, which pumps.)
         background_dozing = !outstanding();
-        const auto period = background_dozing ? std::chrono::microseconds(100000)
-                            : brokering()     ? brokering_poll
-                            : background_busy ? std::chrono::microseconds(1000)
-                                              : std::chrono::microseconds(5000);
+        std::chrono::steady_clock::duration period =
+            background_dozing ? std::chrono::microseconds(100000)
+            : brokering()     ? brokering_poll
+            : background_busy ? std::chrono::microseconds(1000)
+                              : std::chrono::microseconds(5000);
+        // The driver pumped recently (the last pump was not this thread's): it is waiting in
+        // a tide call and moves things itself.
+        const auto driver_active = [&] {
+            return last_pump != background_pumped_at &&
+                   clock::now() - last_pump < driver_active_window;
+        };
+        if (!background_dozing && !driver_active())
+            if (const auto expected = next_expected_result(true))
+                period = std::max<std::chrono::steady_clock::duration>(
+                    sched::pause_before(*expected, clock::now(), period, background_in_window,
+                                        period),
+                    background_in_window);
         wake_background.wait_for(lock, period);
         background_dozing = false;
         if (stop) break;
-        // The driver pumped recently (the last pump was not this thread's): it is waiting in
-        // a tide call and moves things itself.
-        if (last_pump != background_pumped_at && clock::now() - last_pump < driver_active_window) {
+        if (driver_active()) {
             background_busy = false;
             continue;
         }
@@ -889,6 +924,7 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
     auto& s = *state_;
     auto backoff = idle_polling();  // reads no clock: cheap for futures already finished
     bool brokering = false;
+
     std::optional<sched::expected_result> expected;  // once the quick polls are over
     for (;;) {
         {
@@ -903,7 +939,7 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
             }
             if (progressed) backoff.reset();
             brokering = s.brokering();
-            if (!backoff.quick()) expected = s.expected_result_of(id);
+            if (!backoff.quick()) expected = s.next_expected_result(false);
         }
         const auto now = clock::now();
         if (now >= deadline) return false;

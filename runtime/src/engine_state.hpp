@@ -127,6 +127,14 @@ struct worker_info {
         std::chrono::steady_clock::time_point at;
     };
     std::deque<sent_batch> unconfirmed_batches;
+    // The last batch sent: its tasks' name (that of the last one), how many, when, and whether
+    // that one is a lent child.
+    struct {
+        std::uint64_t name = 0;
+        std::size_t tasks = 0;
+        std::chrono::steady_clock::time_point at;
+        bool lent = false;
+    } last_batch;
     std::uint64_t confirmed_batches = 0;
     wire::goodbye farewell;
 };
@@ -315,9 +323,12 @@ struct engine_state {
     bool outstanding() const;
     // A worker waits for work through rank 0 (hungry, or a steal order is out): poll promptly.
     bool brokering() const;
-    // When the result of task `id` should arrive: known for a task of known duration that is
-    // alone on its worker, sent in a batch the worker has not yet confirmed (so sent lately).
-    std::optional<sched::expected_result> expected_result_of(sched::task_id id) const;
+    // When the next result should arrive that rank 0 can predict: that of a task of known
+    // duration alone on its worker (sent alone, nothing else in hand), whichever window opens
+    // first; only lent children (whose results a waiting parent needs forwarded) if
+    // `lent_only`. A driver's wait and the background thread poll around it rather than sleep
+    // through it.
+    std::optional<sched::expected_result> next_expected_result(bool lent_only) const;
     std::size_t running() const;
     // Rank 0 runs tasks itself while no worker is there or on its way (a single rank, or a
     // singleton whose spawns failed or have not started).

@@ -106,7 +106,9 @@ bool task_context::wait(nested_task& t, clock::time_point deadline) {
         }
         if (t.finished()) break;
         if (deadline != clock::time_point::max() && clock::now() >= deadline) return false;
-        idle_pause(backoff, deadline);
+        const auto expected =
+            backoff.quick() ? std::nullopt : expected_result_of(t);  // no lock while quick
+        idle_pause(backoff, deadline, expected ? &*expected : nullptr);
     }
     return true;
 }

@@ -43,6 +43,8 @@
 // |                |             |                                                          | runs and sends `spans` before each result batch |
 // | spans          | worker -> 0 | f64 sent_at, u32 n, n x {u64 id, u64 name, f64 start,    | the tasks' spans join the trace (--tide-trace); |
 // |                |             | f64 seconds} (times on the worker's steady clock)        | rank 0 maps the worker's clock to its own       |
+// | lent_forecast  | 0 -> origin | u32 n, n x {u64 token, f64 seconds, f64 variance}        | a task waiting for a lent child polls around    |
+// |                |             | (estimated duration of each lent task sent to a thief)   | when its result should come back                |
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -73,7 +75,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 5;
+inline constexpr std::uint32_t protocol_version = 6;
 
 enum class msg : int {
     hello = 1,
@@ -95,6 +97,7 @@ enum class msg : int {
     heartbeat = 17,
     tracing = 18,
     spans = 19,
+    lent_forecast = 20,
 };
 
 // child_failed: the task let a child's task_error through; the payload is that error encoded
@@ -385,6 +388,26 @@ struct steal_request {
     template <class V>
     void fields(V& v) {
         v(batches_received), v(messages_received);
+    }
+};
+
+// How long a lent task should take, from rank 0's estimates, once it went to the thief.
+struct lent_estimate {
+    std::uint64_t token = 0;  // the origin's
+    double seconds = 0;
+    double variance = 0;
+    template <class V>
+    void fields(V& v) {
+        v(token), v(seconds), v(variance);
+    }
+};
+
+struct lent_forecast {
+    static constexpr const char* name = "lent_forecast";
+    std::vector<lent_estimate> tasks;
+    template <class V>
+    void fields(V& v) {
+        v(tasks);
     }
 };
 

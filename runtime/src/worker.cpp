@@ -154,6 +154,13 @@ private:
     }
 
     bool help(bool may_run_tasks) override { return step(may_run_tasks, true); }
+
+    std::optional<sched::expected_result> expected_result_of(const nested_task& t) override {
+        std::lock_guard lock(mu_);
+        for (const auto& [token, lent] : lent_)  // few: a steal lends at most half a deque
+            if (lent.task == &t) return lent.expected;
+        return std::nullopt;
+    }
     bool ending() const override { return stopping_; }
 
     void after_task(clock::time_point end) override {
@@ -292,6 +299,9 @@ private:
                         break;
                     case wire::msg::child_results:
                         accept_child_results(m.body);
+                        break;
+                    case wire::msg::lent_forecast:
+                        accept_forecast(wire::decode<wire::lent_forecast>(m.body));
                         break;
                     case wire::msg::shutdown:
                         without_finalize_ =
@@ -456,11 +466,13 @@ private:
         }
         bytes body = net_.take_buffer();
         wire::stolen_writer out(body, std::move(head));
+        const auto lent_now = clock::now();
         for (const auto& l : lending_) {
             const auto token = next_token_++;
             out.add(token, l.task->entry().name_hash, l.task->entry().sig->hash,
                     std::span<const std::byte>(lend_args_).subspan(l.at, l.size));
-            lent_.emplace(token, l.task);  // keeps the deque's reference until it is back
+            // Keeps the deque's reference until it is back.
+            lent_.emplace(token, lent_task{l.task, lent_now, std::nullopt});
         }
         out.set_queued(static_cast<std::uint32_t>(deque_.size()));
         owe_status_ = returned == 0 && out.lent() == 0;
@@ -485,6 +497,12 @@ private:
         return true;
     }
 
+    void accept_forecast(const wire::lent_forecast& forecast) {
+        for (const auto& f : forecast.tasks)
+            if (auto it = lent_.find(f.token); it != lent_.end())  // else already back
+                it->second.expected = sched::expect_task(it->second.at, f.seconds, f.variance);
+    }
+
     void accept_child_results(std::span<const std::byte> body) {
         const auto h = wire::decode_child_results(body, child_scratch_);
         for (const auto& r : child_scratch_) {
@@ -494,7 +512,7 @@ private:
                 log().warn("a result came back for nested task token {}, which was not lent", r.id);
                 continue;
             }
-            nested_task* t = it->second;
+            nested_task* t = it->second.task;
             lent_.erase(it);
             const int ran_on = static_cast<int>(h.rank);
             if (r.status == wire::result_status::ok)
@@ -639,7 +657,7 @@ private:
         }
         log().debug("worker done: {} tasks run, {} dropped at shutdown, {:.3f} s waiting for work",
                     g.executed, in_hand_, hungry_seconds_);
-        for (auto& [token, t] : lent_) t->release();
+        for (auto& [token, lent] : lent_) lent.task->release();
         lent_.clear();
         for (auto* t : unmovable_) t->release();
         unmovable_.clear();
@@ -671,7 +689,14 @@ private:
     bool owe_status_ = false;        // a steal found nothing here: tell rank 0 when there is work
     clock::time_point last_status_;  // the last status, by either thread
     clock::time_point last_durations_;  // the last one with durations (the task thread's)
-    std::unordered_map<std::uint64_t, nested_task*> lent_;  // token -> nested task a thief runs
+    // A nested task a thief runs: since when, and when its result should be back (from rank
+    // 0's lent_forecast, when it has an estimate).
+    struct lent_task {
+        nested_task* task;
+        clock::time_point at;
+        std::optional<sched::expected_result> expected;
+    };
+    std::unordered_map<std::uint64_t, lent_task> lent_;  // by token
     std::uint64_t next_token_ = 1;
     // Scratch of give_away(): the tasks being lent and their arguments, back to back.
     struct lending {

@@ -124,6 +124,9 @@ bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
             case static_cast<int>(wire::msg::steal_order):
                 round_trip<wire::steal_order>(body);
                 break;
+            case static_cast<int>(wire::msg::lent_forecast):
+                round_trip<wire::lent_forecast>(body);
+                break;
             case static_cast<int>(wire::msg::stolen):
                 stolen(body);
                 break;
@@ -207,6 +210,7 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     }
     add(wire::msg::steal_request, wire::encode(wire::steal_request{3, 5}));
     add(wire::msg::steal_order, wire::encode(wire::steal_order{9, 2}));
+    add(wire::msg::lent_forecast, wire::encode(wire::lent_forecast{{{4, 0.01, 1e-6}}}));
     {
         bytes b;
         wire::stolen_head head;

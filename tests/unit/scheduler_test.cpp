@@ -232,6 +232,25 @@ TEST(IdleBackoff, ExpectationBoundsTheOvershootWhereverTheResultComes) {
     }
 }
 
+// A loop that wakes on its own schedule (rank 0's background thread, every 5 ms) shortens its
+// pause to meet an expected result: up to the window's opening (less a sleep's overrun), none
+// inside it, a sixteenth of the lateness after it.
+TEST(IdleBackoff, PauseOfALoopOnItsOwnScheduleMeetsTheExpectedResult) {
+    using namespace std::chrono;
+    const idle_backoff::clock::time_point t0{};
+    const expected_result due{t0 + milliseconds(20), microseconds(50)};
+    const auto pause = [&](auto now) {
+        return pause_before(due, now, milliseconds(5), microseconds(10), milliseconds(5));
+    };
+    EXPECT_EQ(pause(t0), milliseconds(5));                          // far off: as usual
+    EXPECT_EQ(pause(t0 + milliseconds(17)), microseconds(2850));    // to 19.85 ms
+    EXPECT_EQ(pause(t0 + microseconds(19845)), microseconds(0));    // under the shortest
+    EXPECT_EQ(pause(t0 + milliseconds(20)), microseconds(0));       // inside
+    EXPECT_EQ(pause(t0 + microseconds(20060)), microseconds(10));   // just late: the shortest
+    EXPECT_EQ(pause(t0 + microseconds(21650)), microseconds(100));  // 1.6 ms late
+    EXPECT_EQ(pause(t0 + seconds(1)), milliseconds(5));             // very late: as usual
+}
+
 TEST(IdleBackoff, TaskExpectationSpreadsTwoDeviationsWithinAFloorAndASixteenth) {
     using namespace std::chrono;
     const idle_backoff::clock::time_point t0{};

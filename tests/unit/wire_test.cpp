@@ -312,4 +312,14 @@ TEST(Wire, StealMessagesRoundTrip) {
     EXPECT_EQ(request.batches_received, 8u);
     EXPECT_EQ(request.messages_received, 21u);
     EXPECT_THROW(decode<steal_request>(some_bytes(3, 0)), protocol_error);
+    const auto forecast =
+        decode<lent_forecast>(encode(lent_forecast{{{7, 0.02, 1e-6}, {9, 0.5, 0}}}));
+    ASSERT_EQ(forecast.tasks.size(), 2u);
+    EXPECT_EQ(forecast.tasks[1].token, 9u);
+    EXPECT_EQ(forecast.tasks[0].seconds, 0.02);
+    EXPECT_EQ(forecast.tasks[0].variance, 1e-6);
+    // A count larger than the entries present is refused, not trusted.
+    auto short_body = encode(lent_forecast{{{7, 0.02, 1e-6}}});
+    short_body.resize(short_body.size() - 1);
+    EXPECT_THROW(decode<lent_forecast>(short_body), protocol_error);
 }

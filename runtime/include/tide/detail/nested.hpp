@@ -18,6 +18,7 @@
 
 #include "tide/detail/registry.hpp"
 #include "tide/error.hpp"
+#include "tide/scheduler/backoff.hpp"
 #include "tide/scheduler/ws_deque.hpp"
 
 namespace tide::detail {
@@ -42,6 +43,7 @@ public:
     std::uint64_t parent() const { return parent_; }
     void set_parent(std::uint64_t id) { parent_ = id; }
     bool finished() const { return status_.load(std::memory_order_acquire) != status::pending; }
+
     void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -153,6 +155,11 @@ protected:
     virtual void after_task(clock::time_point end) = 0;
     // True once the run is ending: waiting tasks then fail at once instead of running on.
     virtual bool ending() const { return false; }
+    // When the result of `t`, lent to a thief, should come back, if that can be told: a wait
+    // polls around it instead of sleeping through it.
+    virtual std::optional<sched::expected_result> expected_result_of(const nested_task&) {
+        return std::nullopt;
+    }
 
     // Runs `body` as a task frame named `name`: its children sit above `mark` in the deque, and
     // its duration, less that of tasks run inside its waits, is added to the statistics.

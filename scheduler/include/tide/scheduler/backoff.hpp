@@ -48,6 +48,26 @@ inline expected_result expect_task(
             std::clamp(cast(2 * std::sqrt(std::max(variance_s2, 0.0))), floor, widest)};
 }
 
+// Past the window, a pause is at most this fraction of the lateness so far.
+inline constexpr unsigned late_ratio = 16;
+// The last pause before the window ends early by what a sleep may overrun: on a virtual
+// machine a thread wakes up to about 0.1 ms after its time.
+inline constexpr auto wake_lateness = std::chrono::microseconds(100);
+
+// How long a loop that would otherwise pause `usual` may pause before polling again when a
+// result is due at `e`: zero inside the window (poll now), up to its opening before it, and a
+// pause that grows with the lateness after it, between `shortest` and `longest`.
+inline std::chrono::steady_clock::duration pause_before(
+    const expected_result& e, std::chrono::steady_clock::time_point now,
+    std::chrono::steady_clock::duration usual, std::chrono::steady_clock::duration shortest,
+    std::chrono::steady_clock::duration longest) {
+    const auto closes = e.at + e.spread;
+    if (now >= closes) return std::clamp((now - closes) / late_ratio, shortest, longest);
+    const auto hot_from = e.at - e.spread - wake_lateness;
+    if (now + shortest >= hot_from) return std::chrono::steady_clock::duration::zero();
+    return std::min(usual, hot_from - now);
+}
+
 class idle_backoff {
 public:
     using clock = std::chrono::steady_clock;
@@ -88,22 +108,12 @@ public:
         if (!idle_since_) idle_since_ = now;
         const auto usual = std::clamp((now - *idle_since_) / ratio_, min_sleep_, max_sleep_);
         if (!expected) return {idle_action::sleep, usual};
-        const auto opens = expected->at - expected->spread;
-        const auto closes = expected->at + expected->spread;
-        if (now >= closes)
-            return {idle_action::sleep,
-                    std::clamp((now - closes) / late_ratio, min_sleep_, max_sleep_)};
-        // The last sleep ends early by what a sleep may overrun: on a virtual machine a thread
-        // wakes up to about 0.1 ms after its time.
-        const auto hot_from = opens - wake_lateness;
-        if (now + min_sleep_ >= hot_from) return {idle_action::yield, {}};
-        return {idle_action::sleep, std::min(usual, hot_from - now)};
+        const auto pause = pause_before(*expected, now, usual, min_sleep_, max_sleep_);
+        if (pause == duration::zero()) return {idle_action::yield, {}};
+        return {idle_action::sleep, pause};
     }
 
 private:
-    // Past the window, a sleep is at most this fraction of the lateness so far.
-    static constexpr unsigned late_ratio = 16;
-    static constexpr auto wake_lateness = std::chrono::microseconds(100);
     std::uint32_t spin_polls_;
     std::uint32_t quick_polls_;
     unsigned ratio_;
