@@ -6,6 +6,7 @@
 
 #include "engine_state.hpp"
 #include "log.hpp"
+#include "messaging.hpp"
 
 namespace tide::detail {
 
@@ -169,8 +170,7 @@ void engine_state::retire_group(std::uint64_t id) {
         if (w.gone || w.retiring) continue;
         // After a death, finalizing could wait for the dead (see engine_state::shutdown).
         const bool without = g.broken || counters.workers_lost > 0;
-        net.send(w.rank, static_cast<int>(wire::msg::shutdown),
-                 wire::encode(wire::shutdown{without ? 1u : 0u}));
+        send_message(net, w.rank, wire::shutdown{without ? 1u : 0u});
         w.retiring = true;
         trace_event(w.rank, "retire");
         w.hungry = false;
@@ -275,7 +275,7 @@ bool engine_state::scale() {
         w.parked = false;
         w.joined = now;
         place_worker(index[k]);  // a free place first, then back to work
-        net.send(w.rank, static_cast<int>(wire::msg::wake), {});
+        send_message(net, w.rank, wire::wake{});
         w.parked_seconds += seconds_of(now - w.parked_since);
         trace_event(w.rank, "wake");
         w.load.accepting = true;
@@ -285,7 +285,7 @@ bool engine_state::scale() {
     }
     for (const auto k : d.park) {
         worker_info& w = workers[index[k]];
-        net.send(w.rank, static_cast<int>(wire::msg::park), {});
+        send_message(net, w.rank, wire::park{});
         leave_place(index[k]);
         w.parked = true;
         w.parked_since = now;

@@ -4,6 +4,7 @@
 #include "engine_state.hpp"
 #include "executor.hpp"
 #include "log.hpp"
+#include "messaging.hpp"
 #include "polling.hpp"
 #include "tide/error.hpp"
 
@@ -144,7 +145,7 @@ void engine_state::handle(message& m) {
     try {
         switch (static_cast<wire::msg>(m.tag)) {
             case wire::msg::heartbeat:
-                wire::decode_empty(m.body, "heartbeat");
+                (void)wire::decode<wire::heartbeat>(m.body);
                 return;
             case wire::msg::result_batch:
                 accept_results(static_cast<std::size_t>(w), m.body);
@@ -274,8 +275,7 @@ void engine_state::send_child_results() {
             // Once the run is ending nobody waits for them, and a message to a worker that
             // has left would never complete.
             if (shutting_down || workers[origin].gone || workers[origin].retiring) continue;
-            net.send(workers[origin].rank, static_cast<int>(wire::msg::child_results),
-                     std::move(out));
+            send_built<wire::child_results_writer>(net, workers[origin].rank, std::move(out));
         }
 }
 
@@ -350,9 +350,7 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
         for (const auto& t : answer.lent)
             if (const auto* d = estimator.duration_of(t.name_hash); d && d->samples > 0)
                 forecast.tasks.push_back({t.id, d->latest, d->variance});
-        if (!forecast.tasks.empty())
-            net.send(workers[victim].rank, static_cast<int>(wire::msg::lent_forecast),
-                     wire::encode(std::move(forecast)));
+        if (!forecast.tasks.empty()) send_message(net, workers[victim].rank, std::move(forecast));
         return;
     }
     // The thief was fed from the central queue meanwhile (or left): the tasks join the head of
@@ -416,8 +414,8 @@ bool engine_state::broker_steals() {
         const auto victim = sched::pick_victim(view, thief, excluded, distances_from(thief));
         if (!victim) break;  // nobody has anything to give: the thief waits, still hungry
         const auto order = next_order++;
-        net.send(workers[*victim].rank, static_cast<int>(wire::msg::steal_order),
-                 wire::encode(wire::steal_order{order, static_cast<std::uint32_t>(t.rank)}));
+        send_message(net, workers[*victim].rank,
+                     wire::steal_order{order, static_cast<std::uint32_t>(t.rank)});
         steals_in_flight.emplace(order, steal_in_flight{thief, *victim, clock::now()});
         t.stealing = true;
         workers[*victim].being_robbed = true;
@@ -572,7 +570,7 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
             batch_records.push_back(rec);
             ++at;
         }
-        net.send(w.rank, static_cast<int>(wire::msg::task_batch), std::move(buf));
+        send_built<wire::task_batch_writer>(net, w.rank, std::move(buf));
         for (sched::task_record* rec : batch_records) {
             rec->state = task_state::running;
             rec->owner = static_cast<int>(worker);
@@ -773,8 +771,7 @@ engine::ending engine_state::shutdown() {
         log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);
     for (auto& w : workers)
         if (!w.gone && !w.starting && !w.retiring)
-            net.send(w.rank, static_cast<int>(wire::msg::shutdown),
-                     wire::encode(wire::shutdown{counters.workers_lost > 0 ? 1u : 0u}));
+            send_message(net, w.rank, wire::shutdown{counters.workers_lost > 0 ? 1u : 0u});
 
     // Workers being spawned count too: a spawn that completes now is told to finish at once,
     // one that fails or is given up on counts as gone.

@@ -12,6 +12,7 @@
 
 #include "engine_state.hpp"
 #include "log.hpp"
+#include "messaging.hpp"
 
 namespace tide::detail {
 
@@ -63,8 +64,7 @@ void engine_state::watch_heartbeats() {
     if (shutting_down || now - last_heartbeat_sent < cfg.heartbeat / 3) return;
     last_heartbeat_sent = now;
     for (const auto& w : workers)
-        if (!w.gone && !w.starting && !w.retiring)
-            net.send(w.rank, static_cast<int>(wire::msg::heartbeat), {});
+        if (!w.gone && !w.starting && !w.retiring) send_message(net, w.rank, wire::heartbeat{});
 }
 
 void engine_state::fail_lost(sched::task_id id, sched::task_record& rec, int worker,

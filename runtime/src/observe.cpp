@@ -9,6 +9,7 @@
 
 #include "engine_state.hpp"
 #include "log.hpp"
+#include "messaging.hpp"
 #include "tide/detail/registry.hpp"
 
 namespace tide::detail {
@@ -50,7 +51,7 @@ void engine_state::enter_pool(std::size_t i, clock::time_point now) {
     if (w.first_joined) return;
     w.first_joined = now;
     // Before any task batch, so that every task it receives is timed.
-    if (tracing) net.send(w.rank, static_cast<int>(wire::msg::tracing), {});
+    if (tracing) send_message(net, w.rank, wire::tracing{});
 }
 
 void engine_state::left_pool(std::size_t i, clock::time_point now) {

@@ -7,6 +7,7 @@
 
 #include "engine_state.hpp"
 #include "log.hpp"
+#include "messaging.hpp"
 
 namespace tide::detail {
 
@@ -91,8 +92,7 @@ void engine_state::place_worker(std::size_t w) {
             worker.host, places.cores(worker.host).size());
     }
     if (before && before->pus == at.pus && !worker.binding.empty()) return;  // already there
-    net.send(worker.rank, static_cast<int>(wire::msg::bind),
-             wire::encode(wire::bind{sched::to_list(at.pus)}));
+    send_message(net, worker.rank, wire::bind{sched::to_list(at.pus)});
     worker.awaiting_bound = true;
 }
 

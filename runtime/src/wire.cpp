@@ -276,9 +276,4 @@ span_report span_at(std::span<const std::byte> entries, std::size_t i) {
     return s;
 }
 
-void decode_empty(std::span<const std::byte> body, const char* what) {
-    reader r(body);
-    r.expect_done(what);
-}
-
 }  // namespace tide::wire

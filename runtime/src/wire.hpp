@@ -211,9 +211,11 @@ private:
 // ---- messages --------------------------------------------------------------------------------
 
 // The small messages list their fields once, in wire order; encode() and decode<M>() walk
-// that list with a writer or a reader.
+// that list with a writer or a reader. Every message type (and every writer of a larger body)
+// names its own tag, so a send (see messaging.hpp) cannot pair a body with another's tag.
 struct hello {
     static constexpr const char* name = "hello";
+    static constexpr msg tag = msg::hello;
     std::uint32_t version = protocol_version;
     std::uint32_t pid = 0;
     std::string host;
@@ -242,6 +244,7 @@ struct task_batch_header {
 // Builds a task_batch in place: start, add tasks, finish.
 class task_batch_writer {
 public:
+    static constexpr msg tag = msg::task_batch;  // of the body it builds
     task_batch_writer(bytes& out, std::uint64_t seq);
     void add(std::uint64_t id, std::uint64_t name_hash, std::uint64_t signature,
              std::span<const std::byte> args);
@@ -265,6 +268,7 @@ struct result_view {
 };
 class result_batch_writer {
 public:
+    static constexpr msg tag = msg::result_batch;  // of the body it builds
     explicit result_batch_writer(bytes& out);
     // Appends a result whose payload the caller writes next into buffer(); then end_result.
     void begin_result(std::uint64_t id);
@@ -290,6 +294,7 @@ result_batch_header decode_result_batch(std::span<const std::byte> body,
 
 struct batch_rejected {
     static constexpr const char* name = "batch_rejected";
+    static constexpr msg tag = msg::batch_rejected;
     std::uint64_t seq = 0;
     std::string reason;
     template <class V>
@@ -300,6 +305,7 @@ struct batch_rejected {
 
 struct goodbye {
     static constexpr const char* name = "goodbye";
+    static constexpr msg tag = msg::goodbye;
     std::uint64_t executed = 0;
     std::uint64_t dropped = 0;  // tasks still queued at shutdown, never run
     std::uint64_t protocol_errors = 0;
@@ -324,6 +330,7 @@ struct duration_summary {
 
 struct status {
     static constexpr const char* name = "status";
+    static constexpr msg tag = msg::status;
     std::uint32_t queued = 0;     // nested tasks in the worker's deque
     std::uint32_t unstarted = 0;  // received tasks not started
     std::uint64_t executed = 0;   // tasks run since the last status
@@ -350,6 +357,7 @@ struct core_report {
 
 struct topology {
     static constexpr const char* name = "topology";
+    static constexpr msg tag = msg::topology;
     std::string summary;
     std::string given;  // the PUs the worker started bound to
     std::vector<core_report> cores;
@@ -361,6 +369,7 @@ struct topology {
 
 struct bind {
     static constexpr const char* name = "bind";
+    static constexpr msg tag = msg::bind;
     std::string pus;
     template <class V>
     void fields(V& v) {
@@ -370,6 +379,7 @@ struct bind {
 
 struct bound {
     static constexpr const char* name = "bound";
+    static constexpr msg tag = msg::bound;
     std::uint32_t ok = 0;
     std::string pus;    // the binding read back
     std::string error;  // why it failed
@@ -381,6 +391,7 @@ struct bound {
 
 struct steal_request {
     static constexpr const char* name = "steal_request";
+    static constexpr msg tag = msg::steal_request;
     std::uint64_t batches_received = 0;
     // Every message from rank 0 counts (MPI delivers one sender's messages in order): a batch
     // sent before the last of them and not received was lost, not delayed.
@@ -404,6 +415,7 @@ struct lent_estimate {
 
 struct lent_forecast {
     static constexpr const char* name = "lent_forecast";
+    static constexpr msg tag = msg::lent_forecast;
     std::vector<lent_estimate> tasks;
     template <class V>
     void fields(V& v) {
@@ -413,6 +425,7 @@ struct lent_forecast {
 
 struct steal_order {
     static constexpr const char* name = "steal_order";
+    static constexpr msg tag = msg::steal_order;
     std::uint64_t order = 0;
     std::uint32_t thief = 0;  // rank, for the victim's log
     template <class V>
@@ -425,6 +438,7 @@ struct steal_order {
 // every survivor leaves without it.
 struct shutdown {
     static constexpr const char* name = "shutdown";
+    static constexpr msg tag = msg::shutdown;
     std::uint32_t without_finalize = 0;
     template <class V>
     void fields(V& v) {
@@ -450,6 +464,7 @@ struct stolen_head {
 // added one by one, as many as the head has parents.
 class stolen_writer {
 public:
+    static constexpr msg tag = msg::stolen;  // of the body it builds
     stolen_writer(bytes& out, stolen_head head);
     void add(std::uint64_t token, std::uint64_t name_hash, std::uint64_t signature,
              std::span<const std::byte> args) {
@@ -476,6 +491,7 @@ struct child_results_header {
 };
 class child_results_writer {
 public:
+    static constexpr msg tag = msg::child_results;  // of the body it builds
     child_results_writer(bytes& out, std::uint32_t rank, std::string_view host);
     void add(std::uint64_t token, result_status status, std::span<const std::byte> payload);
     std::uint32_t count() const { return count_; }
@@ -518,6 +534,7 @@ void write_span_entry(bytes& out, const span_report& s);
 // Builds a spans message: spans added one by one, the send time set last.
 class spans_writer {
 public:
+    static constexpr msg tag = msg::spans;  // of the body it builds
     explicit spans_writer(bytes& out);
     void add(const span_report& s);
     void set_sent_at(double sent_at);
@@ -540,6 +557,20 @@ spans_view decode_spans(std::span<const std::byte> body);
 span_report span_at(std::span<const std::byte> entries, std::size_t i);
 
 // For the messages without a body (park, wake, heartbeat, tracing).
-void decode_empty(std::span<const std::byte> body, const char* what);
+// The messages without a body: decode<signal<...>> checks that none came.
+template <msg T>
+struct signal {
+    static constexpr msg tag = T;
+    static constexpr const char* name = T == msg::park        ? "park"
+                                        : T == msg::wake      ? "wake"
+                                        : T == msg::heartbeat ? "heartbeat"
+                                                              : "tracing";
+    template <class V>
+    void fields(V&) {}
+};
+using park = signal<msg::park>;
+using wake = signal<msg::wake>;
+using heartbeat = signal<msg::heartbeat>;
+using tracing = signal<msg::tracing>;
 
 }  // namespace tide::wire

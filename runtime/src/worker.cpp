@@ -16,6 +16,7 @@
 #include "binding.hpp"
 #include "executor.hpp"
 #include "log.hpp"
+#include "messaging.hpp"
 #include "polling.hpp"
 #include "tide/detail/nested.hpp"
 #include "wire.hpp"
@@ -80,9 +81,9 @@ public:
         // With a keeper thread this worker sends heartbeats, and rank 0 (same thread level)
         // does too: watch it from the start.
         beating_ = background;
-        net_.send(0, static_cast<int>(wire::msg::hello),
-                  wire::encode(wire::hello{wire::protocol_version,
-                                           static_cast<std::uint32_t>(getpid()), host()}));
+        send_message(
+            net_, 0,
+            wire::hello{wire::protocol_version, static_cast<std::uint32_t>(getpid()), host()});
         report_topology();
         last_status_ = last_durations_ = clock::now();
         std::thread keeper;
@@ -229,8 +230,7 @@ private:
     }
 
     void ask_for_work() {
-        net_.send(0, static_cast<int>(wire::msg::steal_request),
-                  wire::encode(wire::steal_request{batches_received_, net_.received_from(0)}));
+        send_message(net_, 0, wire::steal_request{batches_received_, net_.received_from(0)});
         steal_outstanding_ = true;
         last_asked_ = clock::now();
     }
@@ -309,22 +309,22 @@ private:
                         stopping_ = true;
                         return true;
                     case wire::msg::park:
-                        wire::decode_empty(m.body, "park");
+                        (void)wire::decode<wire::park>(m.body);
                         parked_ = true;
                         steal_outstanding_ = false;  // rank 0 forgets a parked worker's request
                         break;
                     case wire::msg::wake:
-                        wire::decode_empty(m.body, "wake");
+                        (void)wire::decode<wire::wake>(m.body);
                         parked_ = false;
                         break;
                     case wire::msg::bind:
                         bind_to(wire::decode<wire::bind>(m.body));
                         break;
                     case wire::msg::heartbeat:
-                        wire::decode_empty(m.body, "heartbeat");
+                        (void)wire::decode<wire::heartbeat>(m.body);
                         break;
                     case wire::msg::tracing:
-                        wire::decode_empty(m.body, "tracing");
+                        (void)wire::decode<wire::tracing>(m.body);
                         tracing_ = true;
                         break;
                     default:
@@ -365,7 +365,7 @@ private:
             exit_now(exit_rank0_lost);
         }
         if (beating_ && now - net_.last_sent() > cfg_.heartbeat / 3)
-            net_.send(0, static_cast<int>(wire::msg::heartbeat), {});
+            send_message(net_, 0, wire::heartbeat{});
     }
 
     void keep() {
@@ -419,8 +419,7 @@ private:
             log().warn("rejecting a task batch: {}", e.what());
             std::uint64_t seq = 0;
             if (wire::peek_batch_seq(m.body, seq))
-                net_.send(0, static_cast<int>(wire::msg::batch_rejected),
-                          wire::encode(wire::batch_rejected{seq, e.what()}));
+                send_message(net_, 0, wire::batch_rejected{seq, e.what()});
             return;
         }
         if (b.tasks.empty()) return;
@@ -476,7 +475,7 @@ private:
         }
         out.set_queued(static_cast<std::uint32_t>(deque_.size()));
         owe_status_ = returned == 0 && out.lent() == 0;
-        net_.send(0, static_cast<int>(wire::msg::stolen), std::move(body));
+        send_built<wire::stolen_writer>(net_, 0, std::move(body));
         log().debug("steal order {} for rank {}: gave {} received and {} nested task(s)",
                     order.order, order.thief, returned, out.lent());
     }
@@ -552,7 +551,7 @@ private:
         }
         last_status_ = now;
         owe_status_ = false;
-        net_.send(0, static_cast<int>(wire::msg::status), wire::encode(std::move(s)));
+        send_message(net_, 0, std::move(s));
     }
 
     void add_result(std::uint64_t id, wire::result_status status, const bytes& payload,
@@ -585,14 +584,14 @@ private:
         writer_->set_in_hand(static_cast<std::uint32_t>(in_hand_));
         writer_.reset();
         pending_ = 0;  // before sending: a failed send must not leave a half-reset batch
-        net_.send(0, static_cast<int>(wire::msg::result_batch), std::move(out_));
+        send_built<wire::result_batch_writer>(net_, 0, std::move(out_));
     }
 
     // The spans of the tasks whose results are about to go, ahead of them (--tide-trace).
     void send_spans() {
         spans_writer_->set_sent_at(clock_seconds(clock::now()));
         spans_writer_.reset();
-        net_.send(0, static_cast<int>(wire::msg::spans), std::move(spans_out_));
+        send_built<wire::spans_writer>(net_, 0, std::move(spans_out_));
     }
 
     void add_span(std::uint64_t id, std::uint64_t name, clock::time_point start,
@@ -620,7 +619,7 @@ private:
         } catch (const std::exception& e) {
             t.summary = e.what();  // no cores: rank 0 leaves this worker unbound, says why
         }
-        net_.send(0, static_cast<int>(wire::msg::topology), wire::encode(t));
+        send_message(net_, 0, t);
     }
 
     void bind_to(const wire::bind& order) {
@@ -639,7 +638,7 @@ private:
             answer.pus = r.bound;
             answer.error = r.error;
         }
-        net_.send(0, static_cast<int>(wire::msg::bound), wire::encode(answer));
+        send_message(net_, 0, answer);
     }
 
     int say_goodbye() {
@@ -649,7 +648,7 @@ private:
         g.protocol_errors = protocol_errors_;
         g.cpu_seconds = cpu_seconds();
         g.busy_seconds = total_busy_ + busy_seconds_;
-        net_.send(0, static_cast<int>(wire::msg::goodbye), wire::encode(g));
+        send_message(net_, 0, g);
         if (!net_.drain_sends(clock::now() + cfg_.shutdown_timeout)) {
             log().error("rank 0 did not take this worker's last messages within {} s",
                         cfg_.shutdown_timeout.count() / 1000.0);
