@@ -215,8 +215,7 @@ bool engine_state::scale() {
     if (last_pump - last_tick < scaling_tick && !nobody) return changed;
     last_tick = last_pump;
     const auto now = last_pump;
-    for (std::size_t i = 0; i < workers.size(); ++i)
-        estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));
+    sync_estimator();
     const auto load = estimator.snapshot();
     sched::scaling_input in;
     in.now = seconds_of(now - started);

@@ -370,12 +370,7 @@ void engine_state::requeue_lost_batches(std::size_t i, std::uint64_t messages_re
         w.unconfirmed_batches.pop_front();
     }
     if (lost.empty()) return;
-    std::vector<sched::task_id> ids;
-    tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
-        if (rec.state == task_state::running && rec.owner == static_cast<int>(i) &&
-            std::find(lost.begin(), lost.end(), rec.batch) != lost.end())
-            ids.push_back(id);
-    });
+    const auto ids = running_on(static_cast<int>(i), lost);
     requeue(ids);
     w.load.in_hand -= ids.size();
     w.batches_sent -= lost.size();
@@ -392,10 +387,9 @@ bool engine_state::broker_steals() {
     if (!any_hungry || shutting_down) return false;
     std::vector<bool> excluded(workers.size());
     const auto now = clock::now();
+    sync_estimator();
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
-        estimator.set_in_hand(i, w.load.in_hand);
-        estimator.set_hungry(i, w.hungry);
         // A worker given its only task just now has not started it (and keeps it) or has had
         // no time to spawn children: an order now would find it dry, and a dry worker is not
         // asked again until its next status, milliseconds later.
@@ -427,10 +421,7 @@ bool engine_state::broker_steals() {
 }
 
 load_snapshot engine_state::snapshot() {
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        estimator.set_in_hand(i, workers[i].load.in_hand);
-        estimator.set_hungry(i, workers[i].hungry);
-    }
+    sync_estimator();
     load_snapshot s;
     static_cast<sched::load_snapshot&>(s) = estimator.snapshot();
     s.stealing = counters.stealing;
@@ -491,12 +482,8 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::f
 void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
                                 const std::string& reason) {
     const auto* bytes_of = reinterpret_cast<const std::byte*>(reason.data());
-    std::vector<sched::task_id> hit;
-    tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
-        if (rec.state == task_state::running && rec.owner == worker &&
-            (!batch || rec.batch == *batch))
-            hit.push_back(id);
-    });
+    const auto hit =
+        batch ? running_on(worker, std::span<const std::uint64_t>(&*batch, 1)) : running_on(worker);
     const std::span<const std::byte> text{bytes_of, reason.size()};
     for (auto id : hit)
         if (!forward_if_lent(id, wire::result_status::protocol, text,
@@ -505,6 +492,25 @@ void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
     send_child_results();
     if (!hit.empty())
         log().error("{} task(s) held by rank {} failed: {}", hit.size(), worker + 1, reason);
+}
+
+std::vector<sched::task_id> engine_state::running_on(int worker,
+                                                     std::span<const std::uint64_t> batches) {
+    std::vector<sched::task_id> ids;
+    tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
+        if (rec.state == task_state::running && rec.owner == worker &&
+            (batches.empty() ||
+             std::find(batches.begin(), batches.end(), rec.batch) != batches.end()))
+            ids.push_back(id);
+    });
+    return ids;
+}
+
+void engine_state::sync_estimator() {
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        estimator.set_in_hand(i, static_cast<std::uint32_t>(workers[i].load.in_hand));
+        estimator.set_hungry(i, workers[i].hungry);
+    }
 }
 
 bool engine_state::dispatch() {

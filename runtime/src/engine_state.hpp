@@ -317,6 +317,11 @@ struct engine_state {
                   std::span<const std::byte> payload, int worker);
     // Fails the tasks `worker` holds (those of one batch, or all) with a protocol error.
     void fail_running(int worker, std::optional<std::uint64_t> batch, const std::string& reason);
+    // The tasks running on `worker` (sent, stolen by it, lent to it), of the given batches
+    // only if any are given.
+    std::vector<sched::task_id> running_on(int worker, std::span<const std::uint64_t> batches = {});
+    // Tells the estimator each worker's tasks in hand and hunger, before it is asked anything.
+    void sync_estimator();
     void protocol_fault(int source, const std::string& what);
     bool finished(sched::task_id id) const;
     void check_open() const;  // throws once the run has ended

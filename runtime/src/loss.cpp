@@ -119,11 +119,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     child_results_out[i].clear();
 
     // What it held (sent, stolen by it, lent to it) runs again, unless it was lost too often.
-    std::vector<sched::task_id> held;
-    tasks.for_each([&](sched::task_id id, sched::task_record& rec) {
-        if (rec.state == task_state::running && rec.owner == static_cast<int>(i))
-            held.push_back(id);
-    });
+    auto held = running_on(static_cast<int>(i));
     std::sort(held.begin(), held.end());  // a stable order (ids grow with submission, mostly)
     const std::string where = fmt::format("rank {} ({}) at {:.1f} s", w.rank, w.host, at);
     std::vector<sched::task_id> again;
