@@ -491,7 +491,7 @@ void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
             complete(id, *tasks.find(id), sched::failure::protocol, text, worker);
     send_child_results();
     if (!hit.empty())
-        log().error("{} task(s) held by rank {} failed: {}", hit.size(), worker + 1, reason);
+        log().error("{} task(s) held by rank {} failed: {}", hit.size(), rank_of(worker), reason);
 }
 
 std::vector<sched::task_id> engine_state::running_on(int worker,
@@ -685,6 +685,10 @@ std::size_t engine_state::running() const {
     std::size_t n = 0;
     for (const auto& w : workers) n += w.load.in_hand;
     return n;
+}
+
+int engine_state::rank_of(int worker) const {
+    return worker < 0 ? 0 : workers[static_cast<std::size_t>(worker)].rank;
 }
 
 std::string engine_state::host_of(int worker) const {
@@ -975,16 +979,16 @@ bytes engine::take(task_id id) {
     }
     if (rec->why == sched::failure::worker_lost) {
         worker_lost lost(
-            task_error::kind::worker_lost, name, rec->owner + 1, s.host_of(rec->owner),
+            task_error::kind::worker_lost, name, s.rank_of(rec->owner), s.host_of(rec->owner),
             std::string(reinterpret_cast<const char*>(rec->payload.data()), rec->payload.size()));
         s.tasks.erase(id);
         throw lost;
     }
     task_error err =
         rec->why == sched::failure::child_failed
-            ? error_of(wire::result_status::child_failed, rec->payload, name, rec->owner + 1,
+            ? error_of(wire::result_status::child_failed, rec->payload, name, s.rank_of(rec->owner),
                        s.host_of(rec->owner))
-            : task_error(kind_of(rec->why), name, rec->owner + 1, s.host_of(rec->owner),
+            : task_error(kind_of(rec->why), name, s.rank_of(rec->owner), s.host_of(rec->owner),
                          std::string(reinterpret_cast<const char*>(rec->payload.data()),
                                      rec->payload.size()));
     s.tasks.erase(id);

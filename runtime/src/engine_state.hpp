@@ -338,6 +338,8 @@ struct engine_state {
     // Rank 0 runs tasks itself while no worker is there or on its way (a single rank, or a
     // singleton whose spawns failed or have not started).
     bool local_mode() const;
+    // The rank and host of a worker, or of rank 0 for -1 (a task rank 0 ran itself).
+    int rank_of(int worker) const;
     std::string host_of(int worker) const;
 
     // --- background progress ------------------------------------------------------------------
