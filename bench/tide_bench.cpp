@@ -4,7 +4,9 @@
 //   throughput --tasks N [--payload BYTES]   N no-op tasks through submit_all, results checked
 //   latency --tasks N                        one task at a time: submit, then get()
 //   latency --task-us L1,L2,... [--idle S]   one task in flight spinning L us, submit then
-//                                            get(): overhead (round trip - L) per length; then
+//                                            get(): overhead (round trip - L) per length (with
+//                                            two workers first a parent's get() of a stolen
+//                                            child, for L >= 5 ms); then
 //                                            the CPU of an idle rank 0 and idle and parked
 //                                            workers over S seconds each (run with
 //                                            --tide-min-workers=0 and --tide-idle-park > S)

@@ -585,9 +585,8 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
         }
         w.load.in_hand += batch_records.size();
         ++w.batches_sent;
-        const auto now = clock::now();
-        w.unconfirmed_batches.push_back({seq, net.sent_to(w.rank), now});
-        w.last_batch = {batch_records.back()->name_hash, batch_records.size(), now,
+        w.unconfirmed_batches.push_back({seq, net.sent_to(w.rank)});
+        w.last_batch = {batch_records.back()->name_hash, batch_records.size(), clock::now(),
                         batch_records.back()->lent};
         ++counters.batches_sent;
     }
@@ -931,7 +930,6 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
     auto& s = *state_;
     auto backoff = idle_polling();  // reads no clock: cheap for futures already finished
     bool brokering = false;
-
     std::optional<sched::expected_result> expected;  // once the quick polls are over
     for (;;) {
         {

@@ -124,7 +124,6 @@ struct worker_info {
     struct sent_batch {
         std::uint64_t seq;
         std::uint64_t message;
-        std::chrono::steady_clock::time_point at;
     };
     std::deque<sent_batch> unconfirmed_batches;
     // The last batch sent: its tasks' name (that of the last one), how many, when, and whether

@@ -510,18 +510,6 @@ TEST(Idle, WaitingDriverUsesAlmostNoCpu) {
     });
 }
 
-// A finished task is seen at once: one 20 ms task in flight at a time, get() returns within
-// 2 ms of the task's end in at least 9 of 10 tries. Before, a wait slept up to 5 ms twice over
-// (its own backoff, and Open MPI's probe seeing a message only one poll after it came), so
-// get() came 5-10 ms late; it is now tens of microseconds.
-// The bound: 2 ms is 40 times the usual lateness and under the 5 ms sleeps of the old wait.
-// What the kernel adds is left out: on a loaded 2-core machine a thread that is ready to run
-// can wait milliseconds for a core (measured: 0.1-5.8 ms beside one busy process), and that
-// time is on the runtime's threads' run queues (schedstat), not in a sleep of tide's. So each
-// try's lateness is less the run-queue time rank 0 and the worker gained between the task's
-// end and get()'s return; it counts sleeping, polling and messaging, which are tide's own.
-// The first run of the task is not counted: with no estimate yet, its wait is the usual
-// backoff, within a quarter of its length.
 // The tries of a wait: prompt when it returned within 2 ms of its result's end, less the time
 // the processes involved spent waiting for a core meanwhile.
 struct promptness {
@@ -542,6 +530,18 @@ struct promptness {
     }
 };
 
+// A finished task is seen at once: one 20 ms task in flight at a time, get() returns within
+// 2 ms of the task's end in at least 9 of 10 tries. Before, a wait slept up to 5 ms twice over
+// (its own backoff, and Open MPI's probe seeing a message only one poll after it came), so
+// get() came 5-10 ms late; it is now tens of microseconds.
+// The bound: 2 ms is 40 times the usual lateness and under the 5 ms sleeps of the old wait.
+// What the kernel adds is left out: on a loaded 2-core machine a thread that is ready to run
+// can wait milliseconds for a core (measured: 0.1-5.8 ms beside one busy process), and that
+// time is on the runtime's threads' run queues (schedstat), not in a sleep of tide's. So each
+// try's lateness is less the run-queue time rank 0 and the worker gained between the task's
+// end and get()'s return; it counts sleeping, polling and messaging, which are tide's own.
+// The first run of the task is not counted: with no estimate yet, its wait is the usual
+// backoff, within a quarter of its length.
 TEST(Wait, FinishedTaskIsSeenWithinTwoMilliseconds) {
     with_tide([](tide::driver& d) {
         ASSERT_GE(d.workers(), 1) << "run this test with a worker";

@@ -43,7 +43,6 @@ public:
     std::uint64_t parent() const { return parent_; }
     void set_parent(std::uint64_t id) { parent_ = id; }
     bool finished() const { return status_.load(std::memory_order_acquire) != status::pending; }
-
     void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
