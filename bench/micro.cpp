@@ -7,11 +7,12 @@
 #include <numeric>
 #include <vector>
 
-#include "executor.hpp"
+#include "exec/executor.hpp"
+#include "exec/task_context.hpp"
+#include "protocol/wire.hpp"
 #include "tide/scheduler/dispatch.hpp"
 #include "tide/scheduler/task_table.hpp"
 #include "tide/tide.hpp"
-#include "wire.hpp"
 
 namespace {
 

@@ -8,9 +8,9 @@
 #include <tuple>
 #include <vector>
 
+#include "protocol/wire.hpp"
 #include "tide/detail/serialize.hpp"
 #include "tide/error.hpp"
-#include "wire.hpp"
 
 namespace tide::fuzz {
 
@@ -190,9 +190,9 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
         wire::result_batch_writer w(b);
         w.begin_result(1);
         w.buffer().insert(w.buffer().end(), args.begin(), args.end());
-        w.end_result(wire::result_status::ok);
+        w.end_result(sched::outcome::ok);
         w.begin_result(2);
-        w.end_result(wire::result_status::threw);
+        w.end_result(sched::outcome::threw);
         w.set_in_hand(3);
         add(wire::msg::result_batch, std::move(b));
     }
@@ -225,7 +225,7 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     {
         bytes b;
         wire::child_results_writer w(b, 2, "node07");
-        w.add(77, wire::result_status::worker_lost, args);
+        w.add(77, sched::outcome::worker_lost, args);
         add(wire::msg::child_results, std::move(b));
     }
     {

@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "mpi/transport.hpp"
+#include "protocol/wire.hpp"
 #include "tide/tide.hpp"
-#include "transport.hpp"
-#include "wire.hpp"
 
 namespace {
 
@@ -77,7 +77,7 @@ void hostile_peer() {
     detail::bytes bogus;
     wire::result_batch_writer rb(bogus);
     rb.begin_result(tasks.at(0).id + 1000);
-    rb.end_result(wire::result_status::ok);
+    rb.end_result(sched::outcome::ok);
     send(net, wire::msg::result_batch, std::move(bogus));
     // Stealing messages that lie: an answer to a steal order never sent, a status whose list
     // claims more entries than it has bytes, a steal request with trailing bytes.
@@ -110,7 +110,7 @@ void hostile_peer() {
     for (const auto& t : tasks) {
         ok.begin_result(t.id);
         detail::append_values(ok.buffer(), 9);
-        ok.end_result(wire::result_status::ok);
+        ok.end_result(sched::outcome::ok);
     }
     send(net, wire::msg::result_batch, std::move(good));
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "allocation.hpp"
+#include "platform/allocation.hpp"
 
 using namespace tide::detail;
 

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "binding.hpp"
+#include "platform/binding.hpp"
 
 using tide::detail::machine_binding;
 

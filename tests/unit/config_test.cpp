@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
+#include "platform/config.hpp"
 #include "tide/error.hpp"
 
 namespace {

@@ -12,9 +12,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "progress.hpp"
+#include "rank0/observe/progress.hpp"
+#include "rank0/observe/trace.hpp"
 #include "tide/error.hpp"
-#include "trace.hpp"
 
 using namespace tide::detail;
 using nlohmann::json;

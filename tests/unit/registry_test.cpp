@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "executor.hpp"
+#include "exec/executor.hpp"
 #include "tide/tide.hpp"
 
 namespace {
@@ -52,10 +52,10 @@ TIDE_TASK_NAMED(static_cast<int (*)(int)>(scale), "scale_int");
 TIDE_TASK_NAMED(static_cast<double (*)(double)>(scale), "scale_double");
 
 using tide::detail::bytes;
-using tide::wire::result_status;
+using tide::sched::outcome;
 
 template <class R, class... P, class... A>
-result_status run_task(R (*fn)(P...), bytes& out, A&&... args) {
+outcome run_task(R (*fn)(P...), bytes& out, A&&... args) {
     const auto* e = tide::detail::registry::instance().by_function(
         reinterpret_cast<tide::detail::erased_fn>(fn));
     EXPECT_NE(e, nullptr);
@@ -87,7 +87,7 @@ TEST(Registry, OverloadsRegisterUnderTheirOwnNames) {
     EXPECT_EQ(r.by_name("scale_int")->sig->text, "int(int)");
     EXPECT_EQ(r.by_name("scale_double")->sig->text, "double(double)");
     bytes out;
-    ASSERT_EQ(run_task(static_cast<double (*)(double)>(scale), out, 3.0), result_status::ok);
+    ASSERT_EQ(run_task(static_cast<double (*)(double)>(scale), out, 3.0), outcome::ok);
     EXPECT_EQ(tide::detail::read_value<double>(out), 1.5);
 }
 
@@ -99,38 +99,37 @@ TEST(Registry, SameFunctionTwiceIsFineAnotherUnderSameNameIsNot) {
 
 TEST(Executor, RunsTasksOfAllShapes) {
     bytes out;
-    ASSERT_EQ(run_task(add, out, 2, 40), result_status::ok);
+    ASSERT_EQ(run_task(add, out, 2, 40), outcome::ok);
     EXPECT_EQ(tide::detail::read_value<int>(out), 42);
 
     out.clear();
     const point p{1.5, -2, "p"};
-    ASSERT_EQ(run_task(mirror, out, p), result_status::ok);
+    ASSERT_EQ(run_task(mirror, out, p), outcome::ok);
     EXPECT_EQ(tide::detail::read_value<point>(out), (point{-2, 1.5, "p'"}));
 
     out.clear();
-    ASSERT_EQ(run_task(count_words, out, std::vector<std::string>{"a", "b", "a"}),
-              result_status::ok);
+    ASSERT_EQ(run_task(count_words, out, std::vector<std::string>{"a", "b", "a"}), outcome::ok);
     const auto counts = tide::detail::read_value<std::map<std::string, int>>(out);
     EXPECT_EQ(counts.at("a"), 2);
     EXPECT_EQ(counts.at("b"), 1);
 
     out.clear();
-    ASSERT_EQ(run_task(no_result, out, 1), result_status::ok);
+    ASSERT_EQ(run_task(no_result, out, 1), outcome::ok);
     EXPECT_TRUE(out.empty());
 }
 
 TEST(Executor, ExceptionsBecomeErrorsWithTheirMessage) {
     bytes out;
-    EXPECT_EQ(run_task(always_throws, out, 1), result_status::threw);
+    EXPECT_EQ(run_task(always_throws, out, 1), outcome::threw);
     EXPECT_EQ(text(out), "bad input");
     out.clear();
-    EXPECT_EQ(run_task(throws_int, out, 1), result_status::threw);
+    EXPECT_EQ(run_task(throws_int, out, 1), outcome::threw);
     EXPECT_NE(text(out).find("not derived from std::exception"), std::string::npos);
 }
 
 TEST(Executor, UnknownNameIsReported) {
     bytes out;
-    EXPECT_EQ(tide::detail::execute(12345, 0, {}, out), result_status::unknown_task);
+    EXPECT_EQ(tide::detail::execute(12345, 0, {}, out), outcome::unknown_task);
     EXPECT_FALSE(out.empty());
 }
 
@@ -139,7 +138,7 @@ TEST(Executor, SignatureMismatchIsReported) {
     bytes in, out;
     tide::detail::append_values(in, std::tuple<std::string>("x"));
     EXPECT_EQ(tide::detail::execute(e->name_hash, e->sig->hash + 1, in, out),
-              result_status::bad_arguments);
+              outcome::bad_arguments);
     EXPECT_NE(text(out).find("int(int, int)"), std::string::npos);
 }
 
@@ -152,18 +151,18 @@ TEST(Executor, MalformedArgumentsAreReportedNotTrusted) {
     for (std::size_t n = 0; n < good.size(); ++n) {
         bytes out;
         EXPECT_EQ(tide::detail::execute(e->name_hash, e->sig->hash, std::span(good).first(n), out),
-                  result_status::bad_arguments)
+                  outcome::bad_arguments)
             << n;
     }
     bytes longer = good;
     longer.push_back(std::byte{7});
     bytes out;
     EXPECT_EQ(tide::detail::execute(e->name_hash, e->sig->hash, longer, out),
-              result_status::bad_arguments);
+              outcome::bad_arguments);
     // A vector length field claiming 2^60 elements.
     bytes lying;
     tide::detail::append_values(lying, std::uint64_t{1} << 60);
     out.clear();
     EXPECT_EQ(tide::detail::execute(e->name_hash, e->sig->hash, lying, out),
-              result_status::bad_arguments);
+              outcome::bad_arguments);
 }

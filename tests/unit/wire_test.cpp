@@ -6,10 +6,11 @@
 #include <cstring>
 #include <random>
 
-#include "wire.hpp"
+#include "protocol/wire.hpp"
 
 using namespace tide;
 using namespace tide::wire;
+using tide::sched::outcome;
 
 namespace {
 bytes some_bytes(std::size_t n, int seed) {
@@ -33,11 +34,11 @@ bytes sample_result_batch() {
     w.begin_result(9);
     auto payload = some_bytes(17, 3);
     buf.insert(buf.end(), payload.begin(), payload.end());
-    w.end_result(result_status::ok);
+    w.end_result(outcome::ok);
     w.begin_result(10);
     const std::string text = "boom";
     for (char c : text) buf.push_back(static_cast<std::byte>(c));
-    w.end_result(result_status::threw);
+    w.end_result(outcome::threw);
     w.set_in_hand(42);
     return buf;
 }
@@ -65,9 +66,9 @@ TEST(Wire, ResultBatchRoundTrip) {
     EXPECT_EQ(h.in_hand, 42u);
     ASSERT_EQ(results.size(), 2u);
     EXPECT_EQ(results[0].id, 9u);
-    EXPECT_EQ(results[0].status, result_status::ok);
+    EXPECT_EQ(results[0].status, outcome::ok);
     EXPECT_EQ(bytes(results[0].payload.begin(), results[0].payload.end()), some_bytes(17, 3));
-    EXPECT_EQ(results[1].status, result_status::threw);
+    EXPECT_EQ(results[1].status, outcome::threw);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(results[1].payload.data()),
                           results[1].payload.size()),
               "boom");
@@ -283,24 +284,24 @@ TEST(Wire, SpansRoundTripAndLengthChecked) {
 TEST(Wire, ChildResultsRoundTripAndStatusRange) {
     bytes buf;
     child_results_writer w(buf, 3, "node7");
-    w.add(70, result_status::ok, some_bytes(8, 1));
-    w.add(71, result_status::protocol, some_bytes(3, 2));
+    w.add(70, outcome::ok, some_bytes(8, 1));
+    w.add(71, outcome::protocol, some_bytes(3, 2));
     std::vector<result_view> out;
     const auto h = decode_child_results(buf, out);
     EXPECT_EQ(h.rank, 3u);
     EXPECT_EQ(h.host, "node7");
     ASSERT_EQ(out.size(), 2u);
     EXPECT_EQ(out[1].id, 71u);
-    EXPECT_EQ(out[1].status, result_status::protocol);
+    EXPECT_EQ(out[1].status, outcome::protocol);
     // Statuses beyond protocol are unknown; a result_batch does not carry protocol at all.
     bytes bad;
     child_results_writer b(bad, 1, "h");
-    b.add(1, static_cast<result_status>(9), {});
+    b.add(1, static_cast<outcome>(9), {});
     EXPECT_THROW(decode_child_results(bad, out), protocol_error);
     bytes rb;
     result_batch_writer r(rb);
     r.begin_result(1);
-    r.end_result(result_status::protocol);
+    r.end_result(outcome::protocol);
     EXPECT_THROW(decode_result_batch(rb, out), protocol_error);
 }
 

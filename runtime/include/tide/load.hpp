@@ -5,8 +5,7 @@
 
 #include <cstdint>
 #include <string>
-
-#include "tide/scheduler/load_estimator.hpp"
+#include <vector>
 
 namespace tide {
 
@@ -38,7 +37,22 @@ struct pool_counts {
     std::size_t starting = 0;  // being spawned
 };
 
-struct load_snapshot : sched::load_snapshot {
+// One worker, as the scheduler estimates it. workers[i] is MPI rank i + 1.
+struct worker_estimate {
+    std::uint32_t in_hand = 0;   // tasks rank 0 sent it that have not come back
+    std::uint32_t queued = 0;    // nested tasks in its own deque (as last reported)
+    double busy_fraction = 0;    // recent share of time spent running tasks
+    double task_seconds = 0;     // recent mean duration of the tasks it ran
+    double backlog_seconds = 0;  // (in_hand + queued) * task_seconds
+    bool hungry = false;         // asked for work, not yet served
+    bool parked = false;         // idling at a slow poll until woken
+};
+
+struct load_snapshot {
+    std::vector<worker_estimate> workers;  // worker i is rank i + 1
+    std::size_t central_queued = 0;        // tasks in rank 0's queue
+    double central_backlog_seconds = 0;
+    double total_backlog_seconds = 0;  // central plus every worker's
     steal_counters stealing;
     scaling_counters scaling;
     pool_counts pool;

@@ -23,15 +23,10 @@ namespace tide {
 template <class R, class... P, class... A>
 future<R> submit(R (*fn)(P...), A&&... args) {
     static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this task");
-    detail::task_context* context = detail::task_context::current();
-    if (!context)
-        throw error(
-            "tide::submit is for tasks submitting child tasks; on rank 0 use the driver's "
-            "submit");
     const auto& entry = detail::registered_entry(fn);
     auto* task = new detail::nested_call<R, P...>(
         entry, fn, detail::as_parameter<P>(std::forward<A>(args))...);
-    context->spawn(task);
+    detail::spawn_nested(task);
     return future<R>(task);
 }
 

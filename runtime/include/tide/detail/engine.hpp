@@ -1,6 +1,6 @@
 #pragma once
 // The part of rank 0's engine that the header-only templates (driver, future) call. Everything
-// behind it, MPI included, lives in runtime/src/engine.cpp.
+// behind it, MPI included, lives in runtime/src/rank0/engine.cpp.
 
 #include <chrono>
 #include <cstdint>

@@ -11,6 +11,8 @@
 #include <optional>
 #include <vector>
 
+#include "tide/scheduler/outcome.hpp"
+
 namespace tide::sched {
 
 using task_id = std::uint64_t;
@@ -21,17 +23,6 @@ enum class task_state : std::uint8_t {
     running,  // sent to a worker (owner), result not yet back
     done,     // result bytes are in `result`
     failed,   // error text is in `error`
-};
-
-// How a task failed; the runtime turns this into tide::task_error.
-enum class failure : std::uint8_t {
-    none,
-    threw,          // the task function threw
-    unknown_task,   // no function is registered under the name
-    bad_arguments,  // arguments do not deserialize into the parameters
-    protocol,       // the message carrying it was rejected
-    child_failed,   // it let a child's failure through; the payload is that error, encoded
-    worker_lost,    // lost with its worker more often than retries allow; payload: history
 };
 
 // Kept small (56 bytes): rank 0 holds one per task submitted and not yet collected.
@@ -46,7 +37,7 @@ struct task_record {
     // rank 0 itself).
     int owner = -1;
     task_state state = task_state::queued;
-    failure why = failure::none;
+    outcome why = outcome::ok;
     // One byte for both (the record must stay within 56 bytes: see task_table.cpp).
     bool abandoned : 1 = false;  // its future is gone: drop the record when the task finishes
     bool lent : 1 = false;       // a worker's nested task moved by a steal, not the driver's

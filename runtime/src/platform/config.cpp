@@ -1,0 +1,234 @@
+#include "platform/config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstring>
+#include <set>
+#include <string_view>
+
+#include "tide/error.hpp"
+
+extern char** environ;
+
+namespace tide::detail {
+
+namespace {
+
+constexpr std::string_view flag_prefix = "--tide-";
+
+// Durations given in seconds, converted once parsed.
+struct seconds_options {
+    double shutdown = 30, receive = 60, spawn = 10, heartbeat = 3, spawned_deadline = 0;
+};
+
+void add_options(CLI::App& app, config& c, seconds_options& s) {
+    app.add_option("--tide-log-level", c.log_level, "Log level of the runtime")
+        ->envname("TIDE_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("--tide-prefetch", c.prefetch, "Tasks each worker holds at once")
+        ->envname("TIDE_PREFETCH")
+        ->check(CLI::Range(1u, 1u << 20));
+    app.add_option("--tide-batch", c.batch_max, "Most tasks in one message")
+        ->envname("TIDE_BATCH")
+        ->check(CLI::Range(1u, 1u << 20));
+    app.add_option("--tide-shutdown-timeout", s.shutdown,
+                   "Seconds to wait for workers at shutdown before aborting the job")
+        ->envname("TIDE_SHUTDOWN_TIMEOUT")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-receive-timeout", s.receive,
+                   "Seconds a message may take to arrive once it has started")
+        ->envname("TIDE_RECEIVE_TIMEOUT")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-min-workers", c.min_workers,
+                   "Workers kept active; ranks beyond it are parked when idle (default: all)")
+        ->envname("TIDE_MIN_WORKERS")
+        ->check(CLI::Range(0, 1 << 20));
+    app.add_option("--tide-max-workers", c.max_workers,
+                   "Most workers; rank 0 spawns up to it as work grows (default: the slots "
+                   "mpirun or Slurm allow beside rank 0, or the cores)")
+        ->envname("TIDE_MAX_WORKERS")
+        ->check(CLI::Range(0, 1 << 20));
+    app.add_option("--tide-target-backlog", c.target_backlog,
+                   "Seconds of queued work per worker that the pool aims for")
+        ->envname("TIDE_TARGET_BACKLOG")
+        ->check(CLI::Range(0.001, 86400.0));
+    app.add_option("--tide-idle-park", c.idle_park, "Seconds a worker is idle before it is parked")
+        ->envname("TIDE_IDLE_PARK")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-idle-retire", c.idle_retire,
+                   "Seconds a spawned worker stays parked before it retires and frees its slot")
+        ->envname("TIDE_IDLE_RETIRE")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-cooldown", c.cooldown,
+                   "Seconds without spawning after a failed spawn (doubles while they keep "
+                   "failing)")
+        ->envname("TIDE_COOLDOWN")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-spawn-timeout", s.spawn,
+                   "Seconds a spawn may take before it is given up on")
+        ->envname("TIDE_SPAWN_TIMEOUT")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--tide-spawn-info", c.spawn_info,
+                   "KEY=VALUE for the MPI_Info of MPI_Comm_spawn (for example host=node7); "
+                   "repeatable")
+        ->envname("TIDE_SPAWN_INFO")
+        ->delimiter(',')
+        ->check([](const std::string& v) {
+            return v.find('=') == std::string::npos || v.front() == '='
+                       ? "expected KEY=VALUE, got '" + v + "'"
+                       : std::string();
+        });
+    app.add_option("--tide-spawned-base", c.spawned_base,
+                   "Set by rank 0 on the workers it spawns (the rank of the group's first)")
+        ->check(CLI::Range(1, 1 << 30));
+    app.add_option("--tide-spawned-deadline", s.spawned_deadline,
+                   "Set by rank 0 on the workers it spawns: seconds after which one still inside "
+                   "MPI_Init ends itself")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-bind", c.bind,
+                   "Bind each worker to a core or a NUMA node of its host, or not at all")
+        ->envname("TIDE_BIND")
+        ->check(CLI::IsMember({"core", "numa", "none"}));
+    app.add_option("--tide-placement", c.placement,
+                   "Fill a host's cores in order (compact) or spread over its NUMA nodes and "
+                   "packages first (scatter)")
+        ->envname("TIDE_PLACEMENT")
+        ->check(CLI::IsMember({"compact", "scatter"}));
+    app.add_flag("--tide-report-bindings", c.report_bindings,
+                 "Print where every rank is bound at start-up and whenever it changes")
+        ->envname("TIDE_REPORT_BINDINGS");
+    app.add_option("--tide-heartbeat", s.heartbeat,
+                   "Seconds of silence after which a worker (seen from rank 0) or rank 0 (seen "
+                   "from a worker) counts as lost")
+        ->envname("TIDE_HEARTBEAT")
+        ->check(CLI::Range(0.5, 86400.0));  // rank 0 looks at least every 0.1 s
+    app.add_option("--tide-max-retries", c.max_retries,
+                   "Times a task may be run again after its worker died; one more loss and it "
+                   "fails with tide::worker_lost")
+        ->envname("TIDE_MAX_RETRIES")
+        ->check(CLI::Range(0, 100));
+    app.add_option("--tide-walltime", c.walltime,
+                   "Seconds the run may take from its start; late in the run, workers brought "
+                   "in start only tasks expected to finish (default: the Slurm job's time "
+                   "limit; 0: no limit)")
+        ->envname("TIDE_WALLTIME")
+        ->check(CLI::Range(0.0, 1e9));
+    app.add_option("--tide-exit-code-file", c.exit_code_file,
+                   "Rank 0 writes its exit code here (mpirun --enable-recovery exits 0 whatever "
+                   "the ranks return; scripts/tide-run reads it)")
+        ->envname("TIDE_EXIT_CODE_FILE");
+    app.add_option("--tide-timeline", c.timeline_path,
+                   "Write the run's timeline (pool state, scaling events) to this file at the "
+                   "end: JSON if it ends in .json, else CSV")
+        ->envname("TIDE_TIMELINE");
+    app.add_option("--tide-status-interval", c.status_interval,
+                   "Seconds between rank 0's status lines when its output is not a terminal "
+                   "(always under mpirun)")
+        ->envname("TIDE_STATUS_INTERVAL")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_flag("--tide-quiet", c.quiet, "No progress or status lines and no summary at the end")
+        ->envname("TIDE_QUIET");
+    app.add_option("--tide-stats", c.stats_path,
+                   "Write the run's statistics (the summary's numbers) to this JSON file at the "
+                   "end")
+        ->envname("TIDE_STATS");
+    app.add_option("--tide-trace", c.trace_path,
+                   "Write a Chrome trace-event JSON file (Perfetto, chrome://tracing) of the run "
+                   "at the end: a span per task, scaling events, counters")
+        ->envname("TIDE_TRACE");
+    app.add_option("--tide-stack-size", c.stack_mib,
+                   "MiB of stack for the thread that runs tasks (nested waits use it)")
+        ->envname("TIDE_STACK_SIZE")
+        ->check(CLI::Range(1u, 1u << 20));
+    app.add_flag("--tide-help", c.help, "Print the runtime's options and exit");
+}
+
+// TIDE_* variables read by the project's scripts, not by the runtime: no warning for these.
+constexpr std::string_view script_variables[] = {"TIDE_BUILD_TYPE",    "TIDE_JOBS",
+                                                 "TIDE_TEST_JOBS",     "TIDE_DEMO_RANKS",
+                                                 "TIDE_SKIP_SANITIZE", "TIDE_SKIP_FUZZ"};
+
+// An unknown TIDE_* variable is most likely a typo of a setting: say so, but do not stop the
+// run (the environment is shared with everything else a job runs, so it is not an error).
+std::vector<std::string> check_environment(const CLI::App& app) {
+    std::set<std::string, std::less<>> known(std::begin(script_variables),
+                                             std::end(script_variables));
+    for (const CLI::Option* opt : app.get_options())
+        if (!opt->get_envname().empty()) known.insert(opt->get_envname());
+    std::vector<std::string> warnings;
+    for (char** e = environ; e && *e; ++e) {
+        std::string_view entry(*e);
+        if (entry.substr(0, 5) != "TIDE_") continue;
+        const auto name = entry.substr(0, entry.find('='));
+        if (known.count(name)) continue;
+        std::string list;
+        for (const CLI::Option* opt : app.get_options())
+            if (!opt->get_envname().empty())
+                list += (list.empty() ? "" : ", ") + opt->get_envname();
+        warnings.push_back("unknown environment variable " + std::string(name) +
+                           " is ignored; the runtime reads " + list);
+    }
+    return warnings;
+}
+
+// Option names that take a value, so "--tide-prefetch 64" (two arguments) is stripped whole.
+bool takes_value(const CLI::App& app, std::string_view arg) {
+    for (const CLI::Option* opt : app.get_options())
+        // A flag expects no value (CLI11 gives flags a type size of 1 too).
+        if (opt->get_expected_min() > 0 && !opt->get_lnames().empty() &&
+            "--" + opt->get_lnames().front() == arg)
+            return true;
+    return false;
+}
+
+}  // namespace
+
+config parse_config(int& argc, char** argv) {
+    config c;
+    seconds_options seconds;
+    CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)", "tide"};
+    app.set_help_flag();  // --help belongs to the user's program
+    add_options(app, c, seconds);
+
+    // Split argv: --tide-* arguments (and their separate values) go to CLI11, the rest stay for
+    // the program, in order. Nothing after "--" is ours.
+    std::vector<std::string> ours{"tide"};
+    int keep = 1;
+    bool passthrough = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg(argv[i]);
+        if (arg == "--") passthrough = true;
+        if (!passthrough && arg.substr(0, flag_prefix.size()) == flag_prefix) {
+            ours.emplace_back(arg);
+            if (arg.find('=') == std::string_view::npos && takes_value(app, arg) && i + 1 < argc)
+                ours.emplace_back(argv[++i]);
+            continue;
+        }
+        argv[keep++] = argv[i];
+    }
+    argc = keep;
+    argv[argc] = nullptr;
+
+    std::vector<const char*> cargv;
+    for (const auto& s : ours) cargv.push_back(s.c_str());
+    try {
+        app.parse(static_cast<int>(cargv.size()), cargv.data());
+    } catch (const CLI::ParseError& e) {
+        throw config_error("tide: " + std::string(e.what()) +
+                           " (run with --tide-help for the list)");
+    }
+    c.warnings = check_environment(app);
+    const auto milliseconds = [](double s) {
+        return std::chrono::milliseconds(static_cast<long>(s * 1000));
+    };
+    c.shutdown_timeout = milliseconds(seconds.shutdown);
+    c.receive_timeout = milliseconds(seconds.receive);
+    c.spawn_timeout = milliseconds(seconds.spawn);
+    c.heartbeat = milliseconds(seconds.heartbeat);
+    c.spawned_deadline = milliseconds(seconds.spawned_deadline);
+    if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;
+    c.help_text = app.help();
+    return c;
+}
+
+}  // namespace tide::detail

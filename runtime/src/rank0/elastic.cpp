@@ -1,0 +1,311 @@
+// Rank 0's elastic pool: each scaling tick feeds the pool's state to the pure policy
+// (scheduler/scaling_policy) and carries out its answer — wake or park workers, spawn a group,
+// retire spawned groups — and takes in spawns finished on the spawner's thread.
+
+#include <algorithm>
+
+#include "platform/log.hpp"
+#include "protocol/messaging.hpp"
+#include "rank0/engine_state.hpp"
+
+namespace tide::detail {
+
+using clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+sched::policy_settings policy_from(const config& cfg, const launch_facts& launch) {
+    const auto started = static_cast<std::size_t>(std::max(launch.world_size - 1, 0));
+    sched::policy_settings s;
+    if (launch.spawn_command.empty())
+        s.max_workers = started;
+    else if (cfg.max_workers >= 0)
+        s.max_workers = std::max(started, static_cast<std::size_t>(cfg.max_workers));
+    else
+        s.max_workers = std::max(started, static_cast<std::size_t>(std::max(launch.slots - 1, 0)));
+    s.min_workers = cfg.min_workers < 0
+                        ? started
+                        : std::min(s.max_workers, static_cast<std::size_t>(cfg.min_workers));
+    s.target_backlog = cfg.target_backlog;
+    s.idle_park = cfg.idle_park;
+    s.idle_retire = cfg.idle_retire;
+    s.cooldown = cfg.cooldown;
+    return s;
+}
+
+std::size_t engine_state::live_workers() const {
+    return static_cast<std::size_t>(std::count_if(workers.begin(), workers.end(),
+                                                  [](const worker_info& w) { return !w.gone; }));
+}
+
+bool engine_state::local_mode() const {
+    return std::none_of(workers.begin(), workers.end(),
+                        [](const worker_info& w) { return w.in_pool(); });
+}
+
+void engine_state::start_spawn(std::size_t count) {
+    const auto id = next_group++;
+    spawn_group g;
+    g.first = static_cast<int>(workers.size()) + 1;
+    g.count = static_cast<int>(count);
+    g.requested = clock::now();
+    for (int k = 0; k < g.count; ++k) {
+        worker_info& w = workers.add();
+        w.starting = w.spawned = true;
+        w.group = id;
+        w.load.accepting = false;
+    }
+    estimator.resize(workers.size());
+    child_results_out.resize(workers.size());
+    child_writers.resize(workers.size());
+    groups.emplace(id, std::move(g));
+    spawns->spawn(id, g.count, g.first);
+    trace_event(trace::pool, "spawn", fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
+    log().info("spawning {} worker(s) as ranks {}..{}", count, g.first, g.first + g.count - 1);
+}
+
+bool engine_state::collect_spawns() {
+    if (!spawns) return false;
+    auto outcomes = spawns->collect();
+    for (auto& o : outcomes) {
+        auto it = groups.find(o.group);
+        if (it == groups.end()) continue;
+        spawn_group& g = it->second;
+        const auto members = [&](auto fn) {
+            for (int r = g.first; r < g.first + g.count; ++r) fn(*workers.of_rank(r));
+        };
+        if (g.abandoned) {
+            // A spawn given up on has now returned after all.
+            if (o.error.empty()) {
+                // Its workers came up late: link them only to let them go.
+                log().warn(
+                    "a spawn of {} worker(s) given up on completed after {:.2f} s; retiring "
+                    "them",
+                    g.count, o.seconds);
+                net.add(o.comm.get(), g.first);
+                g.comm = std::move(o.comm);
+                g.linked = true;
+                g.abandoned = false;
+                const auto now = clock::now();
+                members([&](worker_info& w) {
+                    w.gone = false;
+                    w.last_heard = now;  // watched from now on, like any worker
+                });
+                retire_group(o.group);
+            } else {
+                groups.erase(it);
+            }
+            continue;
+        }
+        if (!o.error.empty()) {
+            ++counters.spawn_failures;
+            if (o.hung) ++counters.spawns_hung;
+            policy.spawn_failed(seconds_of(clock::now() - started));
+            log().warn(
+                "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} "
+                "worker(s){}",
+                g.count, o.seconds, o.error, live_workers() - g.count,
+                !o.hung ? ""
+                : spawned_end_themselves
+                    ? " (a spawned process still inside MPI_Init ends itself at the spawn timeout)"
+                    : " (a spawned process stuck inside MPI_Init lasts until the run ends: "
+                      "rank 0 then ends the job with MPI_Abort and the run's exit code)");
+            members([](worker_info& w) {
+                w.starting = false;
+                w.gone = true;
+            });
+            pending_event += "spawn failed: " + o.error + "; ";
+            trace_event(trace::pool, "spawn failed", o.error);
+            // A hung spawn may still return: its group waits for that (see above).
+            if (o.hung)
+                g.abandoned = true;
+            else
+                groups.erase(it);
+            if (spawns->abandoned() >= max_hung_spawns) {
+                spawning_off = true;
+                log().error(
+                    "{} spawns never returned: no more spawning in this run (Open MPI's spawn "
+                    "is stuck); the run goes on with the workers it has",
+                    spawns->abandoned());
+            }
+            continue;
+        }
+        net.add(o.comm.get(), g.first);
+        g.comm = std::move(o.comm);
+        g.linked = true;
+        if (shutting_down) {
+            // No longer wanted: the workers came up anyway; let them go.
+            members([](worker_info& w) { w.starting = false; });
+            retire_group(o.group);
+            continue;
+        }
+        policy.spawn_succeeded();
+        counters.spawned += static_cast<std::uint64_t>(g.count);
+        counters.spawn_seconds.push_back(o.seconds);
+        log().info("spawned {} worker(s) (ranks {}..{}) in {:.3f} s", g.count, g.first,
+                   g.first + g.count - 1, o.seconds);
+        const auto now = clock::now();
+        members([&](worker_info& w) {
+            w.starting = false;
+            w.load.accepting = true;
+            w.idle_since = w.last_result = w.joined = w.last_heard = now;
+            enter_pool(workers.index_of(w), now);
+            trace_event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
+        });
+    }
+    return !outcomes.empty();
+}
+
+void engine_state::retire_group(std::uint64_t id) {
+    const spawn_group& g = groups.at(id);
+    for (int r = g.first; r < g.first + g.count; ++r) {
+        worker_info& w = *workers.of_rank(r);
+        if (w.gone || w.retiring) continue;
+        // After a death, finalizing could wait for the dead (see engine_state::shutdown).
+        const bool without = g.broken || counters.workers_lost > 0;
+        send_message(net, w.rank, wire::shutdown{without ? 1u : 0u});
+        w.retiring = true;
+        trace_event(w.rank, "retire");
+        w.hungry = false;
+        w.load.accepting = false;
+    }
+}
+
+void engine_state::release_groups(bool force) {
+    for (auto it = groups.begin(); it != groups.end();) {
+        spawn_group& g = it->second;
+        bool all_gone = g.linked && !g.abandoned;
+        for (int r = g.first; r < g.first + g.count && all_gone; ++r)
+            all_gone = workers.of_rank(r)->gone;
+        if (!all_gone || !net.remove(g.first, force)) {
+            ++it;
+            continue;
+        }
+        bool retired = false;
+        for (int r = g.first; r < g.first + g.count; ++r) retired |= workers.of_rank(r)->retiring;
+        if (retired && !shutting_down) {
+            counters.retired += static_cast<std::uint64_t>(g.count);
+            log().info("retired worker(s) {}..{}; their slots are free", g.first,
+                       g.first + g.count - 1);
+        }
+        // Disconnecting is collective over the group: with a dead member it would never end.
+        if (!g.broken) spawns->disconnect(std::move(g.comm));
+        it = groups.erase(it);
+    }
+}
+
+bool engine_state::scale() {
+    bool changed = collect_spawns();
+    if (!groups.empty()) release_groups(false);
+    if (shutting_down || (workers.empty() && !spawns)) return changed;
+    // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
+    // running it itself.
+    const bool nobody = !queue.empty() && local_mode() && spawns && !spawning_off &&
+                        seconds_left() > median(counters.spawn_seconds) &&
+                        work_for_new_workers().tasks > 0 &&
+                        !policy.spawn_blocked(seconds_of(last_pump - started));
+    if (last_pump - last_tick < scaling_tick && !nobody) return changed;
+    last_tick = last_pump;
+    const auto now = last_pump;
+    sync_estimator();
+    const auto load = estimator.snapshot();
+    sched::scaling_input in;
+    in.now = seconds_of(now - started);
+    // Central work counts only if a worker brought in now could still finish it.
+    const auto central = work_for_new_workers();
+    in.backlog_seconds =
+        load.total_backlog_seconds - load.central_backlog_seconds + central.seconds;
+    in.queued_tasks = central.tasks;
+    in.spawn_seconds = median(counters.spawn_seconds);
+    in.seconds_left = seconds_left();
+    const std::size_t live = live_workers();
+    in.slots_free = policy.settings().max_workers > live && !spawning_off
+                        ? policy.settings().max_workers - live
+                        : 0;
+    std::vector<std::size_t> index;  // view -> worker, for the workers in the pool
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        const worker_info& w = workers[i];
+        if (!w.in_pool()) continue;
+        sched::worker_view v;
+        v.spawned = w.spawned;
+        if (w.starting) {
+            v.phase = sched::worker_phase::starting;
+            in.spawn_in_flight = true;
+            in.workers.push_back(v);
+            index.push_back(i);
+            continue;
+        }
+        // Work waiting on a worker: its queued children and what it holds beyond one task.
+        in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
+        v.phase = w.parked ? sched::worker_phase::parked : sched::worker_phase::active;
+        // Idle: asked for work, holds none, and no steal on its behalf is on the way.
+        v.idle = !w.parked && w.hungry && w.load.in_hand == 0 && !w.stealing;
+        v.idle_for = w.parked ? seconds_of(now - w.parked_since)
+                     : v.idle ? seconds_of(now - std::max(w.idle_since, w.last_result))
+                              : 0;
+        in.workers.push_back(v);
+        index.push_back(i);
+    }
+    const auto d = policy.tick(in);
+    timeline_row row;
+    row.seconds = in.now;
+    row.queued = in.queued_tasks;
+    row.backlog_seconds = in.backlog_seconds;
+    for (const auto& v : in.workers) {
+        if (v.phase == sched::worker_phase::parked) ++row.parked;
+        if (v.phase == sched::worker_phase::starting) ++row.starting;
+        if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
+    }
+    row.event = std::exchange(pending_event, {}) + d.reason;
+    record_row(std::move(row));
+    if (d.empty()) return changed;
+    std::size_t woken = 0;
+    for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {
+        worker_info& w = workers[index[k]];
+        if (!w.parked) continue;
+        w.parked = false;
+        w.joined = now;
+        places.place(index[k], shutting_down);  // a free place first, then back to work
+        send_message(net, w.rank, wire::wake{});
+        w.parked_seconds += seconds_of(now - w.parked_since);
+        trace_event(w.rank, "wake");
+        w.load.accepting = true;
+        w.dry = false;
+        ++woken;
+        ++counters.wakes;
+    }
+    for (const auto k : d.park) {
+        worker_info& w = workers[index[k]];
+        send_message(net, w.rank, wire::park{});
+        places.leave(index[k]);
+        w.parked = true;
+        w.parked_since = now;
+        trace_event(w.rank, "park");
+        w.hungry = false;
+        w.load.accepting = false;
+        ++counters.parks;
+    }
+    // A group retires as a whole (disconnecting is collective over it): only once every member
+    // still in the pool is due.
+    std::vector<std::uint64_t> retiring;
+    for (const auto k : d.retire) {
+        const std::uint64_t id = workers[index[k]].group;
+        if (std::find(retiring.begin(), retiring.end(), id) != retiring.end()) continue;
+        bool whole = true;
+        for (std::size_t j = 0; j < index.size() && whole; ++j)
+            if (workers[index[j]].group == id)
+                whole = std::find(d.retire.begin(), d.retire.end(), j) != d.retire.end();
+        if (whole) retiring.push_back(id);
+    }
+    for (const auto id : retiring) retire_group(id);
+    if (d.spawn > 0) start_spawn(d.spawn);
+    log().info("scaling: {} -> woke {}, parked {}, spawning {}, retiring {} group(s)", d.reason,
+               woken, d.park.size(), d.spawn, retiring.size());
+    return true;
+}
+
+}  // namespace tide::detail

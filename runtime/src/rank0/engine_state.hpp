@@ -1,0 +1,352 @@
+#pragma once
+// Rank 0's engine: the central queue, the task table, what every worker holds, and the progress
+// loop that moves tasks out and results in. The driver thread drives it from inside submit/wait
+// calls; a background thread keeps it moving while the driver computes between calls. One
+// mutex serialises both, and with it every MPI call rank 0 makes.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "exec/task_context.hpp"
+#include "mpi/spawner.hpp"
+#include "mpi/transport.hpp"
+#include "platform/allocation.hpp"
+#include "platform/binding.hpp"
+#include "platform/config.hpp"
+#include "protocol/router.hpp"
+#include "protocol/wire.hpp"
+#include "rank0/observe/progress.hpp"
+#include "rank0/observe/timeline.hpp"
+#include "rank0/observe/trace.hpp"
+#include "rank0/places.hpp"
+#include "rank0/worker_pool.hpp"
+#include "tide/detail/engine.hpp"
+#include "tide/load.hpp"
+#include "tide/scheduler/backoff.hpp"
+#include "tide/scheduler/dispatch.hpp"
+#include "tide/scheduler/load_estimator.hpp"
+#include "tide/scheduler/placement.hpp"
+#include "tide/scheduler/scaling_policy.hpp"
+#include "tide/scheduler/task_table.hpp"
+#include "tide/stats.hpp"
+
+namespace tide::detail {
+
+// How this run was started, as rank 0 finds out at start-up.
+struct launch_facts {
+    int world_size = 1;  // ranks the launcher started (rank 0 included)
+    int slots = 1;       // processes the launcher allows (MPI_UNIVERSE_SIZE), or the cores
+    // What spawned workers run; an empty command when spawning is impossible (MPI without
+    // MPI_THREAD_MULTIPLE).
+    std::string spawn_command;
+    std::vector<std::string> spawn_args;
+    // A spawned worker stuck in MPI_Init ends itself (the launcher survives that); otherwise
+    // only the job's end ends it (plain mpirun: rank 0's exit aborts the job).
+    bool spawned_end_themselves = false;
+    allocation job;  // the Slurm allocation and the job's end, if known
+    // Started by mpirun: it gives every rank a pseudo-terminal for stdout whatever its own
+    // output is, so a terminal seen there says nothing about where the output goes.
+    bool by_mpirun = false;
+};
+
+// The elastic policy's settings from the flags: at least the workers the launcher started are
+// allowed (they are parked, never killed), by default as many as the slots leave beside rank
+// 0; at least those started are kept active unless --tide-min-workers says fewer.
+sched::policy_settings policy_from(const config& cfg, const launch_facts& launch);
+inline double seconds_of(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+// The median of the samples (the upper one of an even count), 0 for none.
+double median(std::vector<double> samples);
+// Spawns that never return before rank 0 stops trying: each one leaves a thread inside MPI,
+// and a spawn after a hung one may well hang behind it.
+constexpr int max_hung_spawns = 3;
+// How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
+constexpr auto scaling_tick = std::chrono::milliseconds(20);
+// The longest rank 0 goes without a pump while the driver thread works under its mutex.
+constexpr auto responsive_within = std::chrono::milliseconds(1);
+
+// A steal order on its way: who asked, who gives, since when.
+struct steal_in_flight {
+    std::size_t thief;
+    std::size_t victim;
+    std::chrono::steady_clock::time_point sent;
+};
+
+// Workers started by one MPI_Comm_spawn: they share an intercommunicator, which is
+// disconnected once all of them have said goodbye (disconnecting is collective over the group).
+struct spawn_group {
+    int first = 0;  // peer number (rank) of its first worker
+    int count = 0;
+    intercomm comm;  // set once linked; disconnected when the group is released
+    std::chrono::steady_clock::time_point requested;
+    bool linked = false;     // the spawn completed and its peers are on the transport
+    bool abandoned = false;  // given up on: kept in case the spawn returns after all
+    bool broken = false;     // a member died: never disconnected (that would wait for it)
+};
+
+// A nested task that a worker lent to a thief: where its result must go.
+struct lent_origin {
+    std::size_t worker;
+    std::uint64_t token;
+};
+
+// Rank 0 runs tasks itself only on a single rank; nested tasks then live on this context.
+class rank0_context final : public task_context {
+public:
+    explicit rank0_context(std::string host) : task_context(0, std::move(host)) {}
+    template <class F>
+    void run_framed(std::uint64_t name, F&& body) {
+        timed_frame(name, std::forward<F>(body));
+    }
+    // Feeds what ran since the last call into the estimator, and adds it to the run's counts.
+    void report_to(sched::load_estimator& estimator, std::uint64_t& executed, double& busy);
+
+private:
+    // Every child of a waiting task is on this deque: nothing else to help with.
+    bool help(bool) override { return false; }
+    void after_task(clock::time_point) override {}
+};
+
+struct engine_counters {
+    std::uint64_t submitted = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t protocol_errors = 0;
+    std::uint64_t batches_sent = 0;
+    std::uint64_t batches_lost = 0;  // sent, never received: their tasks were queued again
+    steal_counters stealing;
+    std::uint64_t parks = 0;
+    std::uint64_t wakes = 0;
+    std::uint64_t spawned = 0;         // workers started by rank 0
+    std::uint64_t spawn_failures = 0;  // spawns that failed or were given up on
+    std::uint64_t spawns_hung = 0;     // of those, spawns that never returned in time
+    std::uint64_t retired = 0;
+    std::uint64_t workers_lost = 0;
+    std::uint64_t tasks_rerun = 0;         // queued again after their worker was lost
+    std::uint64_t driver_tasks_rerun = 0;  // of those, the driver's (not lent nested tasks)
+    std::vector<double> spawn_seconds;
+    std::vector<double> steal_round_trips_us;
+    // Rank 0 running tasks itself.
+    std::uint64_t local_tasks = 0, local_executed = 0;
+    double local_busy_seconds = 0;
+    // Bursts (work arriving while nothing was outstanding) and, for those that brought a worker
+    // in, the time from their first submission to the first task sent to it.
+    std::uint64_t bursts = 0;
+    std::vector<double> burst_to_new_worker;
+};
+
+struct engine_state {
+    engine_state(const config& cfg, transport& net, std::string host, launch_facts launch);
+
+    // --- all of these need `mu` held -----------------------------------------------------------
+    bool pump();  // one round of progress; true if anything happened
+    // Pumps if the last pump is responsive_within old. A long operation under `mu` (a
+    // submission of millions of tasks) calls it as it goes: the background thread cannot pump
+    // meanwhile, and workers would take a silent rank 0 for a dead one.
+    void stay_responsive();
+    bool receive_some();
+    void handle(message& m);
+    void route_messages();  // fills `router`, at start-up
+    void accept_steal_request(std::size_t worker, const wire::steal_request& r);
+    void accept_hello(std::size_t worker, const wire::hello& h);
+    void accept_goodbye(std::size_t worker, const wire::goodbye& g);
+    bool dispatch();
+    // Sends these tasks (records on rank 0) to a worker, in as many batches as they need.
+    // `from_queue`: they come from the central queue (the estimator counts them out of it).
+    void send_tasks(std::size_t worker, std::span<const sched::task_id> ids,
+                    bool from_queue = false);
+    // Orders steals for hungry workers from the victims the estimates point at.
+    bool broker_steals();
+    // A worker asking for work has received `messages_received` messages from rank 0: the
+    // batches still unconfirmed among them were lost, and their tasks are queued again (they
+    // never started there; a worker waiting asks again every second).
+    void requeue_lost_batches(std::size_t worker, std::uint64_t messages_received);
+    // Puts tasks (running somewhere, in submission order) back at the head of the queue.
+    void requeue(std::span<const sched::task_id> ids);
+    // --- worker loss (rank0/loss.cpp) ---------------------------------------------------
+    // Sends rank 0's heartbeats and declares workers silent past --tide-heartbeat lost.
+    void watch_heartbeats();
+    // The worker is dead: its tasks run again elsewhere, or fail after too many losses.
+    void lose_worker(std::size_t worker, const std::string& why);
+    // Fails a task lost with workers (tide::worker_lost), its history in the message; `worker`
+    // held it (its in-hand count drops), or -1.
+    void fail_lost(sched::task_id id, sched::task_record& rec, int worker, const std::string& why);
+    void accept_stolen(std::size_t victim, std::span<const std::byte> body);
+    void accept_status(std::size_t worker, std::span<const std::byte> body);
+    void accept_results(std::size_t worker, std::span<const std::byte> body);
+    // For a lent nested task: queues its outcome for the worker that lent it and forgets it
+    // here (true); false for any other task.
+    bool forward_if_lent(sched::task_id id, sched::outcome status,
+                         std::span<const std::byte> payload, std::size_t ran_on);
+    void send_child_results();
+    load_snapshot snapshot();
+    // --- what the run did, shown as it goes and at the end (rank0/observe/observe.cpp) ---------
+    run_stats stats();
+    // Opens the progress line, the trace, and says now if an output file cannot be written.
+    void start_observing(bool by_mpirun);
+    // A worker joins the pool for the first time (start, spawn: it is told to trace if the
+    // run is traced) or leaves it for good (goodbye, loss).
+    void enter_pool(std::size_t worker, std::chrono::steady_clock::time_point now);
+    void left_pool(std::size_t worker, std::chrono::steady_clock::time_point now);
+    // Tasks are about to be sent to `worker`: the first one for a worker that joined during a
+    // burst ends that burst's wait.
+    void note_sent(worker_info& w);
+    // Marks scaling events and the pool's rows for the trace and the timeline.
+    void record_row(timeline_row row);
+    void trace_event(int rank, std::string name, std::string detail = {});
+    void accept_spans(std::size_t worker, std::span<const std::byte> body);
+    // The live progress line or status line, when due; the summary, stats file and trace at
+    // the end.
+    void report_progress();
+    void report_end();
+    // One tick of the elastic policy (at most every scaling_tick): spawns or wakes workers
+    // when work comes, parks idle ones beyond the minimum, retires spawned ones parked long.
+    // True if it changed anything.
+    bool scale();
+    // Takes in finished spawns: links their workers, or counts the failure.
+    bool collect_spawns();
+    void start_spawn(std::size_t count);
+    // Tells the group of `worker` to finish for good (all of it: it disconnects as one).
+    void retire_group(std::uint64_t group);
+    // Disconnects groups whose workers have all said goodbye; with `force`, also those whose
+    // messages are still in flight (the run is over).
+    void release_groups(bool force);
+    std::size_t live_workers() const;  // started or starting, not gone
+    // Runs the first queued task that rank 0 may start itself; false if none may (late in a
+    // job, rank 0 stands in for the workers it would spawn now: see take_from_queue).
+    bool run_one_locally();
+    // Takes up to `count` tasks from the head of the central queue into `out`, for a worker
+    // that joined the pool at `joined`. Late in a job, a worker that joined when a task could
+    // no longer finish before the end (its mean duration was longer than the time left then)
+    // passes that task over: it stays queued, in its place, for a worker that was there
+    // before, or until the end has passed. Returns whether any task was passed over.
+    // A task lost with a worker before goes only to a worker with nothing in hand
+    // (`alone_ok`), and alone.
+    bool take_from_queue(std::size_t count, std::chrono::steady_clock::time_point joined,
+                         bool alone_ok, std::vector<sched::task_id>& out);
+    // Seconds until the job's end while the time limit applies; infinite without one, and
+    // once the end has passed (the job still runs: holding work back would only stall it).
+    double seconds_left() const;
+    // Queued work that a worker brought in now could finish before the job's end.
+    sched::load_estimator::queued_work work_for_new_workers() const;
+    // Says once that the job is about to reach its limit, with what is left undone.
+    void warn_near_end();
+    sched::task_id enqueue(const task_entry& entry, bytes args);
+    // Records a task's end: `why` is failure::none for a result, else the payload is the error.
+    void complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
+                  std::span<const std::byte> payload, int worker);
+    // Fails the tasks `worker` holds (those of one batch, or all) with a protocol error.
+    void fail_running(int worker, std::optional<std::uint64_t> batch, const std::string& reason);
+    // The tasks running on `worker` (sent, stolen by it, lent to it), of the given batches
+    // only if any are given.
+    std::vector<sched::task_id> running_on(int worker, std::span<const std::uint64_t> batches = {});
+    // Tells the estimator each worker's tasks in hand and hunger, before it is asked anything.
+    void sync_estimator();
+    void protocol_fault(int source, const std::string& what);
+    bool finished(sched::task_id id) const;
+    void check_open() const;  // throws once the run has ended
+    bool outstanding() const;
+    // A worker waits for work through rank 0 (hungry, or a steal order is out): poll promptly.
+    bool brokering() const;
+    // When the next result should arrive that rank 0 can predict: that of a task of known
+    // duration alone on its worker (sent alone, nothing else in hand), whichever window opens
+    // first; only lent children (whose results a waiting parent needs forwarded) if
+    // `lent_only`. A driver's wait and the background thread poll around it rather than sleep
+    // through it.
+    std::optional<sched::expected_result> next_expected_result(bool lent_only) const;
+    std::size_t running() const;
+    // Rank 0 runs tasks itself while no worker is there or on its way (a single rank, or a
+    // singleton whose spawns failed or have not started).
+    bool local_mode() const;
+    // The rank and host of a worker, or of rank 0 for -1 (a task rank 0 ran itself).
+    int rank_of(int worker) const;
+    std::string host_of(int worker) const;
+
+    // --- background progress ------------------------------------------------------------------
+    void start_background();
+    void stop_background();
+    void wake_dozing_background();  // needs `mu`
+    void background_loop();
+
+    // Ends every worker (and disconnects the spawned ones) before the shutdown deadline.
+    engine::ending shutdown();
+
+    const config& cfg;
+    transport& net;
+    std::string host;
+
+    std::mutex mu;
+    message_router<std::size_t> router;  // by the sending worker
+    sched::task_table tasks;
+    std::deque<sched::task_id> queue;
+    worker_pool workers;
+    std::vector<sched::worker_load> loads_scratch;
+    std::vector<wire::result_view> results_scratch;
+    std::vector<sched::task_record*> batch_records;  // scratch of send_tasks()
+    std::vector<sched::task_id> batch_ids;           // scratch of dispatch()
+    std::vector<sched::task_id> passed_over;         // scratch of take_from_queue()
+    sched::load_estimator estimator;
+    std::unordered_map<std::uint64_t, steal_in_flight> steals_in_flight;  // by order number
+    std::uint64_t next_order = 1;
+    std::unordered_map<sched::task_id, lent_origin> origins;  // lent nested tasks
+    // Results of lent tasks on their way back, per origin worker (scratch of accept_results).
+    std::vector<bytes> child_results_out;
+    std::vector<std::optional<wire::child_results_writer>> child_writers;
+    std::unique_ptr<rank0_context> local_tasks;  // single rank only
+    sched::scaling_policy policy;
+    std::unique_ptr<spawner> spawns;  // null when rank 0 may not spawn
+    std::unordered_map<std::uint64_t, spawn_group> groups;
+    std::uint64_t next_group = 1;
+    bool spawning_off = false;            // too many spawns never returned: no more for this run
+    bool spawned_end_themselves = false;  // see launch_facts
+    worker_places places;
+    // The allocation and the job's end (job.ends_at), if known; the warning that the end is
+    // near comes once, when end_warning_seconds are left.
+    allocation job;
+    double end_warning_seconds = 0;
+    // Worker loss: tasks lost before still in the queue, where each lost task was lost.
+    std::size_t suspects_queued = 0;
+    std::unordered_map<sched::task_id, std::string> loss_history;
+    std::chrono::steady_clock::time_point last_heartbeat_check, last_heartbeat_sent;
+    bool beating = false;  // rank 0 has background progress: heartbeats go both ways
+    bool end_warned = false;
+    timeline history;
+    std::string pending_event;       // a spawn's outcome, for the timeline's next row
+    timeline_row last_row;           // the pool at the last scaling tick
+    std::unique_ptr<trace> tracing;  // --tide-trace
+    std::unique_ptr<progress>
+        progress_line;  // the progress line or status lines (not --tide-quiet)
+    // The current burst: when work arrived while nothing was outstanding, and whether a worker
+    // brought in meanwhile has had its first task.
+    std::optional<std::chrono::steady_clock::time_point> burst_started;
+    bool burst_answered = false;
+    std::optional<std::chrono::steady_clock::time_point> first_submit, last_finish;
+    std::chrono::steady_clock::time_point started, last_tick;
+    std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
+    std::uint64_t next_seq = 1;
+    bool shutting_down = false;
+    bool closed = false;  // the run is over: futures that outlived it get an error
+    engine_counters counters;
+
+    std::chrono::steady_clock::time_point last_pump;
+    std::condition_variable wake_background;
+    bool background_dozing = false;  // in its long sleep, nothing outstanding
+    bool background_busy = false;    // its last pump moved something
+    std::chrono::steady_clock::time_point background_pumped_at;  // when it last pumped
+    bool stop = false;
+    std::thread background;
+};
+
+}  // namespace tide::detail

@@ -1,0 +1,155 @@
+// Worker loss at rank 0. Open MPI (with mpirun --enable-recovery) keeps the job running when a
+// worker process dies, but tells nobody: the dead worker simply falls silent. So every
+// worker with a keeper thread sends a heartbeat when it has sent nothing else for a third of
+// --tide-heartbeat, rank 0 does the same towards the workers, and a worker silent for a whole
+// --tide-heartbeat is lost. Its tasks run again elsewhere (at-least-once execution); a task
+// lost with its worker before then runs alone on a worker, so that it alone is blamed if that
+// worker dies too, and fails with tide::worker_lost after --tide-max-retries losses.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "platform/log.hpp"
+#include "protocol/messaging.hpp"
+#include "rank0/engine_state.hpp"
+
+namespace tide::detail {
+
+using clock = std::chrono::steady_clock;
+using sched::task_state;
+
+void engine_state::requeue(std::span<const sched::task_id> ids) {
+    for (std::size_t k = ids.size(); k-- > 0;) {
+        sched::task_record* rec = tasks.find(ids[k]);
+        rec->state = task_state::queued;
+        rec->owner = -1;
+        queue.push_front(ids[k]);
+        estimator.queued_centrally(rec->name_hash, 1);
+        if (rec->losses > 0) ++suspects_queued;
+    }
+}
+
+void engine_state::watch_heartbeats() {
+    if (!beating) return;
+    const auto now = last_pump;
+    if (now - last_heartbeat_check < cfg.heartbeat / 10) return;
+    // Rank 0 itself was not looking for a while (the machine stalled it): the workers' silence
+    // says nothing about them. Start their clocks afresh rather than declare them all lost.
+    const bool was_away = now - last_heartbeat_check > cfg.heartbeat / 2 &&
+                          last_heartbeat_check != clock::time_point{};
+    last_heartbeat_check = now;
+    for (int peer : net.take_failed())
+        if (worker_info* w = workers.of_rank(peer))
+            lose_worker(workers.index_of(*w), "MPI could not send to it");
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        worker_info& w = workers[i];
+        if (w.gone || w.starting) continue;
+        // A message still arriving is a sign of life (a large one may take a while).
+        if (was_away || net.arriving_from(w.rank)) {
+            w.last_heard = now;
+            continue;
+        }
+        // First contact with a new worker (its TCP connection to rank 0, for a spawned one)
+        // may take a while on a loaded machine: it gets the spawn timeout for that.
+        const auto allowed = w.heard ? cfg.heartbeat : std::max(cfg.heartbeat, cfg.spawn_timeout);
+        const double silent = std::chrono::duration<double>(now - w.last_heard).count();
+        if (now - w.last_heard > allowed)
+            lose_worker(i, fmt::format("silent for {:.1f} s (--tide-heartbeat {:.1f} s)", silent,
+                                       cfg.heartbeat.count() / 1000.0));
+    }
+    // Rank 0's own heartbeat, to every worker: a worker stops waiting for a rank 0 it has not
+    // heard from in a whole period. None after its shutdown: the worker no longer watches then,
+    // and a message it never takes would outlive the run (see transport::remove).
+    if (shutting_down || now - last_heartbeat_sent < cfg.heartbeat / 3) return;
+    last_heartbeat_sent = now;
+    for (const auto& w : workers)
+        if (!w.gone && !w.starting && !w.retiring) send_message(net, w.rank, wire::heartbeat{});
+}
+
+void engine_state::fail_lost(sched::task_id id, sched::task_record& rec, int worker,
+                             const std::string& why) {
+    std::string text = fmt::format("lost with its worker {} time(s), {}", rec.losses, why);
+    if (auto h = loss_history.find(id); h != loss_history.end()) {
+        text += ": " + h->second;
+        loss_history.erase(h);
+    }
+    const auto* bytes_of = reinterpret_cast<const std::byte*>(text.data());
+    const std::span<const std::byte> payload{bytes_of, text.size()};
+    if (worker < 0 || !forward_if_lent(id, sched::outcome::worker_lost, payload,
+                                       static_cast<std::size_t>(worker)))
+        complete(id, rec, sched::outcome::worker_lost, payload, worker);
+}
+
+void engine_state::lose_worker(std::size_t i, const std::string& why) {
+    worker_info& w = workers[i];
+    if (w.gone) return;
+    ++counters.workers_lost;
+    const auto now = clock::now();
+    const double at = seconds_of(now - started);
+    w.gone = w.lost = true;
+    left_pool(i, now);
+    trace_event(w.rank, "lost", why);
+    w.hungry = w.stealing = w.being_robbed = w.isolating = false;
+    w.load.accepting = false;
+    estimator.record_status(i, 0, 0, 0, 0);  // its deque died with it
+    places.leave(i);
+    net.forget(w.rank);
+    if (w.group != 0)
+        if (auto g = groups.find(w.group); g != groups.end()) g->second.broken = true;
+    // Steals it was the victim of are over; one it was the thief of stays open: the victim's
+    // answer finds the thief gone and queues the tasks centrally.
+    for (auto it = steals_in_flight.begin(); it != steals_in_flight.end();)
+        if (it->second.victim == i) {
+            workers[it->second.thief].stealing = false;
+            it = steals_in_flight.erase(it);
+        } else {
+            ++it;
+        }
+    // Nested tasks it lent to others: their futures died with it; their results, when they
+    // come, are dropped.
+    for (auto it = origins.begin(); it != origins.end();)
+        if (it->second.worker == i) {
+            if (auto* rec = tasks.find(it->first)) rec->abandoned = true;
+            it = origins.erase(it);
+        } else {
+            ++it;
+        }
+    child_writers[i].reset();
+    child_results_out[i].clear();
+
+    // What it held (sent, stolen by it, lent to it) runs again, unless it was lost too often.
+    auto held = running_on(static_cast<int>(i));
+    std::sort(held.begin(), held.end());  // a stable order (ids grow with submission, mostly)
+    const std::string where = fmt::format("rank {} ({}) at {:.1f} s", w.rank, w.host, at);
+    std::vector<sched::task_id> again;
+    std::size_t failed = 0;
+    for (const auto id : held) {
+        sched::task_record& rec = *tasks.find(id);
+        if (tracing) tracing->result_lost(w.rank, id);  // a span of it there ran in vain
+        // A worker never heard from did not die of its tasks: they run again, unblamed.
+        if (w.heard) {
+            if (rec.losses < 255) ++rec.losses;
+            auto& lost_at = loss_history[id];
+            lost_at += (lost_at.empty() ? "" : ", ") + where;
+            if (rec.losses > cfg.max_retries) {
+                ++failed;
+                fail_lost(id, rec, static_cast<int>(i),
+                          fmt::format("more than --tide-max-retries={}", cfg.max_retries));
+                continue;
+            }
+        }
+        again.push_back(id);
+        if (!rec.lent) ++counters.driver_tasks_rerun;
+    }
+    send_child_results();
+    requeue(again);
+    counters.tasks_rerun += again.size();
+    w.load.in_hand = 0;
+    w.batches.clear();
+    pending_event += "worker " + std::to_string(w.rank) + " lost; ";
+    log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,
+                w.host, why, again.size(), failed);
+}
+
+}  // namespace tide::detail

@@ -1,0 +1,246 @@
+#include "rank0/observe/trace.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <tuple>
+
+#include "tide/error.hpp"
+
+namespace tide::detail {
+
+using nlohmann::json;
+
+namespace {
+// Chrome trace events count microseconds; spans are placed in whole nanoseconds first.
+double micros(double seconds) { return seconds * 1e6; }
+std::int64_t nanos(double seconds) { return std::llround(seconds * 1e9); }
+double micros_of(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
+
+// Two processes in the viewer: rank 0's view of the pool (counters, decisions), and the ranks
+// that run tasks, one track (thread) each, rank 0 too when it runs tasks itself.
+constexpr int pool_pid = 0;
+constexpr int ranks_pid = 1;
+
+// The kind of a scaling decision, for the event's name: "grow" or "shrink" (the policy's
+// reason starts so, after a spawn's outcome or a loss if the row carries one), else the first
+// words ("spawn failed", "worker 3 lost").
+std::string decision_kind(const std::string& reason) {
+    for (const std::string kind : {"grow", "shrink"})
+        if (reason.rfind(kind + ":", 0) == 0 || reason.find("; " + kind + ":") != std::string::npos)
+            return kind;
+    return reason.substr(0, reason.find_first_of(":;"));
+}
+}  // namespace
+
+std::size_t trace::room(std::size_t count) {
+    const std::size_t fits = std::min(count, max_spans_ - kept_);
+    kept_ += fits;
+    dropped_ += count - fits;
+    return fits;
+}
+
+void trace::spans_from(int rank, const wire::spans_view& message, double received) {
+    // A clock reading that is not a number (a confused worker) must not poison the offset.
+    const double offset = received - message.sent_at;
+    if (std::isfinite(offset)) {
+        auto [it, fresh] = offsets_.emplace(rank, offset);
+        if (!fresh) it->second = std::min(it->second, offset);
+    }
+    const auto n = room(message.count);
+    auto& kept = entries_[rank];
+    kept.insert(kept.end(), message.entries.begin(),
+                message.entries.begin() + static_cast<std::ptrdiff_t>(n * wire::span_entry_size));
+}
+
+void trace::own_span(const wire::span_report& s) {
+    if (room(1) == 1) wire::write_span_entry(entries_[0], s);
+}
+
+double trace::offset_of(int rank) const {
+    const auto it = offsets_.find(rank);
+    return it == offsets_.end() ? 0.0 : it->second;
+}
+
+void trace::lent(std::uint64_t id, std::uint64_t parent, int origin) {
+    if (lent_.size() < max_spans_) lent_[id] = lent_link{parent, origin};
+}
+
+void trace::result_lost(int rank, std::uint64_t id) {
+    if (results_lost_.size() < max_spans_) results_lost_.emplace(rank, id);
+}
+
+void trace::instant(double at, int rank, std::string name, std::string detail) {
+    events_.push_back({at, rank, std::move(name), std::move(detail)});
+}
+
+void trace::name_rank(int rank, std::string label) { ranks_[rank] = std::move(label); }
+
+void trace::write(const std::string& path, const std::vector<timeline_row>& rows,
+                  const std::function<std::string(std::uint64_t)>& task_name) const {
+    std::ofstream out(path);
+    if (!out) throw error("tide: cannot write the trace to '" + path + "'");
+    // Event by event, never the whole document in memory: a trace of millions of spans would
+    // take gigabytes as one JSON value. Invalid UTF-8 in a name or a reason is replaced.
+    out << "{\"traceEvents\": [\n";
+    bool first = true;
+    const auto emit = [&](const json& e) {
+        out << (first ? "" : ",\n") << e.dump(-1, ' ', false, json::error_handler_t::replace);
+        first = false;
+    };
+    emit({{"ph", "M"},
+          {"pid", pool_pid},
+          {"name", "process_name"},
+          {"args", {{"name", "tide pool (rank 0)"}}}});
+    emit({{"ph", "M"},
+          {"pid", ranks_pid},
+          {"name", "process_name"},
+          {"args", {{"name", "tide ranks"}}}});
+    for (const auto& [rank, label] : ranks_) {
+        emit({{"ph", "M"},
+              {"pid", ranks_pid},
+              {"tid", rank},
+              {"name", "thread_name"},
+              {"args", {{"name", label}}}});
+        emit({{"ph", "M"},
+              {"pid", ranks_pid},
+              {"tid", rank},
+              {"name", "thread_sort_index"},
+              {"args", {{"sort_index", rank}}}});
+    }
+
+    // Spans on rank 0's clock, per track in start order, in whole nanoseconds. Tasks on one
+    // track either follow each other or nest (a waiting task runs others inside itself), and
+    // viewers reject anything else; see the loop below for the two ways it is kept so.
+    std::vector<task_span> ordered;
+    ordered.reserve(kept_);
+    for (const auto& [rank, entries] : entries_) {
+        const double offset = offset_of(rank);
+        for (std::size_t i = 0; i < entries.size() / wire::span_entry_size; ++i) {
+            const auto s = wire::span_at(entries, i);
+            // Spans are taken as workers report them; one a viewer would reject is left out.
+            if (!std::isfinite(s.start) || !std::isfinite(s.seconds) || s.seconds < 0) continue;
+            const auto start = nanos(s.start + offset);
+            ordered.push_back({start, start + nanos(s.seconds), s.name, s.id, rank});
+        }
+    }
+    // By track, then start, the longer first: a span that starts with another encloses it.
+    std::stable_sort(ordered.begin(), ordered.end(), [](const task_span& a, const task_span& b) {
+        return std::tie(a.rank, a.start, b.end) < std::tie(b.rank, b.start, a.end);
+    });
+    std::vector<std::int64_t> open_ends;  // ends of the spans enclosing the current one
+    std::unordered_map<std::uint64_t, std::string> names;  // task_name once per name
+    int track = -1;
+    std::uint64_t flows = 0;
+    for (auto& s : ordered) {
+        if (s.rank != track) {
+            open_ends.clear();
+            track = s.rank;
+        }
+        for (;;) {
+            while (!open_ends.empty() && open_ends.back() <= s.start) {
+                // A task that starts as the one before ends (a worker reads the clock once
+                // between them) starts a nanosecond later, so a viewer rounding ts and dur on
+                // its own cannot make them overlap.
+                if (open_ends.back() == s.start && s.end > s.start) ++s.start;
+                open_ends.pop_back();
+            }
+            if (open_ends.empty() || s.end <= open_ends.back()) break;
+            // Overlapping the end of the span before (a rounding, or a confused worker):
+            // it follows that span, its duration kept.
+            const auto length = s.end - s.start;
+            s.start = open_ends.back() + 1;
+            s.end = s.start + length;
+        }
+        open_ends.push_back(s.end);
+        json args = {{"id", s.id}, {"parent", 0}};
+        const auto origin = lent_.find(s.id);
+        if (origin != lent_.end()) {
+            args["parent"] = origin->second.parent;
+            args["lent_by_rank"] = origin->second.origin;
+        }
+        if (results_lost_.count({s.rank, s.id})) args["result_lost"] = true;
+        emit({{"ph", "X"},
+              {"pid", ranks_pid},
+              {"tid", s.rank},
+              {"ts", micros_of(s.start)},
+              {"dur", micros_of(s.end - s.start)},
+              {"name", names.try_emplace(s.name_hash, task_name(s.name_hash)).first->second},
+              {"cat", "task"},
+              {"args", std::move(args)}});
+        if (origin != lent_.end() && origin->second.parent != 0) {
+            // An arrow from the parent's track (its task waits there meanwhile) to this span;
+            // a task run twice (its first worker died) gets two, so arrows are numbered.
+            ++flows;
+            emit({{"ph", "s"},
+                  {"pid", ranks_pid},
+                  {"tid", origin->second.origin},
+                  {"ts", micros_of(s.start)},
+                  {"id", flows},
+                  {"name", "lent"},
+                  {"cat", "steal"},
+                  {"args", {{"task", s.id}}}});
+            emit({{"ph", "f"},
+                  {"bp", "e"},
+                  {"pid", ranks_pid},
+                  {"tid", s.rank},
+                  {"ts", micros_of(s.start)},
+                  {"id", flows},
+                  {"name", "lent"},
+                  {"cat", "steal"},
+                  {"args", {{"task", s.id}}}});
+        }
+    }
+
+    for (const auto& e : events_) {
+        json ev = {{"ph", "i"},
+                   {"s", "t"},
+                   {"pid", e.rank == pool ? pool_pid : ranks_pid},
+                   {"tid", e.rank == pool ? 0 : e.rank},
+                   {"ts", micros(e.at)},
+                   {"name", e.name},
+                   {"cat", "scaling"}};
+        if (!e.detail.empty()) ev["args"] = {{"detail", e.detail}};
+        emit(ev);
+    }
+
+    for (const auto& r : rows) {
+        const double ts = micros(r.seconds);
+        emit({{"ph", "C"},
+              {"pid", pool_pid},
+              {"ts", ts},
+              {"name", "workers"},
+              {"args",
+               {{"busy", r.busy},
+                {"idle", r.idle},
+                {"parked", r.parked},
+                {"starting", r.starting}}}});
+        emit({{"ph", "C"},
+              {"pid", pool_pid},
+              {"ts", ts},
+              {"name", "queued tasks"},
+              {"args", {{"queued", r.queued}}}});
+        emit({{"ph", "C"},
+              {"pid", pool_pid},
+              {"ts", ts},
+              {"name", "backlog seconds"},
+              {"args", {{"backlog", r.backlog_seconds}}}});
+        if (!r.event.empty())
+            emit({{"ph", "i"},
+                  {"s", "p"},
+                  {"pid", pool_pid},
+                  {"tid", 0},
+                  {"ts", ts},
+                  {"name", decision_kind(r.event)},
+                  {"cat", "decision"},
+                  {"args", {{"reason", r.event}}}});
+    }
+
+    out << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": "
+        << json{{"producer", "tide"}, {"spans", kept_}, {"spans_dropped", dropped_}}.dump()
+        << "}\n";
+    if (!out) throw error("tide: writing the trace to '" + path + "' failed");
+}
+
+}  // namespace tide::detail
