@@ -62,10 +62,10 @@ void engine_state::start_spawn(std::size_t count) {
     estimator.resize(workers.size());
     child_results_out.resize(workers.size());
     child_writers.resize(workers.size());
-    groups.emplace(id, std::move(g));
     spawns->spawn(id, g.count, g.first);
     trace_event(trace::pool, "spawn", fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
     log().info("spawning {} worker(s) as ranks {}..{}", count, g.first, g.first + g.count - 1);
+    groups.emplace(id, std::move(g));
 }
 
 bool engine_state::collect_spawns() {
@@ -75,89 +75,93 @@ bool engine_state::collect_spawns() {
         auto it = groups.find(o.group);
         if (it == groups.end()) continue;
         spawn_group& g = it->second;
-        const auto members = [&](auto fn) {
-            for (int r = g.first; r < g.first + g.count; ++r) fn(*workers.of_rank(r));
-        };
-        if (g.abandoned) {
-            // A spawn given up on has now returned after all.
-            if (o.error.empty()) {
-                // Its workers came up late: link them only to let them go.
-                log().warn(
-                    "a spawn of {} worker(s) given up on completed after {:.2f} s; retiring "
-                    "them",
-                    g.count, o.seconds);
-                net.add(o.comm.get(), g.first);
-                g.comm = std::move(o.comm);
-                g.linked = true;
-                g.abandoned = false;
-                const auto now = clock::now();
-                members([&](worker_info& w) {
-                    w.gone = false;
-                    w.last_heard = now;  // watched from now on, like any worker
-                });
-                retire_group(o.group);
-            } else {
-                groups.erase(it);
-            }
-            continue;
-        }
-        if (!o.error.empty()) {
-            ++counters.spawn_failures;
-            if (o.hung) ++counters.spawns_hung;
-            policy.spawn_failed(seconds_of(clock::now() - started));
-            log().warn(
-                "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} "
-                "worker(s){}",
-                g.count, o.seconds, o.error, live_workers() - g.count,
-                !o.hung ? ""
-                : spawned_end_themselves
-                    ? " (a spawned process still inside MPI_Init ends itself at the spawn timeout)"
-                    : " (a spawned process stuck inside MPI_Init lasts until the run ends: "
-                      "rank 0 then ends the job with MPI_Abort and the run's exit code)");
-            members([](worker_info& w) {
-                w.starting = false;
-                w.gone = true;
-            });
-            pending_event += "spawn failed: " + o.error + "; ";
-            trace_event(trace::pool, "spawn failed", o.error);
-            // A hung spawn may still return: its group waits for that (see above).
-            if (o.hung)
-                g.abandoned = true;
-            else
-                groups.erase(it);
-            if (spawns->abandoned() >= max_hung_spawns) {
-                spawning_off = true;
-                log().error(
-                    "{} spawns never returned: no more spawning in this run (Open MPI's spawn "
-                    "is stuck); the run goes on with the workers it has",
-                    spawns->abandoned());
-            }
-            continue;
-        }
-        net.add(o.comm.get(), g.first);
-        g.comm = std::move(o.comm);
-        g.linked = true;
-        if (shutting_down) {
-            // No longer wanted: the workers came up anyway; let them go.
-            members([](worker_info& w) { w.starting = false; });
-            retire_group(o.group);
-            continue;
-        }
-        policy.spawn_succeeded();
-        counters.spawned += static_cast<std::uint64_t>(g.count);
-        counters.spawn_seconds.push_back(o.seconds);
-        log().info("spawned {} worker(s) (ranks {}..{}) in {:.3f} s", g.count, g.first,
-                   g.first + g.count - 1, o.seconds);
-        const auto now = clock::now();
-        members([&](worker_info& w) {
-            w.starting = false;
-            w.load.accepting = true;
-            w.idle_since = w.last_result = w.joined = w.last_heard = now;
-            enter_pool(workers.index_of(w), now);
-            trace_event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
-        });
+        bool keep = true;
+        if (g.abandoned)
+            keep = late_spawn_returned(g, o);
+        else if (!o.error.empty())
+            keep = spawn_failed(g, o);
+        else
+            spawn_linked(g, o);
+        if (!keep) groups.erase(it);
     }
     return !outcomes.empty();
+}
+
+void engine_state::for_members(const spawn_group& g, const std::function<void(worker_info&)>& fn) {
+    for (int r = g.first; r < g.first + g.count; ++r) fn(*workers.of_rank(r));
+}
+
+bool engine_state::late_spawn_returned(spawn_group& g, spawn_outcome& o) {
+    if (!o.error.empty()) return false;
+    // Its workers came up late: link them only to let them go.
+    log().warn("a spawn of {} worker(s) given up on completed after {:.2f} s; retiring them",
+               g.count, o.seconds);
+    net.add(o.comm.get(), g.first);
+    g.comm = std::move(o.comm);
+    g.linked = true;
+    g.abandoned = false;
+    const auto now = clock::now();
+    for_members(g, [&](worker_info& w) {
+        w.gone = false;
+        w.last_heard = now;  // watched from now on, like any worker
+    });
+    retire_group(o.group);
+    return true;
+}
+
+bool engine_state::spawn_failed(spawn_group& g, const spawn_outcome& o) {
+    ++counters.spawn_failures;
+    if (o.hung) ++counters.spawns_hung;
+    policy.spawn_failed(seconds_of(clock::now() - started));
+    log().warn(
+        "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} worker(s){}",
+        g.count, o.seconds, o.error, live_workers() - g.count,
+        !o.hung ? ""
+        : spawned_end_themselves
+            ? " (a spawned process still inside MPI_Init ends itself at the spawn timeout)"
+            : " (a spawned process stuck inside MPI_Init lasts until the run ends: rank 0 then "
+              "ends the job with MPI_Abort and the run's exit code)");
+    for_members(g, [](worker_info& w) {
+        w.starting = false;
+        w.gone = true;
+    });
+    pending_event += "spawn failed: " + o.error + "; ";
+    trace_event(trace::pool, "spawn failed", o.error);
+    if (spawns->abandoned() >= max_hung_spawns) {
+        spawning_off = true;
+        log().error(
+            "{} spawns never returned: no more spawning in this run (Open MPI's spawn is "
+            "stuck); the run goes on with the workers it has",
+            spawns->abandoned());
+    }
+    // A hung spawn may still return: its group waits for that (late_spawn_returned).
+    g.abandoned = o.hung;
+    return o.hung;
+}
+
+void engine_state::spawn_linked(spawn_group& g, spawn_outcome& o) {
+    net.add(o.comm.get(), g.first);
+    g.comm = std::move(o.comm);
+    g.linked = true;
+    if (shutting_down) {
+        // No longer wanted: the workers came up anyway; let them go.
+        for_members(g, [](worker_info& w) { w.starting = false; });
+        retire_group(o.group);
+        return;
+    }
+    policy.spawn_succeeded();
+    counters.spawned += static_cast<std::uint64_t>(g.count);
+    counters.spawn_seconds.push_back(o.seconds);
+    log().info("spawned {} worker(s) (ranks {}..{}) in {:.3f} s", g.count, g.first,
+               g.first + g.count - 1, o.seconds);
+    const auto now = clock::now();
+    for_members(g, [&](worker_info& w) {
+        w.starting = false;
+        w.load.accepting = true;
+        w.idle_since = w.last_result = w.joined = w.last_heard = now;
+        enter_pool(workers.index_of(w), now);
+        trace_event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
+    });
 }
 
 void engine_state::retire_group(std::uint64_t id) {
@@ -211,84 +215,18 @@ bool engine_state::scale() {
     if (last_pump - last_tick < scaling_tick && !nobody) return changed;
     last_tick = last_pump;
     const auto now = last_pump;
-    sync_estimator();
-    const auto load = estimator.snapshot();
-    sched::scaling_input in;
-    in.now = seconds_of(now - started);
-    // Central work counts only if a worker brought in now could still finish it.
-    const auto central = work_for_new_workers();
-    in.backlog_seconds =
-        load.total_backlog_seconds - load.central_backlog_seconds + central.seconds;
-    in.queued_tasks = central.tasks;
-    in.spawn_seconds = median(counters.spawn_seconds);
-    in.seconds_left = seconds_left();
-    const std::size_t live = live_workers();
-    in.slots_free = policy.settings().max_workers > live && !spawning_off
-                        ? policy.settings().max_workers - live
-                        : 0;
     std::vector<std::size_t> index;  // view -> worker, for the workers in the pool
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        const worker_info& w = workers[i];
-        if (!w.in_pool()) continue;
-        sched::worker_view v;
-        v.spawned = w.spawned;
-        if (w.starting) {
-            v.phase = sched::worker_phase::starting;
-            in.spawn_in_flight = true;
-            in.workers.push_back(v);
-            index.push_back(i);
-            continue;
-        }
-        // Work waiting on a worker: its queued children and what it holds beyond one task.
-        in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
-        v.phase = w.parked ? sched::worker_phase::parked : sched::worker_phase::active;
-        // Idle: asked for work, holds none, and no steal on its behalf is on the way.
-        v.idle = !w.parked && w.hungry && w.load.in_hand == 0 && !w.stealing;
-        v.idle_for = w.parked ? seconds_of(now - w.parked_since)
-                     : v.idle ? seconds_of(now - std::max(w.idle_since, w.last_result))
-                              : 0;
-        in.workers.push_back(v);
-        index.push_back(i);
-    }
+    const sched::scaling_input in = scaling_view(now, index);
     const auto d = policy.tick(in);
-    timeline_row row;
-    row.seconds = in.now;
-    row.queued = in.queued_tasks;
-    row.backlog_seconds = in.backlog_seconds;
-    for (const auto& v : in.workers) {
-        if (v.phase == sched::worker_phase::parked) ++row.parked;
-        if (v.phase == sched::worker_phase::starting) ++row.starting;
-        if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
-    }
-    row.event = std::exchange(pending_event, {}) + d.reason;
-    record_row(std::move(row));
+    record_pool(in, d.reason);
     if (d.empty()) return changed;
     std::size_t woken = 0;
-    for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k) {
-        worker_info& w = workers[index[k]];
-        if (!w.parked) continue;
-        w.parked = false;
-        w.joined = now;
-        places.place(index[k], shutting_down);  // a free place first, then back to work
-        send_message(net, w.rank, wire::wake{});
-        w.parked_seconds += seconds_of(now - w.parked_since);
-        trace_event(w.rank, "wake");
-        w.load.accepting = true;
-        w.dry = false;
-        ++woken;
-        ++counters.wakes;
-    }
-    for (const auto k : d.park) {
-        worker_info& w = workers[index[k]];
-        send_message(net, w.rank, wire::park{});
-        places.leave(index[k]);
-        w.parked = true;
-        w.parked_since = now;
-        trace_event(w.rank, "park");
-        w.hungry = false;
-        w.load.accepting = false;
-        ++counters.parks;
-    }
+    for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k)
+        if (workers[index[k]].parked) {
+            wake(index[k], now);
+            ++woken;
+        }
+    for (const auto k : d.park) park(index[k], now);
     // A group retires as a whole (disconnecting is collective over it): only once every member
     // still in the pool is due.
     std::vector<std::uint64_t> retiring;
@@ -306,6 +244,86 @@ bool engine_state::scale() {
     log().info("scaling: {} -> woke {}, parked {}, spawning {}, retiring {} group(s)", d.reason,
                woken, d.park.size(), d.spawn, retiring.size());
     return true;
+}
+
+sched::scaling_input engine_state::scaling_view(clock::time_point now,
+                                                std::vector<std::size_t>& index) {
+    sync_estimator();
+    const auto load = estimator.snapshot();
+    sched::scaling_input in;
+    in.now = seconds_of(now - started);
+    // Central work counts only if a worker brought in now could still finish it.
+    const auto central = work_for_new_workers();
+    in.backlog_seconds =
+        load.total_backlog_seconds - load.central_backlog_seconds + central.seconds;
+    in.queued_tasks = central.tasks;
+    in.spawn_seconds = median(counters.spawn_seconds);
+    in.seconds_left = seconds_left();
+    const std::size_t live = live_workers();
+    in.slots_free = policy.settings().max_workers > live && !spawning_off
+                        ? policy.settings().max_workers - live
+                        : 0;
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        const worker_info& w = workers[i];
+        if (!w.in_pool()) continue;
+        sched::worker_view v;
+        v.spawned = w.spawned;
+        v.phase = w.phase();
+        index.push_back(i);
+        if (v.phase == sched::worker_phase::starting) {
+            in.spawn_in_flight = true;
+            in.workers.push_back(v);
+            continue;
+        }
+        // Work waiting on a worker: its queued children and what it holds beyond one task.
+        in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
+        // Idle: asked for work, holds none, and no steal on its behalf is on the way.
+        v.idle = !w.parked && w.hungry && w.load.in_hand == 0 && !w.stealing;
+        v.idle_for = w.parked ? seconds_of(now - w.parked_since)
+                     : v.idle ? seconds_of(now - std::max(w.idle_since, w.last_result))
+                              : 0;
+        in.workers.push_back(v);
+    }
+    return in;
+}
+
+void engine_state::record_pool(const sched::scaling_input& in, const std::string& decision) {
+    timeline_row row;
+    row.seconds = in.now;
+    row.queued = in.queued_tasks;
+    row.backlog_seconds = in.backlog_seconds;
+    for (const auto& v : in.workers) {
+        if (v.phase == sched::worker_phase::parked) ++row.parked;
+        if (v.phase == sched::worker_phase::starting) ++row.starting;
+        if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
+    }
+    row.event = std::exchange(pending_event, {}) + decision;
+    record_row(std::move(row));
+}
+
+void engine_state::wake(std::size_t i, clock::time_point now) {
+    worker_info& w = workers[i];
+    w.parked = false;
+    w.joined = now;
+    places.place(i, shutting_down);  // a free place first, then back to work
+    send_message(net, w.rank, wire::wake{});
+    w.parked_seconds += seconds_of(now - w.parked_since);
+    trace_event(w.rank, "wake");
+    w.load.accepting = true;
+    w.dry = false;
+    ++counters.wakes;
+}
+
+void engine_state::park(std::size_t i, clock::time_point now) {
+    worker_info& w = workers[i];
+    send_message(net, w.rank, wire::park{});
+    places.leave(i);
+    w.parked = true;
+    w.parked_since = now;
+    trace_event(w.rank, "park");
+    w.hungry = false;
+    w.load.accepting = false;
+    ++counters.parks;
 }
 
 }  // namespace tide::detail

@@ -260,49 +260,11 @@ void engine_state::accept_status(std::size_t w, std::span<const std::byte> body)
 }
 
 void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> body) {
-    // The order is settled first, so that a malformed answer cannot leave thief and victim
-    // marked as busy with it for ever.
-    std::uint64_t order_number = 0;
-    if (!wire::peek_batch_seq(body, order_number))
-        throw protocol_error("tide: a stolen message too short to name its steal order");
-    const auto it = steals_in_flight.find(order_number);
-    if (it == steals_in_flight.end() || it->second.victim != victim)
-        throw protocol_error("tide: answer to steal order " + std::to_string(order_number) +
-                             ", which was not sent to this worker");
-    const steal_in_flight order = it->second;
-    steals_in_flight.erase(it);
-    workers[victim].being_robbed = false;
-    workers[order.thief].stealing = false;
-    auto& stealing = counters.stealing;
-    const double us = std::chrono::duration<double, std::micro>(clock::now() - order.sent).count();
-    stealing.round_trip_max_us = std::max(stealing.round_trip_max_us, us);
-    counters.steal_round_trips_us.push_back(us);
-
+    const steal_in_flight order = settle_steal_order(victim, body);
     const auto answer = wire::decode_stolen(body);
     estimator.record_status(victim, answer.head.queued, 0, 0, 0);
-    batch_ids.clear();
-    for (const auto id : answer.head.returned) {
-        sched::task_record* rec = tasks.find(id);
-        if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(victim)) {
-            protocol_fault(workers[victim].rank,
-                           "gave back task " + std::to_string(id) + ", which it does not hold");
-            continue;
-        }
-        --workers[victim].load.in_hand;
-        batch_ids.push_back(id);
-    }
-    for (const auto& t : answer.lent) {
-        sched::task_record rec;
-        rec.name_hash = t.name_hash;
-        rec.signature = t.signature;
-        rec.payload.assign(t.args.begin(), t.args.end());
-        rec.lent = true;
-        const auto id = tasks.insert(std::move(rec));
-        origins.emplace(id, lent_origin{victim, t.id});
-        if (tracing)
-            tracing->lent(id, answer.head.parents[&t - answer.lent.data()], workers[victim].rank);
-        batch_ids.push_back(id);
-    }
+    record_stolen(victim, answer, batch_ids);
+    auto& stealing = counters.stealing;
     if (batch_ids.empty()) {
         workers[victim].dry = true;  // the thief stays hungry; the next victim is another
         ++stealing.empty;
@@ -326,6 +288,55 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     // The thief was fed from the central queue meanwhile (or left): the tasks join the head of
     // that queue and go wherever dispatch sends them next.
     requeue(batch_ids);
+}
+
+steal_in_flight engine_state::settle_steal_order(std::size_t victim,
+                                                 std::span<const std::byte> body) {
+    // The order is settled first, so that a malformed answer cannot leave thief and victim
+    // marked as busy with it for ever.
+    std::uint64_t order_number = 0;
+    if (!wire::peek_batch_seq(body, order_number))
+        throw protocol_error("tide: a stolen message too short to name its steal order");
+    const auto it = steals_in_flight.find(order_number);
+    if (it == steals_in_flight.end() || it->second.victim != victim)
+        throw protocol_error("tide: answer to steal order " + std::to_string(order_number) +
+                             ", which was not sent to this worker");
+    const steal_in_flight order = it->second;
+    steals_in_flight.erase(it);
+    workers[victim].being_robbed = false;
+    workers[order.thief].stealing = false;
+    auto& stealing = counters.stealing;
+    const double us = std::chrono::duration<double, std::micro>(clock::now() - order.sent).count();
+    stealing.round_trip_max_us = std::max(stealing.round_trip_max_us, us);
+    counters.steal_round_trips_us.push_back(us);
+    return order;
+}
+
+void engine_state::record_stolen(std::size_t victim, const wire::stolen_view& answer,
+                                 std::vector<sched::task_id>& moving) {
+    moving.clear();
+    for (const auto id : answer.head.returned) {
+        sched::task_record* rec = tasks.find(id);
+        if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(victim)) {
+            protocol_fault(workers[victim].rank,
+                           "gave back task " + std::to_string(id) + ", which it does not hold");
+            continue;
+        }
+        --workers[victim].load.in_hand;
+        moving.push_back(id);
+    }
+    for (const auto& t : answer.lent) {
+        sched::task_record rec;
+        rec.name_hash = t.name_hash;
+        rec.signature = t.signature;
+        rec.payload.assign(t.args.begin(), t.args.end());
+        rec.lent = true;
+        const auto id = tasks.insert(std::move(rec));
+        origins.emplace(id, lent_origin{victim, t.id});
+        if (tracing)
+            tracing->lent(id, answer.head.parents[&t - answer.lent.data()], workers[victim].rank);
+        moving.push_back(id);
+    }
 }
 
 void engine_state::requeue_lost_batches(std::size_t i, std::uint64_t messages_received) {
@@ -407,7 +418,17 @@ load_snapshot engine_state::snapshot() {
         const worker_info& w = workers[i];
         s.workers[i].parked = w.parked;
         if (!w.in_pool()) continue;
-        ++(w.starting ? s.pool.starting : w.parked ? s.pool.parked : s.pool.active);
+        switch (w.phase()) {
+            case sched::worker_phase::starting:
+                ++s.pool.starting;
+                break;
+            case sched::worker_phase::parked:
+                ++s.pool.parked;
+                break;
+            case sched::worker_phase::active:
+                ++s.pool.active;
+                break;
+        }
     }
     s.stealing.round_trip_median_us = median(counters.steal_round_trips_us);
     return s;
@@ -777,6 +798,20 @@ engine::ending engine_state::shutdown() {
     for (auto& w : workers)
         if (w.starting) w.gone = true;
     clean = clean || (all_gone() && mpi_stuck);
+    log_end();
+    if (!clean) return engine::ending::workers_stuck;
+    if (mpi_stuck) return engine::ending::mpi_stuck;
+    if (counters.workers_lost > 0) {
+        log().info(
+            "{} worker(s) died during the run: MPI_Finalize is skipped (it could wait for "
+            "them for ever)",
+            counters.workers_lost);
+        return engine::ending::peers_lost;
+    }
+    return engine::ending::clean;
+}
+
+void engine_state::log_end() {
     std::uint64_t executed = 0;
     double worker_cpu = 0;
     for (const auto& w : workers) {
@@ -799,16 +834,6 @@ engine::ending engine_state::shutdown() {
         "empty, {} tasks moved, round trip median {:.1f} us, max {:.1f} us",
         st.requests, st.served_centrally, st.orders, st.steals, st.empty, st.tasks_moved,
         st.round_trip_median_us, st.round_trip_max_us);
-    if (!clean) return engine::ending::workers_stuck;
-    if (mpi_stuck) return engine::ending::mpi_stuck;
-    if (counters.workers_lost > 0) {
-        log().info(
-            "{} worker(s) died during the run: MPI_Finalize is skipped (it could wait for "
-            "them for ever)",
-            counters.workers_lost);
-        return engine::ending::peers_lost;
-    }
-    return engine::ending::clean;
 }
 
 // ---- engine: the face the templates see ---------------------------------------------------------

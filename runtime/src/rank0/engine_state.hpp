@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -180,10 +181,23 @@ struct engine_state {
     void watch_heartbeats();
     // The worker is dead: its tasks run again elsewhere, or fail after too many losses.
     void lose_worker(std::size_t worker, const std::string& why);
+    // Steal orders a lost worker was the victim of are over; nested tasks it lent are orphans
+    // (their results are dropped when they come).
+    void end_steals_and_loans_of(std::size_t worker);
+    // What a lost worker held (sent, stolen by it, lent to it), `at` seconds into the run: the
+    // tasks to run again; those lost too often fail (counted in `failed`).
+    std::vector<sched::task_id> retry_held_by(std::size_t worker, double at, std::size_t& failed);
     // Fails a task lost with workers (tide::worker_lost), its history in the message; `worker`
     // held it (its in-hand count drops), or -1.
     void fail_lost(sched::task_id id, sched::task_record& rec, int worker, const std::string& why);
     void accept_stolen(std::size_t victim, std::span<const std::byte> body);
+    // The steal order a `stolen` answers, no longer in flight (throws if it names none sent to
+    // this victim).
+    steal_in_flight settle_steal_order(std::size_t victim, std::span<const std::byte> body);
+    // The tasks a victim gave: those it was sent and gives back, and nested tasks it lends
+    // (recorded here, their origin kept for the result).
+    void record_stolen(std::size_t victim, const wire::stolen_view& answer,
+                       std::vector<sched::task_id>& moving);
     void accept_status(std::size_t worker, std::span<const std::byte> body);
     void accept_results(std::size_t worker, std::span<const std::byte> body);
     // For a lent nested task: queues its outcome for the worker that lent it and forgets it
@@ -215,8 +229,20 @@ struct engine_state {
     // when work comes, parks idle ones beyond the minimum, retires spawned ones parked long.
     // True if it changed anything.
     bool scale();
+    // The scaling policy's view of the pool now; `index` maps its workers to the pool's.
+    sched::scaling_input scaling_view(std::chrono::steady_clock::time_point now,
+                                      std::vector<std::size_t>& index);
+    // The pool's row for the timeline and the trace, with the policy's decision.
+    void record_pool(const sched::scaling_input& in, const std::string& decision);
+    void wake(std::size_t worker, std::chrono::steady_clock::time_point now);
+    void park(std::size_t worker, std::chrono::steady_clock::time_point now);
     // Takes in finished spawns: links their workers, or counts the failure.
     bool collect_spawns();
+    // One finished spawn, by how it ended: false when its group is done with.
+    bool late_spawn_returned(spawn_group& g, spawn_outcome& o);  // one given up on
+    bool spawn_failed(spawn_group& g, const spawn_outcome& o);
+    void spawn_linked(spawn_group& g, spawn_outcome& o);
+    void for_members(const spawn_group& g, const std::function<void(worker_info&)>& fn);
     void start_spawn(std::size_t count);
     // Tells the group of `worker` to finish for good (all of it: it disconnects as one).
     void retire_group(std::uint64_t group);
@@ -282,6 +308,8 @@ struct engine_state {
 
     // Ends every worker (and disconnects the spawned ones) before the shutdown deadline.
     engine::ending shutdown();
+    // What the run did, to the log (the workers' totals, stealing) and to the observers.
+    void log_end();
 
     const config& cfg;
     transport& net;

@@ -97,6 +97,21 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     net.forget(w.rank);
     if (w.group != 0)
         if (auto g = groups.find(w.group); g != groups.end()) g->second.broken = true;
+    end_steals_and_loans_of(i);
+
+    std::size_t failed = 0;
+    const std::vector<sched::task_id> again = retry_held_by(i, at, failed);
+    send_child_results();
+    requeue(again);
+    counters.tasks_rerun += again.size();
+    w.load.in_hand = 0;
+    w.batches.clear();
+    pending_event += "worker " + std::to_string(w.rank) + " lost; ";
+    log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,
+                w.host, why, again.size(), failed);
+}
+
+void engine_state::end_steals_and_loans_of(std::size_t i) {
     // Steals it was the victim of are over; one it was the thief of stays open: the victim's
     // answer finds the thief gone and queues the tasks centrally.
     for (auto it = steals_in_flight.begin(); it != steals_in_flight.end();)
@@ -117,13 +132,16 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
         }
     child_writers[i].reset();
     child_results_out[i].clear();
+}
 
+std::vector<sched::task_id> engine_state::retry_held_by(std::size_t i, double at,
+                                                        std::size_t& failed) {
+    const worker_info& w = workers[i];
     // What it held (sent, stolen by it, lent to it) runs again, unless it was lost too often.
     auto held = running_on(static_cast<int>(i));
     std::sort(held.begin(), held.end());  // a stable order (ids grow with submission, mostly)
     const std::string where = fmt::format("rank {} ({}) at {:.1f} s", w.rank, w.host, at);
     std::vector<sched::task_id> again;
-    std::size_t failed = 0;
     for (const auto id : held) {
         sched::task_record& rec = *tasks.find(id);
         if (tracing) tracing->result_lost(w.rank, id);  // a span of it there ran in vain
@@ -142,14 +160,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
         again.push_back(id);
         if (!rec.lent) ++counters.driver_tasks_rerun;
     }
-    send_child_results();
-    requeue(again);
-    counters.tasks_rerun += again.size();
-    w.load.in_hand = 0;
-    w.batches.clear();
-    pending_event += "worker " + std::to_string(w.rank) + " lost; ";
-    log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,
-                w.host, why, again.size(), failed);
+    return again;
 }
 
 }  // namespace tide::detail

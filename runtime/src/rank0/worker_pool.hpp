@@ -11,6 +11,7 @@
 #include "protocol/wire.hpp"
 #include "tide/scheduler/batch_ledger.hpp"
 #include "tide/scheduler/dispatch.hpp"
+#include "tide/scheduler/scaling_policy.hpp"
 
 namespace tide::detail {
 
@@ -45,6 +46,21 @@ struct worker_info {
     std::chrono::steady_clock::time_point joined;
     // In the pool: not gone, not refused, not on its way out (it may still be starting).
     bool in_pool() const { return !gone && !rejected && !retiring; }
+    // Where a worker in the pool is: being spawned, parked, or active (working or looking for
+    // work).
+    sched::worker_phase phase() const {
+        return starting ? sched::worker_phase::starting
+               : parked ? sched::worker_phase::parked
+                        : sched::worker_phase::active;
+    }
+    // How the run's statistics name its state: lost, retired, ended, parked or active.
+    const char* state_name() const {
+        return lost               ? "lost"
+               : gone && retiring ? "retired"
+               : gone             ? "ended"
+               : parked           ? "parked"
+                                  : "active";
+    }
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
     std::chrono::steady_clock::time_point idle_since;   // when it last became hungry
     std::chrono::steady_clock::time_point parked_since;

@@ -122,11 +122,7 @@ run_stats engine_state::stats() {
         r.rank = w.rank;
         r.host = w.host;
         r.origin = w.spawned ? "spawned" : "launcher";
-        r.state = w.lost                 ? "lost"
-                  : w.gone && w.retiring ? "retired"
-                  : w.gone               ? "ended"
-                  : w.parked             ? "parked"
-                                         : "active";
+        r.state = w.state_name();
         r.tasks = w.results;
         // The goodbye's totals are final; until then, what the statuses said.
         const bool said_goodbye = w.gone && !w.lost;
