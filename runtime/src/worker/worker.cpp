@@ -21,6 +21,7 @@
 #include "protocol/messaging.hpp"
 #include "protocol/router.hpp"
 #include "protocol/wire.hpp"
+#include "worker/outbox.hpp"
 
 namespace tide::detail {
 
@@ -28,8 +29,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-// Results are not held back longer than this waiting for company.
-constexpr auto flush_interval = std::chrono::milliseconds(1);
 // The task thread looks at the network after this many tiny tasks (a poll costs more than
 // they do), or sooner once this much time has passed.
 constexpr int tasks_per_poll = 16;
@@ -53,11 +52,6 @@ constexpr auto ask_again_after = std::chrono::seconds(1);
 // this worker dry and it has work again).
 constexpr auto status_period = std::chrono::milliseconds(20);
 
-// A time on this process's steady clock, in seconds (spans carry these; rank 0 maps them).
-double clock_seconds(clock::time_point t) {
-    return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
-
 double cpu_seconds() {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
@@ -74,7 +68,7 @@ double cpu_seconds() {
 class worker final : public task_context {
 public:
     worker(const config& cfg, transport& net, int rank, const std::string& host)
-        : task_context(rank, host), cfg_(cfg), net_(net) {
+        : task_context(rank, host), cfg_(cfg), net_(net), outbox_(cfg, net) {
         route_messages();
     }
 
@@ -222,7 +216,7 @@ private:
         }
         // A poll between tasks sends results only by the usual rules (batch full, half done,
         // 1 ms old), not every time: small result batches make small task batches.
-        if (pending_ > 0 && (in_hand_ == 0 || should_flush(last_task_end_))) flush();
+        if (!outbox_.empty() && outbox_.due(last_task_end_, in_hand_)) outbox_.flush(in_hand_);
         if (status_due(last_task_end_)) send_status(true);
         if (mode.run_tasks && mode.may_ask && !steal_outstanding_ && !parked_ &&
             deque_.size() == 0) {
@@ -277,11 +271,11 @@ private:
         lock.lock();
         --received_depth_;
         count_task(end);
-        if (traced) add_span(t.id, t.name_hash, start, end);
-        add_result(t.id, status, out, end);
+        if (traced) outbox_.add_span(t.id, t.name_hash, start, end);
+        outbox_.add_result(t.id, status, out, end, in_hand_);
         --b->running;
         release_finished_batches();
-        if (should_flush(end)) flush();
+        if (outbox_.due(end, in_hand_)) outbox_.flush(in_hand_);
     }
 
     // Frees the buffers of leading batches whose tasks have all finished or moved away.
@@ -381,7 +375,7 @@ private:
                 pump();
                 pumps_seen_ = pumps_;
                 const auto now = clock::now();
-                if (pending_ > 0 && now - first_pending_ >= flush_interval) flush();
+                if (outbox_.overdue(now)) outbox_.flush(in_hand_);
                 // Durations are the task thread's to report; the deque length is anyone's.
                 if (status_owed() || (now - last_status_ >= status_period && deque_.size() > 0))
                     send_status(false);
@@ -551,56 +545,6 @@ private:
         send_message(net_, 0, std::move(s));
     }
 
-    void add_result(std::uint64_t id, sched::outcome status, const bytes& payload,
-                    clock::time_point now) {
-        // A large result travels in a batch of its own rather than push one message past
-        // what MPI can carry.
-        if (pending_ > 0 &&
-            out_.size() + payload.size() + wire::result_entry_framing > cfg_.batch_bytes)
-            flush();
-        if (pending_ == 0) {
-            out_ = net_.take_buffer();
-            writer_.emplace(out_);
-            first_pending_ = now;
-        }
-        writer_->begin_result(id);
-        writer_->buffer().insert(writer_->buffer().end(), payload.begin(), payload.end());
-        writer_->end_result(status);
-        ++pending_;
-    }
-
-    // Send results when the batch is full, when we are about to run dry (rank 0 refills on
-    // results), when half of what we held is done, or when the oldest has waited long enough.
-    bool should_flush(clock::time_point now) const {
-        return pending_ >= cfg_.batch_max || in_hand_ == 0 || pending_ >= in_hand_ ||
-               now - first_pending_ >= flush_interval;
-    }
-
-    void flush() {
-        if (spans_writer_) send_spans();
-        writer_->set_in_hand(static_cast<std::uint32_t>(in_hand_));
-        writer_.reset();
-        pending_ = 0;  // before sending: a failed send must not leave a half-reset batch
-        send_built<wire::result_batch_writer>(net_, 0, std::move(out_));
-    }
-
-    // The spans of the tasks whose results are about to go, ahead of them (--tide-trace).
-    void send_spans() {
-        spans_writer_->set_sent_at(clock_seconds(clock::now()));
-        spans_writer_.reset();
-        send_built<wire::spans_writer>(net_, 0, std::move(spans_out_));
-    }
-
-    void add_span(std::uint64_t id, std::uint64_t name, clock::time_point start,
-                  clock::time_point end) {
-        if (!spans_writer_) {
-            spans_out_ = net_.take_buffer();
-            spans_writer_.emplace(spans_out_);
-        }
-        spans_writer_->add(
-            {id, name, clock_seconds(start), std::chrono::duration<double>(end - start).count()});
-    }
-
     // Tells rank 0 the cores this process may use, so that it can be given a place.
     void report_topology() {
         wire::topology t;
@@ -668,10 +612,7 @@ private:
     std::size_t in_hand_ = 0;  // received tasks not started
     std::deque<bytes> results_by_depth_;
     std::size_t received_depth_ = 0;
-    bytes out_;
-    std::optional<wire::result_batch_writer> writer_;
-    std::size_t pending_ = 0;
-    clock::time_point first_pending_;
+    result_outbox outbox_;
     message_router<> router_;
     std::uint64_t pumps_ = 0;       // pumps so far, by either thread
     std::uint64_t pumps_seen_ = 0;  // the count at the keeper's last look
@@ -706,8 +647,6 @@ private:
     std::vector<wire::result_view> child_scratch_;
     // --tide-trace on rank 0: when each received task ran, sent ahead of its result.
     bool tracing_ = false;
-    bytes spans_out_;
-    std::optional<wire::spans_writer> spans_writer_;
     bool without_finalize_ = false;  // rank 0 said so at shutdown: a worker died
     // Heartbeats go both ways (this worker has a keeper thread, so rank 0 has background
     // progress): it sends them, and rank 0's silence means rank 0 is gone.
