@@ -533,11 +533,10 @@ bool engine_state::dispatch() {
                 send_tasks(i, batch_ids, true);
             } catch (...) {
                 // Not sent: put what is still queued back at the head of the queue, in order.
-                for (std::size_t k = batch_ids.size(); k-- > 0;) {
-                    sched::task_record* rec = tasks.find(batch_ids[k]);
-                    if (rec->state != task_state::queued) continue;
-                    queue.push_front(batch_ids[k]);
-                }
+                std::vector<sched::task_id> unsent;
+                for (const auto id : batch_ids)
+                    if (tasks.find(id)->state == task_state::queued) unsent.push_back(id);
+                queue.put_back(unsent, tasks);
                 throw;
             }
             loads_scratch[i].in_hand = workers[i].load.in_hand;
@@ -588,10 +587,8 @@ bool engine_state::run_one_locally() {
     take_from_queue(1, could_spawn ? clock::now() : started, false, batch_ids);
     if (batch_ids.empty()) {
         // Such a task at the head, and no worker can come for it: it fails.
-        if (!could_spawn && !queue.empty() && tasks.find(queue.front())->losses > 0) {
-            const auto id = queue.front();
-            queue.pop_front();
-            --suspects_queued;
+        if (const auto suspect = could_spawn ? std::nullopt : queue.take_suspect(tasks)) {
+            const auto id = *suspect;
             sched::task_record& rec = *tasks.find(id);
             estimator.queued_centrally(rec.name_hash, -1);
             fail_lost(id, rec, -1,
@@ -854,7 +851,7 @@ sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
         if (!first_submit) first_submit = burst_started;
     }
     const auto id = tasks.insert(std::move(rec));
-    queue.push_back(id);
+    queue.push(id);
     estimator.queued_centrally(entry.name_hash, 1);
     ++counters.submitted;
     return id;

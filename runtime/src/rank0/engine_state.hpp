@@ -35,6 +35,7 @@
 #include "tide/detail/engine.hpp"
 #include "tide/load.hpp"
 #include "tide/scheduler/backoff.hpp"
+#include "tide/scheduler/central_queue.hpp"
 #include "tide/scheduler/dispatch.hpp"
 #include "tide/scheduler/load_estimator.hpp"
 #include "tide/scheduler/placement.hpp"
@@ -254,12 +255,9 @@ struct engine_state {
     // job, rank 0 stands in for the workers it would spawn now: see take_from_queue).
     bool run_one_locally();
     // Takes up to `count` tasks from the head of the central queue into `out`, for a worker
-    // that joined the pool at `joined`. Late in a job, a worker that joined when a task could
-    // no longer finish before the end (its mean duration was longer than the time left then)
-    // passes that task over: it stays queued, in its place, for a worker that was there
-    // before, or until the end has passed. Returns whether any task was passed over.
-    // A task lost with a worker before goes only to a worker with nothing in hand
-    // (`alone_ok`), and alone.
+    // that joined the pool at `joined`, by the queue's rules (late in a job, tasks that could
+    // not finish since it joined are passed over; a suspect goes alone, and only if
+    // `alone_ok`). Returns whether any task was passed over.
     bool take_from_queue(std::size_t count, std::chrono::steady_clock::time_point joined,
                          bool alone_ok, std::vector<sched::task_id>& out);
     // Seconds until the job's end while the time limit applies; infinite without one, and
@@ -270,7 +268,7 @@ struct engine_state {
     // Says once that the job is about to reach its limit, with what is left undone.
     void warn_near_end();
     sched::task_id enqueue(const task_entry& entry, bytes args);
-    // Records a task's end: `why` is failure::none for a result, else the payload is the error.
+    // Records a task's end: `why` is outcome::ok for a result, else the payload is the error.
     void complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                   std::span<const std::byte> payload, int worker);
     // Fails the tasks `worker` holds (those of one batch, or all) with a protocol error.
@@ -318,13 +316,12 @@ struct engine_state {
     std::mutex mu;
     message_router<std::size_t> router;  // by the sending worker
     sched::task_table tasks;
-    std::deque<sched::task_id> queue;
+    sched::central_queue queue;
     worker_pool workers;
     std::vector<sched::worker_load> loads_scratch;
     std::vector<wire::result_view> results_scratch;
     std::vector<sched::task_record*> batch_records;  // scratch of send_tasks()
     std::vector<sched::task_id> batch_ids;           // scratch of dispatch()
-    std::vector<sched::task_id> passed_over;         // scratch of take_from_queue()
     sched::load_estimator estimator;
     std::unordered_map<std::uint64_t, steal_in_flight> steals_in_flight;  // by order number
     std::uint64_t next_order = 1;
@@ -345,7 +342,6 @@ struct engine_state {
     allocation job;
     double end_warning_seconds = 0;
     // Worker loss: tasks lost before still in the queue, where each lost task was lost.
-    std::size_t suspects_queued = 0;
     std::unordered_map<sched::task_id, std::string> loss_history;
     std::chrono::steady_clock::time_point last_heartbeat_check, last_heartbeat_sent;
     bool beating = false;  // rank 0 has background progress: heartbeats go both ways

@@ -20,14 +20,13 @@ using clock = std::chrono::steady_clock;
 using sched::task_state;
 
 void engine_state::requeue(std::span<const sched::task_id> ids) {
-    for (std::size_t k = ids.size(); k-- > 0;) {
-        sched::task_record* rec = tasks.find(ids[k]);
+    for (const auto id : ids) {
+        sched::task_record* rec = tasks.find(id);
         rec->state = task_state::queued;
         rec->owner = -1;
-        queue.push_front(ids[k]);
         estimator.queued_centrally(rec->name_hash, 1);
-        if (rec->losses > 0) ++suspects_queued;
     }
+    queue.put_back(ids, tasks);
 }
 
 void engine_state::watch_heartbeats() {

@@ -22,40 +22,12 @@ double engine_state::seconds_left() const {
 
 bool engine_state::take_from_queue(std::size_t count, clock::time_point joined, bool alone_ok,
                                    std::vector<sched::task_id>& out) {
-    out.clear();
     // The time the worker had when it joined: a task longer than that could not finish on it
-    // from the moment it joined. Choosy only when some queued task is that long.
+    // from the moment it joined.
     const double window = std::isfinite(seconds_left())
                               ? std::chrono::duration<double>(*job.ends_at - joined).count()
                               : std::numeric_limits<double>::infinity();
-    const bool choosy = std::isfinite(window) && window < estimator.longest_queued_mean();
-    // Nothing to scan when the estimator knows that nothing fits; else one pass at most.
-    if (choosy && estimator.central_fitting(window).tasks == 0) return true;
-    passed_over.clear();
-    while (out.size() < count && !queue.empty()) {
-        const auto id = queue.front();
-        // The common case looks at no record: no end near, no task lost before.
-        const sched::task_record* rec = choosy || suspects_queued > 0 ? tasks.find(id) : nullptr;
-        if (choosy && !estimator.fits(rec->name_hash, window)) {
-            passed_over.push_back(id);
-            queue.pop_front();
-            continue;
-        }
-        if (rec && rec->losses > 0) {
-            // A task lost with a worker before goes alone, to a worker with nothing else in
-            // hand (see loss.cpp).
-            if (out.empty() && alone_ok) {
-                out.push_back(id);
-                queue.pop_front();
-                --suspects_queued;
-            }
-            break;
-        }
-        out.push_back(id);
-        queue.pop_front();
-    }
-    for (std::size_t k = passed_over.size(); k-- > 0;) queue.push_front(passed_over[k]);
-    return !passed_over.empty();
+    return queue.take(count, window, alone_ok, tasks, estimator, out);
 }
 
 sched::load_estimator::queued_work engine_state::work_for_new_workers() const {
