@@ -39,7 +39,7 @@ sched::policy_settings policy_from(const config& cfg, const launch_facts& launch
 
 std::size_t engine_state::live_workers() const {
     return static_cast<std::size_t>(std::count_if(workers.begin(), workers.end(),
-                                                  [](const worker_info& w) { return !w.gone; }));
+                                                  [](const worker_info& w) { return !w.gone(); }));
 }
 
 bool engine_state::local_mode() const {
@@ -55,7 +55,8 @@ void engine_state::start_spawn(std::size_t count) {
     g.requested = clock::now();
     for (int k = 0; k < g.count; ++k) {
         worker_info& w = workers.add();
-        w.starting = w.spawned = true;
+        w.phase = sched::worker_phase::starting;
+        w.spawned = true;
         w.group = id;
         w.load.accepting = false;
     }
@@ -102,7 +103,7 @@ bool engine_state::late_spawn_returned(spawn_group& g, spawn_outcome& o) {
     g.abandoned = false;
     const auto now = clock::now();
     for_members(g, [&](worker_info& w) {
-        w.gone = false;
+        w.enter(sched::phase_event::spawn_returned_late);
         w.last_heard = now;  // watched from now on, like any worker
     });
     retire_group(o.group);
@@ -121,10 +122,7 @@ bool engine_state::spawn_failed(spawn_group& g, const spawn_outcome& o) {
             ? " (a spawned process still inside MPI_Init ends itself at the spawn timeout)"
             : " (a spawned process stuck inside MPI_Init lasts until the run ends: rank 0 then "
               "ends the job with MPI_Abort and the run's exit code)");
-    for_members(g, [](worker_info& w) {
-        w.starting = false;
-        w.gone = true;
-    });
+    for_members(g, [](worker_info& w) { w.enter(sched::phase_event::spawn_failed); });
     pending_event += "spawn failed: " + o.error + "; ";
     trace_event(trace::pool, "spawn failed", o.error);
     if (spawns->abandoned() >= max_hung_spawns) {
@@ -145,7 +143,7 @@ void engine_state::spawn_linked(spawn_group& g, spawn_outcome& o) {
     g.linked = true;
     if (shutting_down) {
         // No longer wanted: the workers came up anyway; let them go.
-        for_members(g, [](worker_info& w) { w.starting = false; });
+        for_members(g, [](worker_info& w) { w.enter(sched::phase_event::spawn_completed); });
         retire_group(o.group);
         return;
     }
@@ -156,7 +154,7 @@ void engine_state::spawn_linked(spawn_group& g, spawn_outcome& o) {
                g.first + g.count - 1, o.seconds);
     const auto now = clock::now();
     for_members(g, [&](worker_info& w) {
-        w.starting = false;
+        w.enter(sched::phase_event::spawn_completed);
         w.load.accepting = true;
         w.idle_since = w.last_result = w.joined = w.last_heard = now;
         enter_pool(workers.index_of(w), now);
@@ -165,14 +163,15 @@ void engine_state::spawn_linked(spawn_group& g, spawn_outcome& o) {
 }
 
 void engine_state::retire_group(std::uint64_t id) {
-    const spawn_group& g = groups.at(id);
+    spawn_group& g = groups.at(id);
     for (int r = g.first; r < g.first + g.count; ++r) {
         worker_info& w = *workers.of_rank(r);
-        if (w.gone || w.retiring) continue;
+        if (w.gone() || w.phase == sched::worker_phase::retiring) continue;
         // After a death, finalizing could wait for the dead (see engine_state::shutdown).
         const bool without = g.broken || counters.workers_lost > 0;
         send_message(net, w.rank, wire::shutdown{without ? 1u : 0u});
-        w.retiring = true;
+        w.enter(sched::phase_event::retire);
+        g.retiring = true;
         trace_event(w.rank, "retire");
         w.hungry = false;
         w.load.accepting = false;
@@ -184,14 +183,12 @@ void engine_state::release_groups(bool force) {
         spawn_group& g = it->second;
         bool all_gone = g.linked && !g.abandoned;
         for (int r = g.first; r < g.first + g.count && all_gone; ++r)
-            all_gone = workers.of_rank(r)->gone;
+            all_gone = workers.of_rank(r)->gone();
         if (!all_gone || !net.remove(g.first, force)) {
             ++it;
             continue;
         }
-        bool retired = false;
-        for (int r = g.first; r < g.first + g.count; ++r) retired |= workers.of_rank(r)->retiring;
-        if (retired && !shutting_down) {
+        if (g.retiring && !shutting_down) {
             counters.retired += static_cast<std::uint64_t>(g.count);
             log().info("retired worker(s) {}..{}; their slots are free", g.first,
                        g.first + g.count - 1);
@@ -222,7 +219,7 @@ bool engine_state::scale() {
     if (d.empty()) return changed;
     std::size_t woken = 0;
     for (std::size_t k = 0; k < index.size() && woken < d.wake; ++k)
-        if (workers[index[k]].parked) {
+        if (workers[index[k]].phase == sched::worker_phase::parked) {
             wake(index[k], now);
             ++woken;
         }
@@ -268,7 +265,7 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
         if (!w.in_pool()) continue;
         sched::worker_view v;
         v.spawned = w.spawned;
-        v.phase = w.phase();
+        v.phase = w.phase;
         index.push_back(i);
         if (v.phase == sched::worker_phase::starting) {
             in.spawn_in_flight = true;
@@ -278,8 +275,9 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
         // Work waiting on a worker: its queued children and what it holds beyond one task.
         in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
         // Idle: asked for work, holds none, and no steal on its behalf is on the way.
-        v.idle = !w.parked && w.hungry && w.load.in_hand == 0 && !w.stealing;
-        v.idle_for = w.parked ? seconds_of(now - w.parked_since)
+        const bool parked = w.phase == sched::worker_phase::parked;
+        v.idle = !parked && w.hungry && w.load.in_hand == 0 && !w.stealing;
+        v.idle_for = parked   ? seconds_of(now - *w.parked_since)
                      : v.idle ? seconds_of(now - std::max(w.idle_since, w.last_result))
                               : 0;
         in.workers.push_back(v);
@@ -303,11 +301,12 @@ void engine_state::record_pool(const sched::scaling_input& in, const std::string
 
 void engine_state::wake(std::size_t i, clock::time_point now) {
     worker_info& w = workers[i];
-    w.parked = false;
+    w.enter(sched::phase_event::wake);
     w.joined = now;
     places.place(i, shutting_down);  // a free place first, then back to work
     send_message(net, w.rank, wire::wake{});
-    w.parked_seconds += seconds_of(now - w.parked_since);
+    w.parked_seconds += seconds_of(now - *w.parked_since);
+    w.parked_since.reset();
     trace_event(w.rank, "wake");
     w.load.accepting = true;
     w.dry = false;
@@ -318,7 +317,7 @@ void engine_state::park(std::size_t i, clock::time_point now) {
     worker_info& w = workers[i];
     send_message(net, w.rank, wire::park{});
     places.leave(i);
-    w.parked = true;
+    w.enter(sched::phase_event::park);
     w.parked_since = now;
     trace_event(w.rank, "park");
     w.hungry = false;

@@ -142,7 +142,8 @@ void engine_state::handle(message& m) {
         protocol_fault(m.source, "message from a rank that is not a worker");
         return;
     }
-    if (worker->lost) return;  // declared dead: what it still sent counts for nothing
+    // Declared dead: what it still sent counts for nothing.
+    if (worker->phase == sched::worker_phase::lost) return;
     worker->last_heard = last_pump;
     worker->heard = true;
     const std::size_t w = workers.index_of(*worker);
@@ -167,7 +168,8 @@ void engine_state::accept_steal_request(std::size_t w, const wire::steal_request
     requeue_lost_batches(w, r.messages_received);
     // Sent before the worker saw batches on their way to it: it will ask again if it runs dry
     // after them.
-    if (worker.batches.has_all(r.batches_received) && !worker.parked && !worker.retiring) {
+    if (worker.batches.has_all(r.batches_received) && worker.phase != sched::worker_phase::parked &&
+        worker.phase != sched::worker_phase::retiring) {
         if (!worker.hungry) worker.idle_since = clock::now();
         worker.hungry = true;
     }
@@ -188,7 +190,7 @@ void engine_state::accept_hello(std::size_t w, const wire::hello& h) {
 void engine_state::accept_goodbye(std::size_t w, const wire::goodbye& g) {
     worker_info& worker = workers[w];
     worker.farewell = g;
-    worker.gone = true;
+    worker.enter(sched::phase_event::goodbye);
     worker.load.accepting = false;
     places.leave(w);
     left_pool(w, last_pump);
@@ -244,7 +246,9 @@ void engine_state::send_child_results() {
             bytes out = std::exchange(child_results_out[origin], {});
             // Once the run is ending nobody waits for them, and a message to a worker that
             // has left would never complete.
-            if (shutting_down || workers[origin].gone || workers[origin].retiring) continue;
+            if (shutting_down || workers[origin].gone() ||
+                workers[origin].phase == sched::worker_phase::retiring)
+                continue;
             send_built<wire::child_results_writer>(net, workers[origin].rank, std::move(out));
         }
 }
@@ -273,7 +277,7 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     ++stealing.steals;
     stealing.tasks_moved += batch_ids.size();
     const worker_info& thief = workers[order.thief];
-    if (thief.hungry && !thief.gone && !shutting_down) {
+    if (thief.hungry && !thief.gone() && !shutting_down) {
         const std::vector<sched::task_id> moving(batch_ids);
         send_tasks(order.thief, moving);
         // The thief asked for work, so it starts them now: their parents, waiting on the
@@ -355,7 +359,7 @@ void engine_state::requeue_lost_batches(std::size_t i, std::uint64_t messages_re
 
 bool engine_state::broker_steals() {
     bool any_hungry = false;
-    for (const auto& w : workers) any_hungry |= w.hungry && !w.stealing && !w.gone;
+    for (const auto& w : workers) any_hungry |= w.hungry && !w.stealing && !w.gone();
     if (!any_hungry || shutting_down) return false;
     std::vector<bool> excluded(workers.size());
     const auto now = clock::now();
@@ -368,7 +372,7 @@ bool engine_state::broker_steals() {
         const bool just_fed = w.load.in_hand == 1 && estimator.worker(i).queued == 0 &&
                               now - w.last_batch.at < brokering_poll;
         excluded[i] =
-            w.dry || w.being_robbed || w.gone || !w.load.accepting || w.isolating || just_fed;
+            w.dry || w.being_robbed || w.gone() || !w.load.accepting || w.isolating || just_fed;
     }
     std::vector<sched::worker_estimate> view;
     for (std::size_t i = 0; i < workers.size(); ++i) view.push_back(estimator.worker(i));
@@ -376,7 +380,9 @@ bool engine_state::broker_steals() {
     for (std::size_t thief = 0; thief < workers.size(); ++thief) {
         worker_info& t = workers[thief];
         // An isolating worker runs a task lost before, alone: nothing joins it, stolen or not.
-        if (!t.hungry || t.stealing || t.gone || t.retiring || t.isolating) continue;
+        if (!t.hungry || t.stealing || t.gone() || t.phase == sched::worker_phase::retiring ||
+            t.isolating)
+            continue;
         const auto victim = sched::pick_victim(view, thief, excluded, places.distances_from(thief));
         if (!victim) break;  // nobody has anything to give: the thief waits, still hungry
         const auto order = next_order++;
@@ -416,9 +422,9 @@ load_snapshot engine_state::snapshot() {
     s.scaling.spawn_median_seconds = median(counters.spawn_seconds);
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
-        s.workers[i].parked = w.parked;
+        s.workers[i].parked = w.parked_since.has_value();  // parked, or retiring from a park
         if (!w.in_pool()) continue;
-        switch (w.phase()) {
+        switch (w.phase) {
             case sched::worker_phase::starting:
                 ++s.pool.starting;
                 break;
@@ -427,6 +433,8 @@ load_snapshot engine_state::snapshot() {
                 break;
             case sched::worker_phase::active:
                 ++s.pool.active;
+                break;
+            default:  // not in the pool
                 break;
         }
     }
@@ -636,7 +644,9 @@ bool engine_state::brokering() const {
     if (!steals_in_flight.empty()) return true;
     // A hungry worker while some other one may have work to give. (Not when every other one
     // is dry: a worker in one long task must not keep rank 0 polling fast.)
-    const auto usable = [](const worker_info& w) { return !w.parked && !w.gone; };
+    const auto usable = [](const worker_info& w) {
+        return w.phase != sched::worker_phase::parked && !w.gone();
+    };
     const bool hungry = std::any_of(workers.begin(), workers.end(),
                                     [&](const worker_info& w) { return usable(w) && w.hungry; });
     return hungry && std::any_of(workers.begin(), workers.end(), [&](const worker_info& w) {
@@ -654,7 +664,7 @@ std::optional<sched::expected_result> engine_state::next_expected_result(bool le
     std::optional<sched::expected_result> first;
     for (const auto& w : workers) {
         // Behind other tasks a task's start is anyone's guess.
-        if (w.gone || w.load.in_hand != 1 || w.last_batch.tasks != 1) continue;
+        if (w.gone() || w.load.in_hand != 1 || w.last_batch.tasks != 1) continue;
         if (lent_only && !w.last_batch.lent) continue;
         const auto* duration = estimator.duration_of(w.last_batch.name);
         if (!duration || duration->samples == 0) continue;
@@ -763,7 +773,7 @@ engine::ending engine_state::shutdown() {
     if (unfinished > 0)
         log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);
     for (auto& w : workers)
-        if (!w.gone && !w.starting && !w.retiring)
+        if (w.phase == sched::worker_phase::active || w.phase == sched::worker_phase::parked)
             send_message(net, w.rank, wire::shutdown{counters.workers_lost > 0 ? 1u : 0u});
 
     // Workers being spawned count too: a spawn that completes now is told to finish at once,
@@ -772,7 +782,7 @@ engine::ending engine_state::shutdown() {
     auto backoff = idle_polling();
     const auto all_gone = [&] {
         return std::all_of(workers.begin(), workers.end(),
-                           [](const worker_info& w) { return w.gone; });
+                           [](const worker_info& w) { return w.gone(); });
     };
     while (!all_gone() && clock::now() < deadline) {
         if (pump())
@@ -792,8 +802,7 @@ engine::ending engine_state::shutdown() {
                 std::max(spawns->stuck(), 1));
     }
     // A worker whose spawn never completed has no process to stop: it is not a stuck worker.
-    for (auto& w : workers)
-        if (w.starting) w.gone = true;
+    for (auto& w : workers) w.enter(sched::phase_event::spawn_failed);
     clean = clean || (all_gone() && mpi_stuck);
     log_end();
     if (!clean) return engine::ending::workers_stuck;
@@ -812,7 +821,7 @@ void engine_state::log_end() {
     std::uint64_t executed = 0;
     double worker_cpu = 0;
     for (const auto& w : workers) {
-        if (!w.gone)
+        if (!w.gone())
             log().error("worker rank {} on {} did not stop within {} s", w.rank, w.host,
                         cfg.shutdown_timeout.count() / 1000.0);
         executed += w.farewell.executed;
@@ -1008,8 +1017,9 @@ load_snapshot engine::load() {
 int engine::worker_count() const {
     std::lock_guard lock(state_->mu);
     return static_cast<int>(
-        std::count_if(state_->workers.begin(), state_->workers.end(),
-                      [](const worker_info& w) { return w.in_pool() && !w.starting; }));
+        std::count_if(state_->workers.begin(), state_->workers.end(), [](const worker_info& w) {
+            return w.in_pool() && w.phase != sched::worker_phase::starting;
+        }));
 }
 
 std::optional<double> engine::seconds_left() const {

@@ -96,6 +96,7 @@ struct spawn_group {
     bool linked = false;     // the spawn completed and its peers are on the transport
     bool abandoned = false;  // given up on: kept in case the spawn returns after all
     bool broken = false;     // a member died: never disconnected (that would wait for it)
+    bool retiring = false;   // told to finish for good (its workers then count as retired)
 };
 
 // A nested task that a worker lent to a thief: where its result must go.

@@ -43,7 +43,7 @@ void engine_state::watch_heartbeats() {
             lose_worker(workers.index_of(*w), "MPI could not send to it");
     for (std::size_t i = 0; i < workers.size(); ++i) {
         worker_info& w = workers[i];
-        if (w.gone || w.starting) continue;
+        if (w.gone() || w.phase == sched::worker_phase::starting) continue;
         // A message still arriving is a sign of life (a large one may take a while).
         if (was_away || net.arriving_from(w.rank)) {
             w.last_heard = now;
@@ -63,7 +63,8 @@ void engine_state::watch_heartbeats() {
     if (shutting_down || now - last_heartbeat_sent < cfg.heartbeat / 3) return;
     last_heartbeat_sent = now;
     for (const auto& w : workers)
-        if (!w.gone && !w.starting && !w.retiring) send_message(net, w.rank, wire::heartbeat{});
+        if (w.phase == sched::worker_phase::active || w.phase == sched::worker_phase::parked)
+            send_message(net, w.rank, wire::heartbeat{});
 }
 
 void engine_state::fail_lost(sched::task_id id, sched::task_record& rec, int worker,
@@ -82,11 +83,11 @@ void engine_state::fail_lost(sched::task_id id, sched::task_record& rec, int wor
 
 void engine_state::lose_worker(std::size_t i, const std::string& why) {
     worker_info& w = workers[i];
-    if (w.gone) return;
+    if (w.gone()) return;
     ++counters.workers_lost;
     const auto now = clock::now();
     const double at = seconds_of(now - started);
-    w.gone = w.lost = true;
+    w.enter(sched::phase_event::lost);
     left_pool(i, now);
     trace_event(w.rank, "lost", why);
     w.hungry = w.stealing = w.being_robbed = w.isolating = false;

@@ -72,7 +72,7 @@ void worker_places::accept_topology(std::size_t w, const wire::topology& t, bool
     if (cores.empty() && places_.bind() != sched::bind_policy::none)
         log().warn("rank {} on {} reported no core it may use ({}); it runs unbound", worker.rank,
                    worker.host, t.summary);
-    if (!worker.parked) place(w, shutting_down);
+    if (worker.phase != sched::worker_phase::parked) place(w, shutting_down);
     changed_ = true;
 }
 
@@ -81,8 +81,8 @@ void worker_places::place(std::size_t w, bool shutting_down) {
     // Nothing goes to a worker after its shutdown: it would never take it, and a message left
     // unreceived when the communicator is freed corrupts matching on the next one that reuses
     // its context id (a later message is lost).
-    if (places_.bind() == sched::bind_policy::none || worker.cores.empty() || worker.gone ||
-        worker.retiring || shutting_down)
+    if (places_.bind() == sched::bind_policy::none || worker.cores.empty() || worker.gone() ||
+        worker.phase == sched::worker_phase::retiring || shutting_down)
         return;
     const auto before = places_.place_of(worker.rank);
     const auto at = places_.assign(worker.rank, worker.host, worker.cores);
@@ -134,7 +134,9 @@ void worker_places::report(bool shutting_down) {
     // Once the picture is complete: every worker has said where it may run and answered its
     // last bind order (one print at start-up, not one per worker).
     for (const auto& w : workers_)
-        if (!w.gone && !w.starting && (w.machine.empty() || w.awaiting_bound)) return;
+        if (!w.gone() && w.phase != sched::worker_phase::starting &&
+            (w.machine.empty() || w.awaiting_bound))
+            return;
     changed_ = false;
     const auto line = [&](int rank, const std::string& on, const std::string& bound,
                           const std::string& why) {
@@ -148,9 +150,9 @@ void worker_places::report(bool shutting_down) {
     };
     line(0, host_, own_binding_, "");
     for (const auto& w : workers_)
-        if (!w.gone && !w.starting && !w.machine.empty())
+        if (!w.gone() && w.phase != sched::worker_phase::starting && !w.machine.empty())
             line(w.rank, w.host, w.binding,
-                 w.parked ? "parked: its place is free for others" : w.binding_error);
+                 w.parked_since ? "parked: its place is free for others" : w.binding_error);
     std::fflush(stderr);
 }
 

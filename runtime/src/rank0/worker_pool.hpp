@@ -11,7 +11,7 @@
 #include "protocol/wire.hpp"
 #include "tide/scheduler/batch_ledger.hpp"
 #include "tide/scheduler/dispatch.hpp"
-#include "tide/scheduler/scaling_policy.hpp"
+#include "tide/scheduler/worker_phase.hpp"
 
 namespace tide::detail {
 
@@ -19,16 +19,17 @@ struct worker_info {
     int rank = -1;
     std::string host = "?";  // known once its hello arrives
     sched::worker_load load;
-    bool gone = false;            // said goodbye
+    // Where it is in its life; changed only through enter(), by the rules of sched::after.
+    sched::worker_phase phase = sched::worker_phase::active;
+    void enter(sched::phase_event e) { phase = sched::after(phase, e); }
+    // Gone for good: said goodbye, lost, or never started.
+    bool gone() const { return sched::has_left(phase); }
     bool hungry = false;          // asked for work; cleared by any task_batch sent to it
     bool dry = false;             // answered a steal with nothing; cleared by news of work
     bool stealing = false;        // a steal order on its behalf is outstanding
     bool being_robbed = false;    // a steal order to it is outstanding
-    bool parked = false;          // told to idle at a slow poll; not sent work until woken
     bool rejected = false;        // speaks another protocol version: never used
-    bool starting = false;        // its spawn is under way: no link to it yet
     bool spawned = false;         // started by rank 0 (may retire), not by the launcher
-    bool retiring = false;        // told to finish for good: counted until it says goodbye
     std::uint64_t group = 0;      // the spawn that started it (0: started by the launcher)
     std::vector<int> cores;       // the cores it may use, from its topology report
     std::string machine;          // its topology summary (or why it has none)
@@ -36,7 +37,6 @@ struct worker_info {
     std::string binding;          // the PUs it is bound to, as it read them back ("": unbound)
     std::string binding_error;    // why its last binding failed
     bool awaiting_bound = false;  // a bind order is on its way
-    bool lost = false;            // fell silent and counts as dead (gone too)
     bool heard = false;           // any message has come from it (its hello, at first)
     bool isolating = false;       // holds a task lost before: nothing else is sent meanwhile
     std::chrono::steady_clock::time_point last_heard;  // its last message of any kind
@@ -44,26 +44,32 @@ struct worker_info {
     // completed or it was last woken. Late in a job it starts no task that could no longer
     // finish when it joined (see take_from_queue).
     std::chrono::steady_clock::time_point joined;
-    // In the pool: not gone, not refused, not on its way out (it may still be starting).
-    bool in_pool() const { return !gone && !rejected && !retiring; }
-    // Where a worker in the pool is: being spawned, parked, or active (working or looking for
-    // work).
-    sched::worker_phase phase() const {
-        return starting ? sched::worker_phase::starting
-               : parked ? sched::worker_phase::parked
-                        : sched::worker_phase::active;
+    // In the pool: starting, active or parked, and not refused.
+    bool in_pool() const {
+        return !rejected &&
+               (phase == sched::worker_phase::starting || phase == sched::worker_phase::active ||
+                phase == sched::worker_phase::parked);
     }
-    // How the run's statistics name its state: lost, retired, ended, parked or active.
+    // How the run's statistics name its state: lost, retired, ended, parked (a worker retiring
+    // from a park too) or active.
     const char* state_name() const {
-        return lost               ? "lost"
-               : gone && retiring ? "retired"
-               : gone             ? "ended"
-               : parked           ? "parked"
-                                  : "active";
+        switch (phase) {
+            case sched::worker_phase::lost:
+                return "lost";
+            case sched::worker_phase::retired:
+                return "retired";
+            case sched::worker_phase::ended:
+            case sched::worker_phase::never_started:
+                return "ended";
+            default:
+                return parked_since ? "parked" : "active";
+        }
     }
     std::chrono::steady_clock::time_point last_result;  // when its last results arrived
     std::chrono::steady_clock::time_point idle_since;   // when it last became hungry
-    std::chrono::steady_clock::time_point parked_since;
+    // Since when it has been parked: set by a park, cleared by a wake (kept while a parked
+    // worker retires).
+    std::optional<std::chrono::steady_clock::time_point> parked_since;
     // For the run's statistics: results it returned, what its statuses said it ran (task
     // frames, seconds in them), when it first joined and left the pool, time spent parked.
     std::uint64_t results = 0;

@@ -58,7 +58,7 @@ void engine_state::left_pool(std::size_t i, clock::time_point now) {
     worker_info& w = workers[i];
     if (w.left_at) return;
     w.left_at = now;
-    if (w.parked) w.parked_seconds += seconds_of(now - w.parked_since);
+    if (w.parked_since) w.parked_seconds += seconds_of(now - *w.parked_since);
 }
 
 void engine_state::note_sent(worker_info& w) {
@@ -125,13 +125,14 @@ run_stats engine_state::stats() {
         r.state = w.state_name();
         r.tasks = w.results;
         // The goodbye's totals are final; until then, what the statuses said.
-        const bool said_goodbye = w.gone && !w.lost;
+        const bool said_goodbye =
+            w.phase == sched::worker_phase::ended || w.phase == sched::worker_phase::retired;
         r.executed = said_goodbye ? w.farewell.executed : w.executed;
         r.busy_seconds = said_goodbye ? w.farewell.busy_seconds : w.busy_seconds;
         const auto until = w.left_at ? *w.left_at : now;
         r.seconds_in_pool = seconds_of(until - *w.first_joined);
         r.parked_seconds = w.parked_seconds;
-        if (w.parked && !w.left_at) r.parked_seconds += seconds_of(now - w.parked_since);
+        if (w.parked_since && !w.left_at) r.parked_seconds += seconds_of(now - *w.parked_since);
         r.busy_fraction = r.busy_seconds / std::max(r.seconds_in_pool, 1e-9);
         s.workers.push_back(std::move(r));
     }

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "tide/scheduler/worker_phase.hpp"
+
 namespace tide::sched {
 
 struct policy_settings {
@@ -31,8 +33,7 @@ struct policy_settings {
     double shrink_ratio = 0.5;
 };
 
-enum class worker_phase : std::uint8_t { starting, active, parked };
-
+// A worker in the pool: starting, active or parked.
 struct worker_view {
     worker_phase phase = worker_phase::active;
     bool spawned = false;  // may retire (ranks started by mpirun are parked, never retired)
