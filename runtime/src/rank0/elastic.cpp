@@ -61,8 +61,7 @@ void engine_state::start_spawn(std::size_t count) {
         w.load.accepting = false;
     }
     estimator.resize(workers.size());
-    child_results_out.resize(workers.size());
-    child_writers.resize(workers.size());
+    lent.resize(workers.size());
     spawns->spawn(id, g.count, g.first);
     trace_event(trace::pool, "spawn", fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
     log().info("spawning {} worker(s) as ranks {}..{}", count, g.first, g.first + g.count - 1);

@@ -35,8 +35,6 @@ task_error::kind kind_of(sched::outcome f) {
     }
 }
 
-// How long rank 0 sleeps at most between polls while a worker waits for work through it.
-constexpr auto brokering_poll = std::chrono::microseconds(200);
 // The background thread's look inside the window of an expected result: it sleeps, unlike a
 // waiting driver, since the driver computes meanwhile and may share its core.
 constexpr auto background_in_window = std::chrono::microseconds(10);
@@ -50,6 +48,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
       places(c, n, workers, host),
       started(clock::now()),
       last_tick(started - scaling_tick),
+      stealing(n, workers, estimator, places, counters.stealing, counters.steal_round_trips_us),
       last_pump(started) {
     job = launch.job;
     spawned_end_themselves = launch.spawned_end_themselves;
@@ -64,9 +63,8 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
         spawns =
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
-    child_results_out.resize(workers.size());
+    lent.resize(workers.size());
     start_observing(launch.by_mpirun);
-    child_writers.resize(workers.size());
     places.place_rank0();
     places.report(shutting_down);
     route_messages();
@@ -216,41 +214,18 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
         if (!forward_if_lent(r.id, r.status, r.payload, w))
             complete(r.id, *rec, r.status, r.payload, static_cast<int>(w));
     }
-    send_child_results();
+    lent.send(net, workers, shutting_down);
     // The driver's tasks that finished arrived during this pump, not at its start.
     if (counters.completed + counters.failed != finished_before) last_finish = clock::now();
 }
 
 bool engine_state::forward_if_lent(sched::task_id id, sched::outcome status,
                                    std::span<const std::byte> payload, std::size_t ran_on) {
-    if (origins.empty()) return false;  // the common case, without hashing every result
-    const auto origin = origins.find(id);
-    if (origin == origins.end()) return false;
+    if (!lent.forward(id, status, payload, workers[ran_on])) return false;
     if (!loss_history.empty()) loss_history.erase(id);
-    // A lent nested task: its future is on the worker that lent it.
-    auto& writer = child_writers[origin->second.worker];
-    if (!writer)
-        writer.emplace(child_results_out[origin->second.worker],
-                       static_cast<std::uint32_t>(workers[ran_on].rank), workers[ran_on].host);
-    writer->add(origin->second.token, status, payload);
-    origins.erase(origin);
     tasks.erase(id);
     --workers[ran_on].load.in_hand;
     return true;
-}
-
-void engine_state::send_child_results() {
-    for (std::size_t origin = 0; origin < child_writers.size(); ++origin)
-        if (child_writers[origin]) {
-            child_writers[origin].reset();
-            bytes out = std::exchange(child_results_out[origin], {});
-            // Once the run is ending nobody waits for them, and a message to a worker that
-            // has left would never complete.
-            if (shutting_down || workers[origin].gone() ||
-                workers[origin].phase == sched::worker_phase::retiring)
-                continue;
-            send_built<wire::child_results_writer>(net, workers[origin].rank, std::move(out));
-        }
 }
 
 void engine_state::accept_status(std::size_t w, std::span<const std::byte> body) {
@@ -264,18 +239,18 @@ void engine_state::accept_status(std::size_t w, std::span<const std::byte> body)
 }
 
 void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> body) {
-    const steal_in_flight order = settle_steal_order(victim, body);
+    const steal_in_flight order = stealing.settle(victim, body);
     const auto answer = wire::decode_stolen(body);
     estimator.record_status(victim, answer.head.queued, 0, 0, 0);
     record_stolen(victim, answer, batch_ids);
-    auto& stealing = counters.stealing;
+    auto& stolen = counters.stealing;
     if (batch_ids.empty()) {
         workers[victim].dry = true;  // the thief stays hungry; the next victim is another
-        ++stealing.empty;
+        ++stolen.empty;
         return;
     }
-    ++stealing.steals;
-    stealing.tasks_moved += batch_ids.size();
+    ++stolen.steals;
+    stolen.tasks_moved += batch_ids.size();
     const worker_info& thief = workers[order.thief];
     if (thief.hungry && !thief.gone() && !shutting_down) {
         const std::vector<sched::task_id> moving(batch_ids);
@@ -292,28 +267,6 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     // The thief was fed from the central queue meanwhile (or left): the tasks join the head of
     // that queue and go wherever dispatch sends them next.
     requeue(batch_ids);
-}
-
-steal_in_flight engine_state::settle_steal_order(std::size_t victim,
-                                                 std::span<const std::byte> body) {
-    // The order is settled first, so that a malformed answer cannot leave thief and victim
-    // marked as busy with it for ever.
-    std::uint64_t order_number = 0;
-    if (!wire::peek_batch_seq(body, order_number))
-        throw protocol_error("tide: a stolen message too short to name its steal order");
-    const auto it = steals_in_flight.find(order_number);
-    if (it == steals_in_flight.end() || it->second.victim != victim)
-        throw protocol_error("tide: answer to steal order " + std::to_string(order_number) +
-                             ", which was not sent to this worker");
-    const steal_in_flight order = it->second;
-    steals_in_flight.erase(it);
-    workers[victim].being_robbed = false;
-    workers[order.thief].stealing = false;
-    auto& stealing = counters.stealing;
-    const double us = std::chrono::duration<double, std::micro>(clock::now() - order.sent).count();
-    stealing.round_trip_max_us = std::max(stealing.round_trip_max_us, us);
-    counters.steal_round_trips_us.push_back(us);
-    return order;
 }
 
 void engine_state::record_stolen(std::size_t victim, const wire::stolen_view& answer,
@@ -336,7 +289,7 @@ void engine_state::record_stolen(std::size_t victim, const wire::stolen_view& an
         rec.payload.assign(t.args.begin(), t.args.end());
         rec.lent = true;
         const auto id = tasks.insert(std::move(rec));
-        origins.emplace(id, lent_origin{victim, t.id});
+        lent.lend(id, victim, t.id);
         if (tracing)
             tracing->lent(id, answer.head.parents[&t - answer.lent.data()], workers[victim].rank);
         moving.push_back(id);
@@ -358,44 +311,9 @@ void engine_state::requeue_lost_batches(std::size_t i, std::uint64_t messages_re
 }
 
 bool engine_state::broker_steals() {
-    bool any_hungry = false;
-    for (const auto& w : workers) any_hungry |= w.hungry && !w.stealing && !w.gone();
-    if (!any_hungry || shutting_down) return false;
-    std::vector<bool> excluded(workers.size());
-    const auto now = clock::now();
+    if (shutting_down || !stealing.wanted()) return false;
     sync_estimator();
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        const worker_info& w = workers[i];
-        // A worker given its only task just now has not started it (and keeps it) or has had
-        // no time to spawn children: an order now would find it dry, and a dry worker is not
-        // asked again until its next status, milliseconds later.
-        const bool just_fed = w.load.in_hand == 1 && estimator.worker(i).queued == 0 &&
-                              now - w.last_batch.at < brokering_poll;
-        excluded[i] =
-            w.dry || w.being_robbed || w.gone() || !w.load.accepting || w.isolating || just_fed;
-    }
-    std::vector<sched::worker_estimate> view;
-    for (std::size_t i = 0; i < workers.size(); ++i) view.push_back(estimator.worker(i));
-    bool ordered = false;
-    for (std::size_t thief = 0; thief < workers.size(); ++thief) {
-        worker_info& t = workers[thief];
-        // An isolating worker runs a task lost before, alone: nothing joins it, stolen or not.
-        if (!t.hungry || t.stealing || t.gone() || t.phase == sched::worker_phase::retiring ||
-            t.isolating)
-            continue;
-        const auto victim = sched::pick_victim(view, thief, excluded, places.distances_from(thief));
-        if (!victim) break;  // nobody has anything to give: the thief waits, still hungry
-        const auto order = next_order++;
-        send_message(net, workers[*victim].rank,
-                     wire::steal_order{order, static_cast<std::uint32_t>(t.rank)});
-        steals_in_flight.emplace(order, steal_in_flight{thief, *victim, clock::now()});
-        t.stealing = true;
-        workers[*victim].being_robbed = true;
-        excluded[*victim] = true;
-        ++counters.stealing.orders;
-        ordered = true;
-    }
-    return ordered;
+    return stealing.order(clock::now());
 }
 
 load_snapshot engine_state::snapshot() {
@@ -485,7 +403,7 @@ void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
     for (auto id : hit)
         if (!forward_if_lent(id, sched::outcome::protocol, text, static_cast<std::size_t>(worker)))
             complete(id, *tasks.find(id), sched::outcome::protocol, text, worker);
-    send_child_results();
+    lent.send(net, workers, shutting_down);
     if (!hit.empty())
         log().error("{} task(s) held by rank {} failed: {}", hit.size(), rank_of(worker), reason);
 }
@@ -641,7 +559,7 @@ void engine_state::check_open() const {
 }
 
 bool engine_state::brokering() const {
-    if (!steals_in_flight.empty()) return true;
+    if (stealing.in_flight()) return true;
     // A hungry worker while some other one may have work to give. (Not when every other one
     // is dry: a worker in one long task must not keep rank 0 polling fast.)
     const auto usable = [](const worker_info& w) {

@@ -27,10 +27,12 @@
 #include "platform/config.hpp"
 #include "protocol/router.hpp"
 #include "protocol/wire.hpp"
+#include "rank0/lent_tasks.hpp"
 #include "rank0/observe/progress.hpp"
 #include "rank0/observe/timeline.hpp"
 #include "rank0/observe/trace.hpp"
 #include "rank0/places.hpp"
+#include "rank0/steal_broker.hpp"
 #include "rank0/worker_pool.hpp"
 #include "tide/detail/engine.hpp"
 #include "tide/load.hpp"
@@ -79,13 +81,6 @@ constexpr auto scaling_tick = std::chrono::milliseconds(20);
 // The longest rank 0 goes without a pump while the driver thread works under its mutex.
 constexpr auto responsive_within = std::chrono::milliseconds(1);
 
-// A steal order on its way: who asked, who gives, since when.
-struct steal_in_flight {
-    std::size_t thief;
-    std::size_t victim;
-    std::chrono::steady_clock::time_point sent;
-};
-
 // Workers started by one MPI_Comm_spawn: they share an intercommunicator, which is
 // disconnected once all of them have said goodbye (disconnecting is collective over the group).
 struct spawn_group {
@@ -97,12 +92,6 @@ struct spawn_group {
     bool abandoned = false;  // given up on: kept in case the spawn returns after all
     bool broken = false;     // a member died: never disconnected (that would wait for it)
     bool retiring = false;   // told to finish for good (its workers then count as retired)
-};
-
-// A nested task that a worker lent to a thief: where its result must go.
-struct lent_origin {
-    std::size_t worker;
-    std::uint64_t token;
 };
 
 // Rank 0 runs tasks itself only on a single rank; nested tasks then live on this context.
@@ -170,7 +159,7 @@ struct engine_state {
     // `from_queue`: they come from the central queue (the estimator counts them out of it).
     void send_tasks(std::size_t worker, std::span<const sched::task_id> ids,
                     bool from_queue = false);
-    // Orders steals for hungry workers from the victims the estimates point at.
+    // Orders steals for hungry workers (steal_broker), the estimator made current first.
     bool broker_steals();
     // A worker asking for work has received `messages_received` messages from rank 0: the
     // batches still unconfirmed among them were lost, and their tasks are queued again (they
@@ -183,9 +172,6 @@ struct engine_state {
     void watch_heartbeats();
     // The worker is dead: its tasks run again elsewhere, or fail after too many losses.
     void lose_worker(std::size_t worker, const std::string& why);
-    // Steal orders a lost worker was the victim of are over; nested tasks it lent are orphans
-    // (their results are dropped when they come).
-    void end_steals_and_loans_of(std::size_t worker);
     // What a lost worker held (sent, stolen by it, lent to it), `at` seconds into the run: the
     // tasks to run again; those lost too often fail (counted in `failed`).
     std::vector<sched::task_id> retry_held_by(std::size_t worker, double at, std::size_t& failed);
@@ -193,9 +179,6 @@ struct engine_state {
     // held it (its in-hand count drops), or -1.
     void fail_lost(sched::task_id id, sched::task_record& rec, int worker, const std::string& why);
     void accept_stolen(std::size_t victim, std::span<const std::byte> body);
-    // The steal order a `stolen` answers, no longer in flight (throws if it names none sent to
-    // this victim).
-    steal_in_flight settle_steal_order(std::size_t victim, std::span<const std::byte> body);
     // The tasks a victim gave: those it was sent and gives back, and nested tasks it lends
     // (recorded here, their origin kept for the result).
     void record_stolen(std::size_t victim, const wire::stolen_view& answer,
@@ -206,7 +189,6 @@ struct engine_state {
     // here (true); false for any other task.
     bool forward_if_lent(sched::task_id id, sched::outcome status,
                          std::span<const std::byte> payload, std::size_t ran_on);
-    void send_child_results();
     load_snapshot snapshot();
     // --- what the run did, shown as it goes and at the end (rank0/observe/observe.cpp) ---------
     run_stats stats();
@@ -324,12 +306,7 @@ struct engine_state {
     std::vector<sched::task_record*> batch_records;  // scratch of send_tasks()
     std::vector<sched::task_id> batch_ids;           // scratch of dispatch()
     sched::load_estimator estimator;
-    std::unordered_map<std::uint64_t, steal_in_flight> steals_in_flight;  // by order number
-    std::uint64_t next_order = 1;
-    std::unordered_map<sched::task_id, lent_origin> origins;  // lent nested tasks
-    // Results of lent tasks on their way back, per origin worker (scratch of accept_results).
-    std::vector<bytes> child_results_out;
-    std::vector<std::optional<wire::child_results_writer>> child_writers;
+    lent_tasks lent;  // nested tasks lent to thieves, and their results on the way back
     std::unique_ptr<rank0_context> local_tasks;  // single rank only
     sched::scaling_policy policy;
     std::unique_ptr<spawner> spawns;  // null when rank 0 may not spawn
@@ -364,6 +341,7 @@ struct engine_state {
     bool shutting_down = false;
     bool closed = false;  // the run is over: futures that outlived it get an error
     engine_counters counters;
+    steal_broker stealing;  // steal orders in flight (after `counters`, which it counts in)
 
     std::chrono::steady_clock::time_point last_pump;
     std::condition_variable wake_background;

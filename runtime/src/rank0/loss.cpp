@@ -97,11 +97,12 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     net.forget(w.rank);
     if (w.group != 0)
         if (auto g = groups.find(w.group); g != groups.end()) g->second.broken = true;
-    end_steals_and_loans_of(i);
+    stealing.forget_victim(i);
+    lent.forget_origin(i, tasks);  // its waiting parents died with it
 
     std::size_t failed = 0;
     const std::vector<sched::task_id> again = retry_held_by(i, at, failed);
-    send_child_results();
+    lent.send(net, workers, shutting_down);
     requeue(again);
     counters.tasks_rerun += again.size();
     w.load.in_hand = 0;
@@ -109,29 +110,6 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     pending_event += "worker " + std::to_string(w.rank) + " lost; ";
     log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,
                 w.host, why, again.size(), failed);
-}
-
-void engine_state::end_steals_and_loans_of(std::size_t i) {
-    // Steals it was the victim of are over; one it was the thief of stays open: the victim's
-    // answer finds the thief gone and queues the tasks centrally.
-    for (auto it = steals_in_flight.begin(); it != steals_in_flight.end();)
-        if (it->second.victim == i) {
-            workers[it->second.thief].stealing = false;
-            it = steals_in_flight.erase(it);
-        } else {
-            ++it;
-        }
-    // Nested tasks it lent to others: their futures died with it; their results, when they
-    // come, are dropped.
-    for (auto it = origins.begin(); it != origins.end();)
-        if (it->second.worker == i) {
-            if (auto* rec = tasks.find(it->first)) rec->abandoned = true;
-            it = origins.erase(it);
-        } else {
-            ++it;
-        }
-    child_writers[i].reset();
-    child_results_out[i].clear();
 }
 
 std::vector<sched::task_id> engine_state::retry_held_by(std::size_t i, double at,
