@@ -63,7 +63,8 @@ void engine_state::start_spawn(std::size_t count) {
     estimator.resize(workers.size());
     lent.resize(workers.size());
     spawns->spawn(id, g.count, g.first);
-    trace_event(trace::pool, "spawn", fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
+    observer.event(trace::pool, "spawn",
+                   fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
     log().info("spawning {} worker(s) as ranks {}..{}", count, g.first, g.first + g.count - 1);
     groups.emplace(id, std::move(g));
 }
@@ -122,8 +123,8 @@ bool engine_state::spawn_failed(spawn_group& g, const spawn_outcome& o) {
             : " (a spawned process stuck inside MPI_Init lasts until the run ends: rank 0 then "
               "ends the job with MPI_Abort and the run's exit code)");
     for_members(g, [](worker_info& w) { w.enter(sched::phase_event::spawn_failed); });
-    pending_event += "spawn failed: " + o.error + "; ";
-    trace_event(trace::pool, "spawn failed", o.error);
+    observer.note("spawn failed: " + o.error);
+    observer.event(trace::pool, "spawn failed", o.error);
     if (spawns->abandoned() >= max_hung_spawns) {
         spawning_off = true;
         log().error(
@@ -157,7 +158,7 @@ void engine_state::spawn_linked(spawn_group& g, spawn_outcome& o) {
         w.load.accepting = true;
         w.idle_since = w.last_result = w.joined = w.last_heard = now;
         enter_pool(workers.index_of(w), now);
-        trace_event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
+        observer.event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
     });
 }
 
@@ -171,7 +172,7 @@ void engine_state::retire_group(std::uint64_t id) {
         send_message(net, w.rank, wire::shutdown{without ? 1u : 0u});
         w.enter(sched::phase_event::retire);
         g.retiring = true;
-        trace_event(w.rank, "retire");
+        observer.event(w.rank, "retire");
         w.hungry = false;
         w.load.accepting = false;
     }
@@ -294,8 +295,7 @@ void engine_state::record_pool(const sched::scaling_input& in, const std::string
         if (v.phase == sched::worker_phase::starting) ++row.starting;
         if (v.phase == sched::worker_phase::active) ++(v.idle ? row.idle : row.busy);
     }
-    row.event = std::exchange(pending_event, {}) + decision;
-    record_row(std::move(row));
+    observer.pool_row(std::move(row), decision);
 }
 
 void engine_state::wake(std::size_t i, clock::time_point now) {
@@ -306,7 +306,7 @@ void engine_state::wake(std::size_t i, clock::time_point now) {
     send_message(net, w.rank, wire::wake{});
     w.parked_seconds += seconds_of(now - *w.parked_since);
     w.parked_since.reset();
-    trace_event(w.rank, "wake");
+    observer.event(w.rank, "wake");
     w.load.accepting = true;
     w.dry = false;
     ++counters.wakes;
@@ -318,7 +318,7 @@ void engine_state::park(std::size_t i, clock::time_point now) {
     places.leave(i);
     w.enter(sched::phase_event::park);
     w.parked_since = now;
-    trace_event(w.rank, "park");
+    observer.event(w.rank, "park");
     w.hungry = false;
     w.load.accepting = false;
     ++counters.parks;

@@ -48,6 +48,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
       places(c, n, workers, host),
       started(clock::now()),
       last_tick(started - scaling_tick),
+      observer(c, host, launch.by_mpirun, started),
       stealing(n, workers, estimator, places, counters.stealing, counters.steal_round_trips_us),
       last_pump(started) {
     job = launch.job;
@@ -64,7 +65,7 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
     lent.resize(workers.size());
-    start_observing(launch.by_mpirun);
+    start_observing();
     places.place_rank0();
     places.report(shutting_down);
     route_messages();
@@ -290,8 +291,7 @@ void engine_state::record_stolen(std::size_t victim, const wire::stolen_view& an
         rec.lent = true;
         const auto id = tasks.insert(std::move(rec));
         lent.lend(id, victim, t.id);
-        if (tracing)
-            tracing->lent(id, answer.head.parents[&t - answer.lent.data()], workers[victim].rank);
+        observer.lent(id, answer.head.parents[&t - answer.lent.data()], workers[victim].rank);
         moving.push_back(id);
     }
 }
@@ -536,9 +536,8 @@ bool engine_state::run_one_locally() {
         status = execute(rec->name_hash, rec->signature, rec->payload, out);
     });
     local_tasks->drain();  // children whose futures were dropped still run
-    if (tracing)
-        tracing->own_span(
-            {id, rec->name_hash, seconds_of(start - started), seconds_of(clock::now() - start)});
+    observer.own_span(
+        {id, rec->name_hash, seconds_of(start - started), seconds_of(clock::now() - start)});
     local_tasks->report_to(estimator, counters.local_executed, counters.local_busy_seconds);
     ++counters.local_tasks;
     complete(id, *tasks.find(id), status, out, -1);

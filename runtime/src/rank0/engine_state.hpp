@@ -28,9 +28,7 @@
 #include "protocol/router.hpp"
 #include "protocol/wire.hpp"
 #include "rank0/lent_tasks.hpp"
-#include "rank0/observe/progress.hpp"
-#include "rank0/observe/timeline.hpp"
-#include "rank0/observe/trace.hpp"
+#include "rank0/observe/observer.hpp"
 #include "rank0/places.hpp"
 #include "rank0/steal_broker.hpp"
 #include "rank0/worker_pool.hpp"
@@ -192,8 +190,8 @@ struct engine_state {
     load_snapshot snapshot();
     // --- what the run did, shown as it goes and at the end (rank0/observe/observe.cpp) ---------
     run_stats stats();
-    // Opens the progress line, the trace, and says now if an output file cannot be written.
-    void start_observing(bool by_mpirun);
+    // The workers the launcher started join the pool (told to trace if the run is traced).
+    void start_observing();
     // A worker joins the pool for the first time (start, spawn: it is told to trace if the
     // run is traced) or leaves it for good (goodbye, loss).
     void enter_pool(std::size_t worker, std::chrono::steady_clock::time_point now);
@@ -201,9 +199,6 @@ struct engine_state {
     // Tasks are about to be sent to `worker`: the first one for a worker that joined during a
     // burst ends that burst's wait.
     void note_sent(worker_info& w);
-    // Marks scaling events and the pool's rows for the trace and the timeline.
-    void record_row(timeline_row row);
-    void trace_event(int rank, std::string name, std::string detail = {});
     void accept_spans(std::size_t worker, std::span<const std::byte> body);
     // The live progress line or status line, when due; the summary, stats file and trace at
     // the end.
@@ -324,18 +319,13 @@ struct engine_state {
     std::chrono::steady_clock::time_point last_heartbeat_check, last_heartbeat_sent;
     bool beating = false;  // rank 0 has background progress: heartbeats go both ways
     bool end_warned = false;
-    timeline history;
-    std::string pending_event;       // a spawn's outcome, for the timeline's next row
-    timeline_row last_row;           // the pool at the last scaling tick
-    std::unique_ptr<trace> tracing;  // --tide-trace
-    std::unique_ptr<progress>
-        progress_line;  // the progress line or status lines (not --tide-quiet)
     // The current burst: when work arrived while nothing was outstanding, and whether a worker
     // brought in meanwhile has had its first task.
     std::optional<std::chrono::steady_clock::time_point> burst_started;
     bool burst_answered = false;
     std::optional<std::chrono::steady_clock::time_point> first_submit, last_finish;
     std::chrono::steady_clock::time_point started, last_tick;
+    run_observer observer;  // progress line, timeline, trace
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
     bool shutting_down = false;

@@ -89,7 +89,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     const double at = seconds_of(now - started);
     w.enter(sched::phase_event::lost);
     left_pool(i, now);
-    trace_event(w.rank, "lost", why);
+    observer.event(w.rank, "lost", why);
     w.hungry = w.stealing = w.being_robbed = w.isolating = false;
     w.load.accepting = false;
     estimator.record_status(i, 0, 0, 0, 0);  // its deque died with it
@@ -107,7 +107,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     counters.tasks_rerun += again.size();
     w.load.in_hand = 0;
     w.batches.clear();
-    pending_event += "worker " + std::to_string(w.rank) + " lost; ";
+    observer.note("worker " + std::to_string(w.rank) + " lost");
     log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,
                 w.host, why, again.size(), failed);
 }
@@ -122,7 +122,7 @@ std::vector<sched::task_id> engine_state::retry_held_by(std::size_t i, double at
     std::vector<sched::task_id> again;
     for (const auto id : held) {
         sched::task_record& rec = *tasks.find(id);
-        if (tracing) tracing->result_lost(w.rank, id);  // a span of it there ran in vain
+        observer.result_lost(w.rank, id);  // a span of it there ran in vain
         // A worker never heard from did not die of its tasks: they run again, unblamed.
         if (w.heard) {
             if (rec.losses < 255) ++rec.losses;

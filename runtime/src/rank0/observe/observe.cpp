@@ -2,47 +2,18 @@
 // --tide-stats), the live progress or status lines, the timeline's rows and the trace
 // (--tide-trace).
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 
 #include "platform/log.hpp"
 #include "protocol/messaging.hpp"
 #include "rank0/engine_state.hpp"
-#include "tide/detail/registry.hpp"
 
 namespace tide::detail {
 
 using clock = std::chrono::steady_clock;
 
-namespace {
-// Says at the start, not after a long run, that an output file cannot be written.
-void check_writable(const std::string& path, const char* flag) {
-    if (!path.empty() && !std::ofstream(path))
-        log().error("tide: cannot write '{}' ({}); the run goes on", path, flag);
-}
-// Whether the user watches a terminal: stdout and stderr are one. Not under mpirun, which
-// gives its ranks a pseudo-terminal for stdout even when its own output goes to a file (a
-// batch job's): there a status line every few seconds is the safe choice.
-bool on_a_terminal(bool by_mpirun) {
-    return !by_mpirun && isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1;
-}
-}  // namespace
-
-void engine_state::start_observing(bool by_mpirun) {
-    check_writable(cfg.timeline_path, "--tide-timeline");
-    check_writable(cfg.stats_path, "--tide-stats");
-    check_writable(cfg.trace_path, "--tide-trace");
-    if (!cfg.quiet) {
-        const bool terminal = on_a_terminal(by_mpirun);
-        progress_line = std::make_unique<progress>(cfg.status_interval, terminal, stderr);
-        if (terminal) clear_progress_line_in_logs();
-    }
-    if (!cfg.trace_path.empty()) {
-        tracing = std::make_unique<trace>();
-        tracing->name_rank(0, "rank 0 (" + host + ")");
-    }
+void engine_state::start_observing() {
     for (std::size_t i = 0; i < workers.size(); ++i) enter_pool(i, started);
 }
 
@@ -51,7 +22,7 @@ void engine_state::enter_pool(std::size_t i, clock::time_point now) {
     if (w.first_joined) return;
     w.first_joined = now;
     // Before any task batch, so that every task it receives is timed.
-    if (tracing) send_message(net, w.rank, wire::tracing{});
+    if (observer.tracing()) send_message(net, w.rank, wire::tracing{});
 }
 
 void engine_state::left_pool(std::size_t i, clock::time_point now) {
@@ -69,22 +40,11 @@ void engine_state::note_sent(worker_info& w) {
     }
 }
 
-void engine_state::record_row(timeline_row row) {
-    last_row = row;
-    if (!cfg.timeline_path.empty() || tracing) history.record(std::move(row));
-}
-
-void engine_state::trace_event(int rank, std::string name, std::string detail) {
-    if (tracing)
-        tracing->instant(seconds_of(clock::now() - started), rank, std::move(name),
-                         std::move(detail));
-}
-
 void engine_state::accept_spans(std::size_t w, std::span<const std::byte> body) {
     const auto message = wire::decode_spans(body);
     // Not asked for (a confused worker): nothing to keep. Spans are taken as the worker reports
     // them: they only ever reach the trace.
-    if (tracing) tracing->spans_from(workers[w].rank, message, seconds_of(clock::now() - started));
+    observer.spans_from(workers[w].rank, message);
 }
 
 run_stats engine_state::stats() {
@@ -152,22 +112,16 @@ run_stats engine_state::stats() {
 }
 
 void engine_state::report_progress() {
-    if (!progress_line || !progress_line->due(last_pump)) return;
     progress_facts f;
     f.elapsed = seconds_of(last_pump - started);
     f.submitted = counters.submitted;
     f.done = counters.completed;
     f.failed = counters.failed;
-    f.busy = last_row.busy;
-    f.idle = last_row.idle;
-    f.parked = last_row.parked;
-    f.starting = last_row.starting;
-    f.backlog_seconds = last_row.backlog_seconds;
-    progress_line->update(last_pump, f);
+    observer.update_progress(last_pump, f);
 }
 
 void engine_state::report_end() {
-    if (progress_line) progress_line->finish();
+    observer.end_progress();
     const auto s = stats();
     // A run that submitted nothing (a --help, a program that found nothing to do) has nothing
     // to sum up.
@@ -175,39 +129,12 @@ void engine_state::report_end() {
         std::fputs(to_table(s).c_str(), stderr);
         std::fflush(stderr);
     }
-    const auto attempt = [](auto&& write) {
-        try {
-            write();
-        } catch (const std::exception& e) {
-            log().error("{}", e.what());
-        }
-    };
-    if (!cfg.stats_path.empty())
-        attempt([&] {
-            std::ofstream out(cfg.stats_path);
-            out << to_json(s) << '\n';
-            if (!out) throw error("tide: cannot write the statistics to '" + cfg.stats_path + "'");
-        });
-    if (!cfg.timeline_path.empty())
-        attempt([&] {
-            history.write(cfg.timeline_path);
-            log().info("timeline: {} rows in {}", history.rows().size(), cfg.timeline_path);
-        });
-    if (tracing)
-        attempt([&] {
-            for (const auto& w : workers)
-                if (w.first_joined)
-                    tracing->name_rank(w.rank, "rank " + std::to_string(w.rank) + " (" + w.host +
-                                                   (w.spawned ? ", spawned)" : ")"));
-            tracing->write(cfg.trace_path, history.rows(), [](std::uint64_t name) {
-                const task_entry* e = registry::instance().by_hash(name);
-                return e ? e->name : std::string("unknown task");
-            });
-            if (tracing->spans_dropped() > 0)
-                log().warn("trace: {} task spans beyond the first {} were left out of {}",
-                           tracing->spans_dropped(), tracing->max_spans(), cfg.trace_path);
-            log().info("trace: {} task spans in {}", tracing->spans(), cfg.trace_path);
-        });
+    if (!cfg.stats_path.empty()) {
+        std::ofstream out(cfg.stats_path);
+        out << to_json(s) << '\n';
+        if (!out) log().error("tide: cannot write the statistics to '{}'", cfg.stats_path);
+    }
+    observer.write_files(workers);
 }
 
 }  // namespace tide::detail
