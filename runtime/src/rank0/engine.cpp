@@ -222,7 +222,8 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
 
 bool engine_state::forward_if_lent(sched::task_id id, sched::outcome status,
                                    std::span<const std::byte> payload, std::size_t ran_on) {
-    if (!lent.forward(id, status, payload, workers[ran_on])) return false;
+    // Most runs lend nothing: no call per result then.
+    if (lent.empty() || !lent.forward(id, status, payload, workers[ran_on])) return false;
     if (!loss_history.empty()) loss_history.erase(id);
     tasks.erase(id);
     --workers[ran_on].load.in_hand;
