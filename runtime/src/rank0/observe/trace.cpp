@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <tuple>
 
 #include "tide/error.hpp"
@@ -77,42 +78,100 @@ void trace::instant(double at, int rank, std::string name, std::string detail) {
 
 void trace::name_rank(int rank, std::string label) { ranks_[rank] = std::move(label); }
 
-void trace::write(const std::string& path, const std::vector<timeline_row>& rows,
-                  const std::function<std::string(std::uint64_t)>& task_name) const {
-    std::ofstream out(path);
-    if (!out) throw error("tide: cannot write the trace to '" + path + "'");
-    // Event by event, never the whole document in memory: a trace of millions of spans would
-    // take gigabytes as one JSON value. Invalid UTF-8 in a name or a reason is replaced.
-    out << "{\"traceEvents\": [\n";
-    bool first = true;
-    const auto emit = [&](const json& e) {
-        out << (first ? "" : ",\n") << e.dump(-1, ' ', false, json::error_handler_t::replace);
-        first = false;
-    };
-    emit({{"ph", "M"},
-          {"pid", pool_pid},
-          {"name", "process_name"},
-          {"args", {{"name", "tide pool (rank 0)"}}}});
-    emit({{"ph", "M"},
-          {"pid", ranks_pid},
-          {"name", "process_name"},
-          {"args", {{"name", "tide ranks"}}}});
-    for (const auto& [rank, label] : ranks_) {
-        emit({{"ph", "M"},
-              {"pid", ranks_pid},
-              {"tid", rank},
-              {"name", "thread_name"},
-              {"args", {{"name", label}}}});
-        emit({{"ph", "M"},
-              {"pid", ranks_pid},
-              {"tid", rank},
-              {"name", "thread_sort_index"},
-              {"args", {{"sort_index", rank}}}});
+// The "traceEvents" array, event by event, never the whole document in memory: a trace of
+// millions of spans would take gigabytes as one JSON value. Invalid UTF-8 in a name or a
+// reason is replaced.
+class json_events {
+public:
+    explicit json_events(std::ostream& out) : out_(out) { out_ << "{\"traceEvents\": [\n"; }
+    void emit(const json& e) {
+        out_ << (first_ ? "" : ",\n") << e.dump(-1, ' ', false, json::error_handler_t::replace);
+        first_ = false;
     }
 
-    // Spans on rank 0's clock, per track in start order, in whole nanoseconds. Tasks on one
-    // track either follow each other or nest (a waiting task runs others inside itself), and
-    // viewers reject anything else; see the loop below for the two ways it is kept so.
+private:
+    std::ostream& out_;
+    bool first_ = true;
+};
+
+namespace {
+// The pool's counters (workers by state, queued tasks, backlog) and its scaling decisions.
+void write_pool_rows(json_events& out, const std::vector<timeline_row>& rows) {
+    for (const auto& r : rows) {
+        const double ts = micros(r.seconds);
+        out.emit({{"ph", "C"},
+                  {"pid", pool_pid},
+                  {"ts", ts},
+                  {"name", "workers"},
+                  {"args",
+                   {{"busy", r.busy},
+                    {"idle", r.idle},
+                    {"parked", r.parked},
+                    {"starting", r.starting}}}});
+        out.emit({{"ph", "C"},
+                  {"pid", pool_pid},
+                  {"ts", ts},
+                  {"name", "queued tasks"},
+                  {"args", {{"queued", r.queued}}}});
+        out.emit({{"ph", "C"},
+                  {"pid", pool_pid},
+                  {"ts", ts},
+                  {"name", "backlog seconds"},
+                  {"args", {{"backlog", r.backlog_seconds}}}});
+        if (!r.event.empty())
+            out.emit({{"ph", "i"},
+                      {"s", "p"},
+                      {"pid", pool_pid},
+                      {"tid", 0},
+                      {"ts", ts},
+                      {"name", decision_kind(r.event)},
+                      {"cat", "decision"},
+                      {"args", {{"reason", r.event}}}});
+    }
+}
+}  // namespace
+
+void trace::write(const std::string& path, const std::vector<timeline_row>& rows,
+                  const std::function<std::string(std::uint64_t)>& task_name) const {
+    std::ofstream file(path);
+    if (!file) throw error("tide: cannot write the trace to '" + path + "'");
+    json_events out(file);
+    write_tracks(out);
+    auto spans = spans_in_order();
+    write_spans(out, spans, task_name);
+    write_instants(out);
+    write_pool_rows(out, rows);
+    file << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": "
+         << json{{"producer", "tide"}, {"spans", kept_}, {"spans_dropped", dropped_}}.dump()
+         << "}\n";
+    if (!file) throw error("tide: writing the trace to '" + path + "' failed");
+}
+
+void trace::write_tracks(json_events& out) const {
+    out.emit({{"ph", "M"},
+              {"pid", pool_pid},
+              {"name", "process_name"},
+              {"args", {{"name", "tide pool (rank 0)"}}}});
+    out.emit({{"ph", "M"},
+              {"pid", ranks_pid},
+              {"name", "process_name"},
+              {"args", {{"name", "tide ranks"}}}});
+    for (const auto& [rank, label] : ranks_) {
+        out.emit({{"ph", "M"},
+                  {"pid", ranks_pid},
+                  {"tid", rank},
+                  {"name", "thread_name"},
+                  {"args", {{"name", label}}}});
+        out.emit({{"ph", "M"},
+                  {"pid", ranks_pid},
+                  {"tid", rank},
+                  {"name", "thread_sort_index"},
+                  {"args", {{"sort_index", rank}}}});
+    }
+}
+
+// Spans on rank 0's clock, per track in start order, in whole nanoseconds.
+std::vector<trace::task_span> trace::spans_in_order() const {
     std::vector<task_span> ordered;
     ordered.reserve(kept_);
     for (const auto& [rank, entries] : entries_) {
@@ -129,11 +188,18 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
     std::stable_sort(ordered.begin(), ordered.end(), [](const task_span& a, const task_span& b) {
         return std::tie(a.rank, a.start, b.end) < std::tie(b.rank, b.start, a.end);
     });
+    return ordered;
+}
+
+// Tasks on one track either follow each other or nest (a waiting task runs others inside
+// itself), and viewers reject anything else; the loop keeps them so in two ways.
+void trace::write_spans(json_events& out, std::vector<task_span>& spans,
+                        const std::function<std::string(std::uint64_t)>& task_name) const {
     std::vector<std::int64_t> open_ends;  // ends of the spans enclosing the current one
     std::unordered_map<std::uint64_t, std::string> names;  // task_name once per name
     int track = -1;
     std::uint64_t flows = 0;
-    for (auto& s : ordered) {
+    for (auto& s : spans) {
         if (s.rank != track) {
             open_ends.clear();
             track = s.rank;
@@ -161,38 +227,40 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
             args["lent_by_rank"] = origin->second.origin;
         }
         if (results_lost_.count({s.rank, s.id})) args["result_lost"] = true;
-        emit({{"ph", "X"},
-              {"pid", ranks_pid},
-              {"tid", s.rank},
-              {"ts", micros_of(s.start)},
-              {"dur", micros_of(s.end - s.start)},
-              {"name", names.try_emplace(s.name_hash, task_name(s.name_hash)).first->second},
-              {"cat", "task"},
-              {"args", std::move(args)}});
+        out.emit({{"ph", "X"},
+                  {"pid", ranks_pid},
+                  {"tid", s.rank},
+                  {"ts", micros_of(s.start)},
+                  {"dur", micros_of(s.end - s.start)},
+                  {"name", names.try_emplace(s.name_hash, task_name(s.name_hash)).first->second},
+                  {"cat", "task"},
+                  {"args", std::move(args)}});
         if (origin != lent_.end() && origin->second.parent != 0) {
             // An arrow from the parent's track (its task waits there meanwhile) to this span;
             // a task run twice (its first worker died) gets two, so arrows are numbered.
             ++flows;
-            emit({{"ph", "s"},
-                  {"pid", ranks_pid},
-                  {"tid", origin->second.origin},
-                  {"ts", micros_of(s.start)},
-                  {"id", flows},
-                  {"name", "lent"},
-                  {"cat", "steal"},
-                  {"args", {{"task", s.id}}}});
-            emit({{"ph", "f"},
-                  {"bp", "e"},
-                  {"pid", ranks_pid},
-                  {"tid", s.rank},
-                  {"ts", micros_of(s.start)},
-                  {"id", flows},
-                  {"name", "lent"},
-                  {"cat", "steal"},
-                  {"args", {{"task", s.id}}}});
+            out.emit({{"ph", "s"},
+                      {"pid", ranks_pid},
+                      {"tid", origin->second.origin},
+                      {"ts", micros_of(s.start)},
+                      {"id", flows},
+                      {"name", "lent"},
+                      {"cat", "steal"},
+                      {"args", {{"task", s.id}}}});
+            out.emit({{"ph", "f"},
+                      {"bp", "e"},
+                      {"pid", ranks_pid},
+                      {"tid", s.rank},
+                      {"ts", micros_of(s.start)},
+                      {"id", flows},
+                      {"name", "lent"},
+                      {"cat", "steal"},
+                      {"args", {{"task", s.id}}}});
         }
     }
+}
 
+void trace::write_instants(json_events& out) const {
     for (const auto& e : events_) {
         json ev = {{"ph", "i"},
                    {"s", "t"},
@@ -202,45 +270,8 @@ void trace::write(const std::string& path, const std::vector<timeline_row>& rows
                    {"name", e.name},
                    {"cat", "scaling"}};
         if (!e.detail.empty()) ev["args"] = {{"detail", e.detail}};
-        emit(ev);
+        out.emit(ev);
     }
-
-    for (const auto& r : rows) {
-        const double ts = micros(r.seconds);
-        emit({{"ph", "C"},
-              {"pid", pool_pid},
-              {"ts", ts},
-              {"name", "workers"},
-              {"args",
-               {{"busy", r.busy},
-                {"idle", r.idle},
-                {"parked", r.parked},
-                {"starting", r.starting}}}});
-        emit({{"ph", "C"},
-              {"pid", pool_pid},
-              {"ts", ts},
-              {"name", "queued tasks"},
-              {"args", {{"queued", r.queued}}}});
-        emit({{"ph", "C"},
-              {"pid", pool_pid},
-              {"ts", ts},
-              {"name", "backlog seconds"},
-              {"args", {{"backlog", r.backlog_seconds}}}});
-        if (!r.event.empty())
-            emit({{"ph", "i"},
-                  {"s", "p"},
-                  {"pid", pool_pid},
-                  {"tid", 0},
-                  {"ts", ts},
-                  {"name", decision_kind(r.event)},
-                  {"cat", "decision"},
-                  {"args", {{"reason", r.event}}}});
-    }
-
-    out << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": "
-        << json{{"producer", "tide"}, {"spans", kept_}, {"spans_dropped", dropped_}}.dump()
-        << "}\n";
-    if (!out) throw error("tide: writing the trace to '" + path + "' failed");
 }
 
 }  // namespace tide::detail

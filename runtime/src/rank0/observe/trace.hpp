@@ -24,6 +24,8 @@
 
 namespace tide::detail {
 
+class json_events;  // the file's event array, written event by event (trace.cpp)
+
 class trace {
 public:
     // Spans beyond `max_spans` are counted, not kept: a trace must stay small enough to open
@@ -76,6 +78,13 @@ private:
         int origin;
     };
     double offset_of(int rank) const;
+    // The parts of the file: the tracks' names, the tasks' spans (with the arrows from a lent
+    // task's parent), and the instants of scaling and loss.
+    void write_tracks(json_events& out) const;
+    std::vector<task_span> spans_in_order() const;
+    void write_spans(json_events& out, std::vector<task_span>& spans,
+                     const std::function<std::string(std::uint64_t)>& task_name) const;
+    void write_instants(json_events& out) const;
 
     std::size_t max_spans_;
     std::map<int, wire::bytes> entries_;  // per rank, spans in the wire's entry layout
