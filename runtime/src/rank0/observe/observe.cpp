@@ -112,6 +112,7 @@ run_stats engine_state::stats() {
 }
 
 void engine_state::report_progress() {
+    if (!observer.progress_due(last_pump)) return;
     progress_facts f;
     f.elapsed = seconds_of(last_pump - started);
     f.submitted = counters.submitted;

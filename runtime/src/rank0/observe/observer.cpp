@@ -72,7 +72,7 @@ void run_observer::result_lost(int rank, std::uint64_t id) {
 }
 
 void run_observer::update_progress(clock::time_point now, progress_facts f) {
-    if (!progress_ || !progress_->due(now)) return;
+    if (!progress_due(now)) return;
     f.busy = last_row_.busy;
     f.idle = last_row_.idle;
     f.parked = last_row_.parked;

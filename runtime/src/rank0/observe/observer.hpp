@@ -42,7 +42,9 @@ public:
     void lent(std::uint64_t id, std::uint64_t parent, int origin);
     void result_lost(int rank, std::uint64_t id);
 
-    // The progress line, when due; `f` without the pool's counts (those of the last row).
+    // Whether the progress line is due (asked on every pump: inline, and no facts gathered).
+    bool progress_due(clock::time_point now) const { return progress_ && progress_->due(now); }
+    // The progress line; `f` without the pool's counts (those of the last row).
     void update_progress(clock::time_point now, progress_facts f);
     // The run is over: the progress line closes (before the summary is printed), then the
     // timeline and the trace are written.
