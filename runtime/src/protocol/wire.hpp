@@ -545,10 +545,11 @@ spans_view decode_spans(std::span<const std::byte> body);
 // Entry `i` of entries laid out as in a spans message (i < entries.size() / span_entry_size).
 span_report span_at(std::span<const std::byte> entries, std::size_t i);
 
-// For the messages without a body (park, wake, heartbeat, tracing).
 // The messages without a body: decode<signal<...>> checks that none came.
 template <msg T>
 struct signal {
+    static_assert(T == msg::park || T == msg::wake || T == msg::heartbeat || T == msg::tracing,
+                  "only park, wake, heartbeat and tracing have no body");
     static constexpr msg tag = T;
     static constexpr const char* name = T == msg::park        ? "park"
                                         : T == msg::wake      ? "wake"

@@ -20,21 +20,6 @@ constexpr int receive_budget = 64;
 // The background thread stays out of the way while the driver itself pumped this recently.
 constexpr auto driver_active_window = std::chrono::milliseconds(5);
 
-task_error::kind kind_of(sched::outcome f) {
-    switch (f) {
-        case sched::outcome::unknown_task:
-            return task_error::kind::unknown_task;
-        case sched::outcome::bad_arguments:
-            return task_error::kind::bad_arguments;
-        case sched::outcome::protocol:
-            return task_error::kind::protocol;
-        case sched::outcome::worker_lost:
-            return task_error::kind::worker_lost;
-        default:
-            return task_error::kind::threw;
-    }
-}
-
 // The background thread's look inside the window of an expected result: it sleeps, unlike a
 // waiting driver, since the driver computes meanwhile and may share its core.
 constexpr auto background_in_window = std::chrono::microseconds(10);
@@ -720,6 +705,7 @@ engine::ending engine_state::shutdown() {
                 std::max(spawns->stuck(), 1));
     }
     // A worker whose spawn never completed has no process to stop: it is not a stuck worker.
+    // (The event moves only workers still starting.)
     for (auto& w : workers) w.enter(sched::phase_event::spawn_failed);
     clean = clean || (all_gone() && mpi_stuck);
     log_end();
@@ -898,12 +884,7 @@ bytes engine::take(task_id id) {
         throw lost;
     }
     task_error err =
-        rec->why == sched::outcome::child_failed
-            ? error_of(sched::outcome::child_failed, rec->payload, name, s.rank_of(rec->owner),
-                       s.host_of(rec->owner))
-            : task_error(kind_of(rec->why), name, s.rank_of(rec->owner), s.host_of(rec->owner),
-                         std::string(reinterpret_cast<const char*>(rec->payload.data()),
-                                     rec->payload.size()));
+        error_of(rec->why, rec->payload, name, s.rank_of(rec->owner), s.host_of(rec->owner));
     s.tasks.erase(id);
     throw err;
 }

@@ -4,11 +4,9 @@
 // calls; a background thread keeps it moving while the driver computes between calls. One
 // mutex serialises both, and with it every MPI call rank 0 makes.
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,7 +21,6 @@
 #include "mpi/spawner.hpp"
 #include "mpi/transport.hpp"
 #include "platform/allocation.hpp"
-#include "platform/binding.hpp"
 #include "platform/config.hpp"
 #include "protocol/router.hpp"
 #include "protocol/wire.hpp"
@@ -223,7 +220,7 @@ struct engine_state {
     void spawn_linked(spawn_group& g, spawn_outcome& o);
     void for_members(const spawn_group& g, const std::function<void(worker_info&)>& fn);
     void start_spawn(std::size_t count);
-    // Tells the group of `worker` to finish for good (all of it: it disconnects as one).
+    // Tells spawn group `group` to finish for good (all of it: it disconnects as one).
     void retire_group(std::uint64_t group);
     // Disconnects groups whose workers have all said goodbye; with `force`, also those whose
     // messages are still in flight (the run is over).
@@ -314,7 +311,7 @@ struct engine_state {
     // near comes once, when end_warning_seconds are left.
     allocation job;
     double end_warning_seconds = 0;
-    // Worker loss: tasks lost before still in the queue, where each lost task was lost.
+    // Worker loss: where each task lost with a worker was lost (for its error, if it fails).
     std::unordered_map<sched::task_id, std::string> loss_history;
     std::chrono::steady_clock::time_point last_heartbeat_check, last_heartbeat_sent;
     bool beating = false;  // rank 0 has background progress: heartbeats go both ways

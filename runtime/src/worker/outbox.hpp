@@ -23,8 +23,6 @@ public:
 
     result_outbox(const config& cfg, transport& net) : cfg_(cfg), net_(net) {}
 
-    bool empty() const { return pending_ == 0; }
-
     // `in_hand`: the worker's unstarted tasks, told to rank 0 if a batch must go first.
     void add_result(std::uint64_t id, sched::outcome status, const bytes& payload,
                     clock::time_point now, std::size_t in_hand) {
@@ -55,10 +53,10 @@ public:
                             std::chrono::duration<double>(end - start).count()});
     }
 
-    // Whether the results should go now, for a worker holding `in_hand` unstarted tasks.
+    // Whether results wait that should go now, for a worker holding `in_hand` unstarted tasks.
     bool due(clock::time_point now, std::size_t in_hand) const {
-        return pending_ >= cfg_.batch_max || in_hand == 0 || pending_ >= in_hand ||
-               now - first_pending_ >= flush_interval;
+        return pending_ > 0 && (pending_ >= cfg_.batch_max || in_hand == 0 || pending_ >= in_hand ||
+                                now - first_pending_ >= flush_interval);
     }
     // The oldest result has waited long enough (what the keeper thread looks at).
     bool overdue(clock::time_point now) const {
@@ -74,12 +72,12 @@ public:
         send_built<wire::result_batch_writer>(net_, 0, std::move(out_));
     }
 
+private:
     // A time on this process's steady clock, in seconds (spans carry these; rank 0 maps them).
     static double seconds_on_clock(clock::time_point t) {
         return std::chrono::duration<double>(t.time_since_epoch()).count();
     }
 
-private:
     void send_spans() {
         spans_writer_->set_sent_at(seconds_on_clock(clock::now()));
         spans_writer_.reset();

@@ -216,7 +216,7 @@ private:
         }
         // A poll between tasks sends results only by the usual rules (batch full, half done,
         // 1 ms old), not every time: small result batches make small task batches.
-        if (!outbox_.empty() && outbox_.due(last_task_end_, in_hand_)) outbox_.flush(in_hand_);
+        if (outbox_.due(last_task_end_, in_hand_)) outbox_.flush(in_hand_);
         if (status_due(last_task_end_)) send_status(true);
         if (mode.run_tasks && mode.may_ask && !steal_outstanding_ && !parked_ &&
             deque_.size() == 0) {
