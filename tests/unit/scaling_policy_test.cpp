@@ -307,3 +307,22 @@ TEST(ScalingPolicy, NoSpawnThatCannotBeUpBeforeTheEnd) {
     EXPECT_EQ(d.wake, 1u);
     EXPECT_EQ(d.spawn, 0u);
 }
+
+// Below the minimum (workers lost with a node), the missing workers are spawned again even when
+// the backlog alone would not pay for a spawn: the minimum is what the user asked to keep.
+TEST(ScalingPolicy, WorkersLostBelowTheMinimumAreReplacedWhateverTheBacklog) {
+    scaling_policy p(settings(4, 6));
+    scaling_input in;
+    in.backlog_seconds = 0.1;  // far too little to pay for a spawn of 2 s
+    in.queued_tasks = 2;
+    in.slots_free = 4;
+    in.spawn_seconds = 2;
+    in.workers = {{worker_phase::active, true, false, 0}, {worker_phase::active, true, false, 0}};
+    p.tick(in);
+    EXPECT_EQ(p.tick(in).spawn, 2u);  // back to 4, not to the 6 allowed
+    // At the minimum, the same backlog spawns nothing.
+    in.workers.push_back({worker_phase::active, true, false, 0});
+    in.workers.push_back({worker_phase::active, true, false, 0});
+    p.tick(in);
+    EXPECT_EQ(p.tick(in).spawn, 0u);
+}

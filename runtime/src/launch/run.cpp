@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,8 @@ constexpr int exit_runtime_failure = 4;
 // A spawned worker that never got through MPI_Init ends with 0: rank 0 already gave up on it,
 // and a non-zero code makes a singleton's Open MPI daemon report the spawned job as aborted.
 constexpr int exit_spawned_unconnected = 0;
+// A worker of a group started on another node that could not join rank 0 in time.
+constexpr int exit_join_failed = 5;
 
 // Before MPI starts, the launcher's environment tells whether this is rank 0, so a config
 // error is printed once, not once per rank.
@@ -220,8 +223,41 @@ std::string own_executable() {
     return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string();
 }
 
-// A worker started by rank 0 with MPI_Comm_spawn: it talks to rank 0 over the parent
-// intercommunicator, and disconnects from it at the end (rank 0 does the same).
+// The ompi-server this job was started with (mpirun --ompi-server file:F puts "file:F" in the
+// environment of its ranks): the groups rank 0 starts on other nodes are given its contact
+// itself, so the file need not be on their node.
+std::string ompi_server_contact() {
+    const char* uri = std::getenv("OMPI_MCA_pmix_server_uri");
+    if (!uri || !*uri)
+        throw config_error(
+            "tide: --tide-nodes needs an ompi-server, through which the groups started on the "
+            "nodes join rank 0: start the run with scripts/tide-run (it starts one), or start "
+            "ompi-server yourself and give mpirun --ompi-server file:FILE (a program started "
+            "without mpirun: OMPI_MCA_pmix_server_uri=file:FILE)");
+    const std::string value(uri);
+    if (value.rfind("file:", 0) != 0) return value;
+    std::ifstream in(value.substr(5));
+    std::string contact;
+    if (!std::getline(in, contact) || contact.empty())
+        throw config_error("tide: cannot read the ompi-server's contact from '" + value.substr(5) +
+                           "'");
+    return contact;
+}
+
+// A worker started by rank 0 in a group on another node, as a job of its own: the group joins
+// rank 0 at the port it was given, all its ranks at once, within the spawn timeout (past it,
+// rank 0 has given up on the group, and the process ends).
+MPI_Comm join_rank0(const config& cfg) {
+    exit_deadline guard(cfg.spawn_timeout, exit_join_failed, "MPI_Comm_connect to rank 0");
+    std::string port = cfg.join_port;
+    MPI_Comm comm = MPI_COMM_NULL;
+    TIDE_MPI(MPI_Comm_connect, port.data(), MPI_INFO_NULL, 0, MPI_COMM_WORLD, &comm);
+    return comm;
+}
+
+// A worker started by rank 0 with MPI_Comm_spawn (or in a group that joined it): it talks to
+// rank 0 over the parent intercommunicator, and disconnects from it at the end (rank 0 does
+// the same).
 int run_spawned(const config& cfg, MPI_Comm parent,
                 const std::function<int(const std::function<int()>&)>& on_task_stack,
                 bool background) {
@@ -295,6 +331,8 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                 return background ? run_with_stack(std::size_t{cfg.stack_mib} << 20, fn) : fn();
             };
         MPI_Comm parent = MPI_COMM_NULL;
+        if (!cfg.join_port.empty())
+            return mpi.end(run_spawned(cfg, join_rank0(cfg), on_task_stack, background));
         TIDE_MPI(MPI_Comm_get_parent, &parent);
         if (parent != MPI_COMM_NULL)
             return mpi.end(run_spawned(cfg, parent, on_task_stack, background));
@@ -334,6 +372,15 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                         launch.spawn_args.push_back(
                             "--tide-spawned-deadline=" +
                             std::to_string(cfg.spawn_timeout.count() / 1000.0));
+                    if (!cfg.nodes.empty()) {
+                        node_launch_settings nl;
+                        nl.nodes = cfg.nodes;
+                        nl.agent = node_agent(cfg.node_agent);
+                        nl.server_uri = ompi_server_contact();
+                        nl.command = launch.spawn_command;
+                        nl.args = launch.spawn_args;
+                        launch.node_launch = std::move(nl);
+                    }
                 }
                 exit_code_file = cfg.exit_code_file;
                 code = on_task_stack([&] {
@@ -344,6 +391,12 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
             }
         }
         return mpi.end(code);
+    } catch (const config_error& e) {
+        // A setting found wrong only once MPI runs (rank 0 only): end the job with the reason.
+        std::cerr << e.what() << std::endl;
+        record_exit_code(exit_bad_config);
+        MPI_Abort(MPI_COMM_WORLD, exit_bad_config);
+        return exit_bad_config;
     } catch (const std::exception& e) {
         // A failure of the runtime itself (an MPI error, a message that never completed).
         // Returning would reach MPI_Finalize, which waits for every rank and would hang while

@@ -15,11 +15,13 @@ using clock = std::chrono::steady_clock;
 namespace {
 
 struct job {
-    bool spawn = true;  // else disconnect `comm`
+    enum class kind { spawn, accept, disconnect } what = kind::spawn;
     std::uint64_t group = 0;
     int count = 0;
     int first = 0;
-    MPI_Comm comm = MPI_COMM_NULL;
+    std::string port;               // accept: the port the group connects to
+    MPI_Comm comm = MPI_COMM_NULL;  // disconnect: the retired group's
+    bool starts_group() const { return what != kind::disconnect; }
 };
 
 std::string mpi_error_text(int code) {
@@ -94,6 +96,32 @@ spawn_outcome run_spawn(const job& j, const std::string& command, std::vector<st
     return out;
 }
 
+// Waits for a group started outside MPI (on another node) to connect to `j.port`, which it
+// then closes. A group of another size than asked for is refused: its numbering would be
+// wrong. (It is left connected: disconnecting waits for it, and it ends itself.)
+spawn_outcome run_accept(const job& j) {
+    spawn_outcome out;
+    out.group = j.group;
+    MPI_Comm comm = MPI_COMM_NULL;
+    std::string port = j.port;
+    const int rc = MPI_Comm_accept(port.data(), MPI_INFO_NULL, 0, MPI_COMM_SELF, &comm);
+    MPI_Close_port(port.data());
+    if (rc != MPI_SUCCESS) {
+        out.error = "MPI_Comm_accept: " + mpi_error_text(rc);
+        return out;
+    }
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    int size = 0;
+    MPI_Comm_remote_size(comm, &size);
+    if (size != j.count) {
+        out.error = "a group of " + std::to_string(size) + " joined where " +
+                    std::to_string(j.count) + " were started";
+        return out;
+    }
+    out.comm = intercomm(comm);
+    return out;
+}
+
 }  // namespace
 
 spawner::spawner(std::string command, std::vector<std::string> args, std::vector<std::string> info,
@@ -123,8 +151,10 @@ void spawner::start_runner() {
             const job j = r->current;
             lock.unlock();
             spawn_outcome out;
-            if (j.spawn) {
+            if (j.what == job::kind::spawn) {
                 out = run_spawn(j, sh->command, sh->args, sh->info);
+            } else if (j.what == job::kind::accept) {
+                out = run_accept(j);
             } else {
                 MPI_Comm c = j.comm;
                 const int rc = MPI_Comm_disconnect(&c);
@@ -134,7 +164,7 @@ void spawner::start_runner() {
             out.seconds = std::chrono::duration<double>(clock::now() - r->started).count();
             lock.lock();
             r->running = false;
-            if (j.spawn) {
+            if (j.starts_group()) {
                 out.late = r->abandoned;
                 sh->done.push_back(std::move(out));
             }
@@ -170,12 +200,50 @@ void spawner::spawn(std::uint64_t group, int count, int first) {
     runner_->wake.notify_one();
 }
 
+void spawner::accept(std::uint64_t group, int count, std::string port) {
+    std::lock_guard lock(shared_->mu);
+    job j;
+    j.what = job::kind::accept;
+    j.group = group;
+    j.count = count;
+    j.port = std::move(port);
+    runner_->jobs.push_back(j);
+    runner_->wake.notify_one();
+}
+
 void spawner::disconnect(intercomm comm) {
     std::lock_guard lock(shared_->mu);
     job j;
-    j.spawn = false;
+    j.what = job::kind::disconnect;
     j.comm = comm.release();
     runner_->jobs.push_back(j);
+    runner_->wake.notify_one();
+}
+
+void spawner::abandon_current(std::unique_lock<std::mutex>& lock, std::string why) {
+    auto& r = *runner_;
+    ++shared_->abandoned;
+    ++shared_->stuck;
+    const double seconds = std::chrono::duration<double>(clock::now() - r.started).count();
+    if (r.current.starts_group()) {
+        spawn_outcome out;
+        out.group = r.current.group;
+        out.seconds = seconds;
+        out.error = std::move(why);
+        out.hung = true;
+        shared_->done.push_back(std::move(out));
+    } else {
+        log().error("disconnecting a retired group did not finish within {:.1f} s (given up)",
+                    seconds);
+    }
+    r.abandoned = true;
+    auto old = runner_;
+    auto queued = std::move(old->jobs);
+    old->thread.detach();
+    lock.unlock();
+    start_runner();
+    lock.lock();
+    runner_->jobs = std::move(queued);
     runner_->wake.notify_one();
 }
 
@@ -183,35 +251,31 @@ std::vector<spawn_outcome> spawner::collect() {
     std::unique_lock lock(shared_->mu);
     auto& r = *runner_;
     if (r.running && clock::now() - r.started > shared_->timeout) {
-        ++shared_->abandoned;
-        ++shared_->stuck;
-        const double seconds = std::chrono::duration<double>(clock::now() - r.started).count();
-        if (r.current.spawn) {
-            spawn_outcome out;
-            out.group = r.current.group;
-            out.seconds = seconds;
-            char text[96];
-            std::snprintf(text, sizeof text,
-                          "MPI_Comm_spawn did not return within %.1f s (given up)",
-                          static_cast<double>(shared_->timeout.count()) / 1000.0);
-            out.error = text;
-            out.hung = true;
-            shared_->done.push_back(std::move(out));
-        } else {
-            log().error("disconnecting a retired group did not finish within {:.1f} s (given up)",
-                        seconds);
-        }
-        r.abandoned = true;
-        auto old = runner_;
-        auto queued = std::move(old->jobs);
-        old->thread.detach();
-        lock.unlock();
-        start_runner();
-        lock.lock();
-        runner_->jobs = std::move(queued);
-        runner_->wake.notify_one();
+        char text[96];
+        std::snprintf(text, sizeof text, "%s did not return within %.1f s (given up)",
+                      r.current.what == job::kind::accept ? "MPI_Comm_accept" : "MPI_Comm_spawn",
+                      static_cast<double>(shared_->timeout.count()) / 1000.0);
+        abandon_current(lock, text);
     }
     return std::exchange(shared_->done, {});
+}
+
+void spawner::give_up(std::uint64_t group, const std::string& why) {
+    std::unique_lock lock(shared_->mu);
+    auto& r = *runner_;
+    if (r.running && r.current.starts_group() && r.current.group == group) {
+        abandon_current(lock, why);
+        return;
+    }
+    for (auto it = r.jobs.begin(); it != r.jobs.end(); ++it)
+        if (it->starts_group() && it->group == group) {
+            spawn_outcome out;
+            out.group = group;
+            out.error = why;
+            shared_->done.push_back(std::move(out));
+            r.jobs.erase(it);
+            return;
+        }
 }
 
 bool spawner::busy() const {

@@ -1,6 +1,7 @@
 #pragma once
 // Rank 0's side thread for the MPI calls that can block for long: MPI_Comm_spawn (which, with
-// Open MPI 4.1 and PMIx 4, hangs for good about once in a few hundred spawns) and
+// Open MPI 4.1 and PMIx 4, hangs for good about once in a few hundred spawns), MPI_Comm_accept
+// of a group started on another node (which waits for ever if the group never comes) and
 // MPI_Comm_disconnect of a retired group. Rank 0 keeps scheduling while they run; each has a
 // deadline. A job past its deadline is given up on: its thread is abandoned (it may still
 // finish, and a late spawn is then reported as such) and later jobs run on a fresh thread.
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,12 @@ public:
 
     // Starts `count` workers numbered from `first`, as one group (one MPI_Comm_spawn).
     void spawn(std::uint64_t group, int count, int first);
+    // Takes in a group of `count` workers started outside MPI that connect to `port` (opened
+    // with MPI_Open_port; closed once they came).
+    void accept(std::uint64_t group, int count, std::string port);
+    // Gives up on starting `group` now (its launcher ended before it joined): it is reported
+    // as failed with `why`; a call already inside MPI is abandoned as at the deadline.
+    void give_up(std::uint64_t group, const std::string& why);
     // Disconnects a group's intercommunicator once its workers have all said goodbye.
     void disconnect(intercomm comm);
 
@@ -54,6 +62,9 @@ private:
     struct shared;
     struct runner;
     void start_runner();
+    // Abandons the running job: its outcome is failed with `why` (or it arrives late), and a
+    // fresh thread takes the queued jobs.
+    void abandon_current(std::unique_lock<std::mutex>& lock, std::string why);
     std::shared_ptr<shared> shared_;
     std::shared_ptr<runner> runner_;
 };

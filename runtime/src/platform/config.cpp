@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <set>
+#include <stdexcept>
 #include <string_view>
 
 #include "tide/error.hpp"
@@ -16,12 +17,13 @@ namespace {
 
 constexpr std::string_view flag_prefix = "--tide-";
 
-// Durations given in seconds, converted once parsed.
-struct seconds_options {
+// Values converted once parsed: durations given in seconds, the node list.
+struct raw_values {
     double shutdown = 30, receive = 60, spawn = 10, heartbeat = 3, spawned_deadline = 0;
+    std::string nodes;  // parsed once checked
 };
 
-void add_options(CLI::App& app, config& c, seconds_options& s) {
+void add_options(CLI::App& app, config& c, raw_values& s) {
     app.add_option("--tide-log-level", c.log_level, "Log level of the runtime")
         ->envname("TIDE_LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -81,6 +83,25 @@ void add_options(CLI::App& app, config& c, seconds_options& s) {
     app.add_option("--tide-spawned-base", c.spawned_base,
                    "Set by rank 0 on the workers it spawns (the rank of the group's first)")
         ->check(CLI::Range(1, 1 << 30));
+    app.add_option("--tide-nodes", s.nodes,
+                   "HOST[:SLOTS],...: rank 0 starts its workers on these nodes, a group per node "
+                   "as an Open MPI job of its own that joins the run, so that losing a node costs "
+                   "only its workers (needs an ompi-server: scripts/tide-run starts one)")
+        ->envname("TIDE_NODES")
+        ->check([](const std::string& v) {
+            try {
+                sched::parse_node_list(v);
+            } catch (const std::invalid_argument& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        });
+    app.add_option("--tide-node-agent", c.node_agent,
+                   "The command that runs a command line on a node of --tide-nodes, as "
+                   "'AGENT HOST COMMAND' (default: Open MPI's plm_rsh_agent, else ssh)")
+        ->envname("TIDE_NODE_AGENT");
+    app.add_option("--tide-join", c.join_port,
+                   "Set by rank 0 on the groups it starts on other nodes: the port to join at");
     app.add_option("--tide-spawned-deadline", s.spawned_deadline,
                    "Set by rank 0 on the workers it spawns: seconds after which one still inside "
                    "MPI_Init ends itself")
@@ -185,10 +206,10 @@ bool takes_value(const CLI::App& app, std::string_view arg) {
 
 config parse_config(int& argc, char** argv) {
     config c;
-    seconds_options seconds;
+    raw_values raw;
     CLI::App app{"tide runtime options (also read from the TIDE_* environment variables)", "tide"};
     app.set_help_flag();  // --help belongs to the user's program
-    add_options(app, c, seconds);
+    add_options(app, c, raw);
 
     // Split argv: --tide-* arguments (and their separate values) go to CLI11, the rest stay for
     // the program, in order. Nothing after "--" is ours.
@@ -221,11 +242,12 @@ config parse_config(int& argc, char** argv) {
     const auto milliseconds = [](double s) {
         return std::chrono::milliseconds(static_cast<long>(s * 1000));
     };
-    c.shutdown_timeout = milliseconds(seconds.shutdown);
-    c.receive_timeout = milliseconds(seconds.receive);
-    c.spawn_timeout = milliseconds(seconds.spawn);
-    c.heartbeat = milliseconds(seconds.heartbeat);
-    c.spawned_deadline = milliseconds(seconds.spawned_deadline);
+    c.shutdown_timeout = milliseconds(raw.shutdown);
+    c.receive_timeout = milliseconds(raw.receive);
+    c.spawn_timeout = milliseconds(raw.spawn);
+    c.heartbeat = milliseconds(raw.heartbeat);
+    c.spawned_deadline = milliseconds(raw.spawned_deadline);
+    if (!raw.nodes.empty()) c.nodes = sched::parse_node_list(raw.nodes);
     if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;
     c.help_text = app.help();
     return c;

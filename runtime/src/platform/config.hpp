@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tide/scheduler/node_slots.hpp"
+
 namespace tide::detail {
 
 struct config {
@@ -35,6 +37,11 @@ struct config {
     std::chrono::milliseconds spawn_timeout{10000};
     std::vector<std::string> spawn_info;  // KEY=VALUE entries for MPI_Comm_spawn's info
     int spawned_base = -1;  // set by rank 0 on the workers it spawns: the group's first rank
+    // Nodes rank 0 starts groups of workers on, each group its own Open MPI job that joins rank
+    // 0 (so a node's loss costs only its workers), and the command that reaches a node.
+    std::vector<sched::node_slots> nodes;
+    std::string node_agent;
+    std::string join_port;  // set by rank 0 on such a group: the port to connect to
     // Set by rank 0 on the workers it spawns where the launcher survives a process that ends
     // without MPI_Finalize: a worker not through MPI_Init by then ends itself (0: never).
     std::chrono::milliseconds spawned_deadline{0};

@@ -7,6 +7,7 @@
 #include "platform/log.hpp"
 #include "protocol/messaging.hpp"
 #include "rank0/engine_state.hpp"
+#include "tide/error.hpp"
 
 namespace tide::detail {
 
@@ -21,12 +22,19 @@ double median(std::vector<double> v) {
 sched::policy_settings policy_from(const config& cfg, const launch_facts& launch) {
     const auto started = static_cast<std::size_t>(std::max(launch.world_size - 1, 0));
     sched::policy_settings s;
+    // Where workers may be started: the nodes of --tide-nodes, else this job's slots.
+    const int slots =
+        launch.node_launch
+            ? static_cast<int>(started) +
+                  sched::free_capacity(launch.node_launch->nodes,
+                                       std::vector<bool>(launch.node_launch->nodes.size()))
+            : launch.slots - 1;
     if (launch.spawn_command.empty())
         s.max_workers = started;
     else if (cfg.max_workers >= 0)
         s.max_workers = std::max(started, static_cast<std::size_t>(cfg.max_workers));
     else
-        s.max_workers = std::max(started, static_cast<std::size_t>(std::max(launch.slots - 1, 0)));
+        s.max_workers = std::max(started, static_cast<std::size_t>(std::max(slots, 0)));
     s.min_workers = cfg.min_workers < 0
                         ? started
                         : std::min(s.max_workers, static_cast<std::size_t>(cfg.min_workers));
@@ -48,11 +56,18 @@ bool engine_state::local_mode() const {
 }
 
 void engine_state::start_spawn(std::size_t count) {
+    std::optional<sched::node_choice> where;
+    if (nodes) {
+        where = nodes->choose(workers_per_node(), static_cast<int>(count));
+        if (!where) return;  // every node is full or lost
+        count = static_cast<std::size_t>(where->count);
+    }
     const auto id = next_group++;
     spawn_group g;
     g.first = static_cast<int>(workers.size()) + 1;
     g.count = static_cast<int>(count);
     g.requested = clock::now();
+    if (where) g.node = where->node;
     for (int k = 0; k < g.count; ++k) {
         worker_info& w = workers.add();
         w.phase = sched::worker_phase::starting;
@@ -62,11 +77,84 @@ void engine_state::start_spawn(std::size_t count) {
     }
     estimator.resize(workers.size());
     lent.resize(workers.size());
-    spawns->spawn(id, g.count, g.first);
+    const std::string on = g.node ? " on " + nodes->host(*g.node) : std::string();
     observer.event(trace::pool, "spawn",
-                   fmt::format("ranks {}..{}", g.first, g.first + g.count - 1));
-    log().info("spawning {} worker(s) as ranks {}..{}", count, g.first, g.first + g.count - 1);
+                   fmt::format("ranks {}..{}{}", g.first, g.first + g.count - 1, on));
+    log().info("spawning {} worker(s) as ranks {}..{}{}", count, g.first, g.first + g.count - 1,
+               on);
+    if (g.node)
+        launch_on_node(id, g);
+    else
+        spawns->spawn(id, g.count, g.first);
     groups.emplace(id, std::move(g));
+}
+
+void engine_state::launch_on_node(std::uint64_t id, const spawn_group& g) {
+    char port[MPI_MAX_PORT_NAME] = {};
+    const int rc = MPI_Open_port(MPI_INFO_NULL, port);
+    try {
+        if (rc != MPI_SUCCESS) throw error("tide: MPI_Open_port failed");
+        nodes->launch(id, *g.node, g.count, g.first, port);
+    } catch (const std::exception& e) {
+        if (rc == MPI_SUCCESS) MPI_Close_port(port);
+        nodes->lose(*g.node);
+        spawns->give_up(id, e.what());  // reported as a failed spawn by collect_spawns
+        return;
+    }
+    spawns->accept(id, g.count, port);
+}
+
+std::vector<int> engine_state::workers_per_node() const {
+    std::vector<int> in_use(nodes->size(), 0);
+    for (const auto& [id, g] : groups)
+        if (g.node)
+            for (int r = g.first; r < g.first + g.count; ++r)
+                if (!workers.of_rank(r)->gone()) ++in_use[*g.node];
+    return in_use;
+}
+
+std::size_t engine_state::node_slots_free() const {
+    const auto in_use = workers_per_node();
+    std::size_t free = 0;
+    for (std::size_t n = 0; n < in_use.size(); ++n)
+        if (!nodes->lost(n))
+            free += static_cast<std::size_t>(std::max(0, nodes->slots(n) - in_use[n]));
+    return free;
+}
+
+bool engine_state::reap_launchers() {
+    const auto ended = nodes->reap();
+    for (const auto& e : ended) {
+        const std::string why =
+            fmt::format("the launcher of its group on {} (mpirun) {}", nodes->host(e.node), e.how);
+        auto it = groups.find(e.group);
+        if (it == groups.end()) {
+            // Released: after its workers retired (a normal end), or were lost.
+            if (e.how != "exited with 0") lose_node(e.node, why);
+            continue;
+        }
+        spawn_group& g = it->second;
+        // A normal end follows every member's goodbye (a message may still be on its way).
+        if (g.linked && e.how == "exited with 0") continue;
+        lose_node(e.node, why);
+        if (!g.linked) {
+            if (!g.abandoned) spawns->give_up(e.group, why + " before the group joined");
+        } else {
+            for_members(g, [&](worker_info& w) {
+                if (!w.gone()) lose_worker(workers.index_of(w), why);
+            });
+        }
+    }
+    return !ended.empty();
+}
+
+void engine_state::lose_node(std::size_t node, const std::string& why) {
+    if (nodes->lost(node)) return;
+    nodes->lose(node);
+    const std::string& node_host = nodes->host(node);
+    log().error("node {} is lost ({}): no more workers are started there", node_host, why);
+    observer.note("node " + node_host + " lost");
+    observer.event(trace::pool, "node lost", node_host);
 }
 
 bool engine_state::collect_spawns() {
@@ -201,6 +289,7 @@ void engine_state::release_groups(bool force) {
 
 bool engine_state::scale() {
     bool changed = collect_spawns();
+    if (nodes) changed |= reap_launchers();
     if (!groups.empty()) release_groups(false);
     if (shutting_down || (workers.empty() && !spawns)) return changed;
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
@@ -260,6 +349,7 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
     in.slots_free = policy.settings().max_workers > live && !spawning_off
                         ? policy.settings().max_workers - live
                         : 0;
+    if (nodes) in.slots_free = std::min(in.slots_free, node_slots_free());
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
         if (!w.in_pool()) continue;

@@ -45,10 +45,14 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
     estimator.resize(workers.size());
     // Also with every slot taken at the start: a lost worker is replaced by a spawn.
     // (--tide-max-workers=0 still means never: a test harness cannot be spawned.)
-    if (policy.settings().max_workers > 0 && cfg.max_workers != 0 && !launch.spawn_command.empty())
+    if (policy.settings().max_workers > 0 && cfg.max_workers != 0 &&
+        !launch.spawn_command.empty()) {
+        if (launch.node_launch)
+            nodes = std::make_unique<node_groups>(std::move(*launch.node_launch));
         spawns =
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
+    }
     lent.resize(workers.size());
     start_observing();
     places.place_rank0();
@@ -415,11 +419,23 @@ void engine_state::sync_estimator() {
 
 bool engine_state::dispatch() {
     if (shutting_down || queue.empty() || workers.empty()) return false;
+    // A suspect (a task lost with a worker) goes alone to a worker with nothing in hand, and
+    // that worker then takes nothing else until it is done. When no worker has nothing in hand,
+    // and none is on the way, a hungry worker takes suspects and isolation ends for it: the
+    // tasks it holds all wait for children (nested tasks), maybe for these very ones, and
+    // holding them back would leave the run waiting for ever.
+    const bool empty_worker = std::any_of(workers.begin(), workers.end(), [](const worker_info& w) {
+        return w.phase == sched::worker_phase::starting ||
+               (w.phase == sched::worker_phase::active && w.load.accepting && !w.isolating &&
+                w.load.in_hand == 0);
+    });
+    const auto all_it_holds_waits = [&](const worker_info& w) { return !empty_worker && w.hungry; };
     loads_scratch.clear();
     for (auto& w : workers) {
         if (w.isolating && w.load.in_hand == 0) w.isolating = false;  // its lone task is done
         loads_scratch.push_back(w.load);
-        loads_scratch.back().accepting = w.load.accepting && !w.isolating;
+        loads_scratch.back().accepting =
+            w.load.accepting && (!w.isolating || all_it_holds_waits(w));
         loads_scratch.back().last_active = w.last_result.time_since_epoch().count();
     }
     bool sent = false;
@@ -430,7 +446,8 @@ bool engine_state::dispatch() {
         bool passed_any = false;
         for (std::size_t i = 0; i < workers.size(); ++i) {
             if (plan[i] == 0 || queue.empty()) continue;
-            if (take_from_queue(plan[i], workers[i].joined, workers[i].load.in_hand == 0,
+            if (take_from_queue(plan[i], workers[i].joined,
+                                workers[i].load.in_hand == 0 || all_it_holds_waits(workers[i]),
                                 batch_ids)) {
                 passed_any = true;
                 loads_scratch[i].accepting = false;
@@ -704,6 +721,8 @@ engine::ending engine_state::shutdown() {
                 "ends without MPI_Finalize",
                 std::max(spawns->stuck(), 1));
     }
+    // After the disconnects, which the groups' workers wait for before they end.
+    if (nodes) nodes->finish(deadline);
     // A worker whose spawn never completed has no process to stop: it is not a stuck worker.
     // (The event moves only workers still starting.)
     for (auto& w : workers) w.enter(sched::phase_event::spawn_failed);

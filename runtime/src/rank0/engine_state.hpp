@@ -25,6 +25,7 @@
 #include "protocol/router.hpp"
 #include "protocol/wire.hpp"
 #include "rank0/lent_tasks.hpp"
+#include "rank0/node_groups.hpp"
 #include "rank0/observe/observer.hpp"
 #include "rank0/places.hpp"
 #include "rank0/steal_broker.hpp"
@@ -57,6 +58,8 @@ struct launch_facts {
     // Started by mpirun: it gives every rank a pseudo-terminal for stdout whatever its own
     // output is, so a terminal seen there says nothing about where the output goes.
     bool by_mpirun = false;
+    // --tide-nodes: where and how to start groups of workers as jobs of their own.
+    std::optional<node_launch_settings> node_launch;
 };
 
 // The elastic policy's settings from the flags: at least the workers the launcher started are
@@ -83,10 +86,11 @@ struct spawn_group {
     int count = 0;
     intercomm comm;  // set once linked; disconnected when the group is released
     std::chrono::steady_clock::time_point requested;
-    bool linked = false;     // the spawn completed and its peers are on the transport
-    bool abandoned = false;  // given up on: kept in case the spawn returns after all
-    bool broken = false;     // a member died: never disconnected (that would wait for it)
-    bool retiring = false;   // told to finish for good (its workers then count as retired)
+    bool linked = false;              // the spawn completed and its peers are on the transport
+    bool abandoned = false;           // given up on: kept in case the spawn returns after all
+    bool broken = false;              // a member died: never disconnected (that would wait for it)
+    bool retiring = false;            // told to finish for good (its workers then count as retired)
+    std::optional<std::size_t> node;  // started on this node of --tide-nodes, as its own job
 };
 
 // Rank 0 runs tasks itself only on a single rank; nested tasks then live on this context.
@@ -220,6 +224,16 @@ struct engine_state {
     void spawn_linked(spawn_group& g, spawn_outcome& o);
     void for_members(const spawn_group& g, const std::function<void(worker_info&)>& fn);
     void start_spawn(std::size_t count);
+    // Starts group `id` on a node of --tide-nodes (its launcher, then the accept it joins by).
+    void launch_on_node(std::uint64_t id, const spawn_group& g);
+    // Workers started or starting on each node of --tide-nodes, and the slots left there.
+    std::vector<int> workers_per_node() const;
+    std::size_t node_slots_free() const;
+    // Takes in launchers that ended: a group that had not joined failed; one that had lost
+    // its workers, unless they all ended normally. Their node is not used again.
+    bool reap_launchers();
+    // No more workers are started on `node` (of --tide-nodes) in this run.
+    void lose_node(std::size_t node, const std::string& why);
     // Tells spawn group `group` to finish for good (all of it: it disconnects as one).
     void retire_group(std::uint64_t group);
     // Disconnects groups whose workers have all said goodbye; with `force`, also those whose
@@ -303,6 +317,7 @@ struct engine_state {
     sched::scaling_policy policy;
     std::unique_ptr<spawner> spawns;  // null when rank 0 may not spawn
     std::unordered_map<std::uint64_t, spawn_group> groups;
+    std::unique_ptr<node_groups> nodes;  // with --tide-nodes
     std::uint64_t next_group = 1;
     bool spawning_off = false;            // too many spawns never returned: no more for this run
     bool spawned_end_themselves = false;  // see launch_facts

@@ -96,7 +96,13 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     places.leave(i);
     net.forget(w.rank);
     if (w.group != 0)
-        if (auto g = groups.find(w.group); g != groups.end()) g->second.broken = true;
+        if (auto g = groups.find(w.group); g != groups.end()) {
+            g->second.broken = true;
+            // A node whose workers are all lost is taken for lost too (its link may be down):
+            // a replacement started there would only wait for the spawn timeout.
+            if (g->second.node && workers_per_node()[*g->second.node] == 0)
+                lose_node(*g->second.node, "every worker there was lost");
+        }
     stealing.forget_victim(i);
     lent.forget_origin(i, tasks);  // its waiting parents died with it
 

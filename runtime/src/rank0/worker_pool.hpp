@@ -112,6 +112,9 @@ public:
         if (rank < 1 || rank > static_cast<int>(workers_.size())) return nullptr;
         return &workers_[static_cast<std::size_t>(rank - 1)];
     }
+    const worker_info* of_rank(int rank) const {
+        return const_cast<worker_pool*>(this)->of_rank(rank);
+    }
     std::size_t index_of(const worker_info& w) const {
         return static_cast<std::size_t>(&w - workers_.data());
     }
