@@ -14,6 +14,8 @@ struct steal_counters {
     std::uint64_t served_centrally = 0;  // hungry workers fed from rank 0's own queue
     std::uint64_t orders = 0;            // steal orders sent to victims
     std::uint64_t steals = 0;            // orders answered with at least one task
+    std::uint64_t same_host = 0;         // of those, thief and victim on the same host
+    std::uint64_t cross_host = 0;        // and on different hosts (across the network)
     std::uint64_t empty = 0;             // orders answered with nothing (victim ran dry)
     std::uint64_t tasks_moved = 0;       // tasks that changed worker through a steal
     double round_trip_median_us = 0;     // order sent to answer received, at rank 0

@@ -243,6 +243,7 @@ void engine_state::accept_stolen(std::size_t victim, std::span<const std::byte> 
     ++stolen.steals;
     stolen.tasks_moved += batch_ids.size();
     const worker_info& thief = workers[order.thief];
+    ++(thief.host == workers[victim].host ? stolen.same_host : stolen.cross_host);
     if (thief.hungry && !thief.gone() && !shutting_down) {
         const std::vector<sched::task_id> moving(batch_ids);
         send_tasks(order.thief, moving);

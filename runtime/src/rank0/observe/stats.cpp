@@ -30,9 +30,10 @@ std::string to_table(const run_stats& s) {
             w.seconds_in_pool, w.parked_seconds, 100.0 * w.busy_fraction);
     const auto& st = s.stealing;
     out += fmt::format(
-        "[tide summary] stealing: {} request(s), {} order(s), {} steal(s), {} task(s) moved, "
-        "round trip median {:.1f} us\n",
-        st.requests, st.orders, st.steals, st.tasks_moved, st.round_trip_median_us);
+        "[tide summary] stealing: {} request(s), {} order(s), {} steal(s) ({} same-host, {} "
+        "cross-host), {} task(s) moved, round trip median {:.1f} us\n",
+        st.requests, st.orders, st.steals, st.same_host, st.cross_host, st.tasks_moved,
+        st.round_trip_median_us);
     const auto& sc = s.scaling;
     out += fmt::format(
         "[tide summary] scaling: {} spawned (median {:.3f} s, {} spawn(s) failed), {} wake(s), "
@@ -81,6 +82,8 @@ std::string to_json(const run_stats& s) {
           {"served_centrally", st.served_centrally},
           {"orders", st.orders},
           {"steals", st.steals},
+          {"same_host", st.same_host},
+          {"cross_host", st.cross_host},
           {"empty", st.empty},
           {"tasks_moved", st.tasks_moved},
           {"round_trip_median_us", st.round_trip_median_us},
