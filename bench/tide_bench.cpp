@@ -241,12 +241,21 @@ int main(int argc, char** argv) {
         granularity->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
         app.add_option("--repeat", repeat, "runs; the median is reported")
             ->check(CLI::Range(1, 1000));
+        int wait_for = 0;
+        app.add_option("--workers", wait_for,
+                       "first wait (up to 60 s) until this many workers are in the pool: a run "
+                       "whose workers join it (--tide-nodes) starts with none")
+            ->check(CLI::Range(0, 1 << 20));
         std::vector<std::string> args(d.args().rbegin(), d.args().rend() - 1);  // CLI11 order
         try {
             app.parse(args);
         } catch (const CLI::ParseError& e) {
             return app.exit(e);
         }
+        for (const auto until = clock_type::now() + std::chrono::seconds(60);
+             d.workers() < wait_for && clock_type::now() < until;)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (d.workers() < wait_for) fail("the workers did not join within 60 s");
         const int workers = d.workers();
 
         if (throughput->parsed()) {

@@ -35,7 +35,7 @@ constexpr int exit_runtime_failure = 4;
 // and a non-zero code makes a singleton's Open MPI daemon report the spawned job as aborted.
 constexpr int exit_spawned_unconnected = 0;
 // A worker of a group started on another node that could not join rank 0 in time.
-constexpr int exit_join_failed = 5;
+constexpr int exit_join_failed = 6;
 
 // Before MPI starts, the launcher's environment tells whether this is rank 0, so a config
 // error is printed once, not once per rank.
