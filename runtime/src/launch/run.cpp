@@ -353,6 +353,7 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
             if (rank != 0) {
                 code = on_task_stack([&] { return run_worker(cfg, net, rank, host, background); });
             } else {
+                exit_code_file = cfg.exit_code_file;
                 for (const auto& w : cfg.warnings) log().warn("{}", w);
                 if (!background)
                     log().warn(
@@ -382,7 +383,6 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                         launch.node_launch = std::move(nl);
                     }
                 }
-                exit_code_file = cfg.exit_code_file;
                 code = on_task_stack([&] {
                     return drive(cfg, net, host, std::move(launch), std::move(args), body,
                                  background);

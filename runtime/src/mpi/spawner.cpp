@@ -269,13 +269,16 @@ void spawner::give_up(std::uint64_t group, const std::string& why) {
     }
     for (auto it = r.jobs.begin(); it != r.jobs.end(); ++it)
         if (it->starts_group() && it->group == group) {
-            spawn_outcome out;
-            out.group = group;
-            out.error = why;
-            shared_->done.push_back(std::move(out));
             r.jobs.erase(it);
-            return;
+            break;
         }
+    // Queued (now dropped) or never queued: it fails now, unless it finished meanwhile.
+    for (const auto& o : shared_->done)
+        if (o.group == group) return;
+    spawn_outcome out;
+    out.group = group;
+    out.error = why;
+    shared_->done.push_back(std::move(out));
 }
 
 bool spawner::busy() const {

@@ -42,8 +42,9 @@ public:
     // Takes in a group of `count` workers started outside MPI that connect to `port` (opened
     // with MPI_Open_port; closed once they came).
     void accept(std::uint64_t group, int count, std::string port);
-    // Gives up on starting `group` now (its launcher ended before it joined): it is reported
-    // as failed with `why`; a call already inside MPI is abandoned as at the deadline.
+    // Gives up on starting `group` now (its launcher ended before it joined, or could not be
+    // started): it is reported as failed with `why`, unless it finished already; a call already
+    // inside MPI is abandoned as at the deadline.
     void give_up(std::uint64_t group, const std::string& why);
     // Disconnects a group's intercommunicator once its workers have all said goodbye.
     void disconnect(intercomm comm);
