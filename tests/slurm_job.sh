@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# slurm_job.sh WANT_CODE REGEX... -- TIDE_SBATCH_ARGS...: submits a job to the local Slurm
-# cluster (scripts/slurm-local, brought up by scripts/test) with scripts/tide-sbatch, polls
-# `scontrol show job` until it ends (within 180 s; then it is cancelled); passes when the exit
-# code Slurm recorded is WANT_CODE and every REGEX (grep -E) matches some line of the output
-# (a REGEX written !REGEX must match none).
+# slurm_job.sh [--fake-cluster] WANT_CODE REGEX... -- TIDE_SBATCH_ARGS...: submits a job to the
+# local Slurm cluster (scripts/slurm-local, brought up by scripts/test) with scripts/tide-sbatch,
+# polls `scontrol show job` until it ends (within 180 s; then it is cancelled); passes when the
+# exit code Slurm recorded is WANT_CODE and every REGEX (grep -E) matches some line of the output
+# (a REGEX written !REGEX must match none). With --fake-cluster, the job goes to the many-node
+# cluster on scripts/fake-cluster (slurm-local up --fake-cluster), with the Open MPI settings
+# that reach its nodes.
 set -uo pipefail
+mode=()
+if [ "${1:-}" = --fake-cluster ]; then
+    mode=(--fake-cluster)
+    shift
+fi
 want=$1
 shift
 patterns=()
@@ -14,7 +21,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ $# -gt 0 ] && shift  # the "--"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-eval "$("$here/scripts/slurm-local" env)"
+eval "$("$here/scripts/slurm-local" env "${mode[@]}")"
+if ((${#mode[@]})); then eval "$("$here/scripts/fake-cluster" env)"; fi
 out=$(mktemp)
 job=""
 trap 'rm -f "$out"; [ -n "$job" ] && scancel "$job" 2>/dev/null' EXIT
