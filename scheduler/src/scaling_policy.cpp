@@ -87,10 +87,12 @@ scaling_decision scaling_policy::tick(const scaling_input& in) {
         // A spawn that would be up only after the job's end is no use (the measured latency;
         // before any spawn, only a job already over stops it).
         const bool in_time = in.seconds_left > in.spawn_seconds;
-        // Below the minimum (a worker was lost, or none has started yet) a spawn replaces it
-        // whatever the backlog says.
-        const std::size_t below_min =
-            s_.min_workers > capacity + d.wake ? s_.min_workers - capacity - d.wake : 0;
+        // Below the minimum (a worker was lost, or none has started yet), with tasks waiting,
+        // a spawn replaces it whatever the backlog's estimate says. With nothing queued it
+        // waits for work, as any spawn does: a spawn is not free (Open MPI's can hang).
+        const std::size_t below_min = s_.min_workers > capacity + d.wake && in.queued_tasks > 0
+                                          ? s_.min_workers - capacity - d.wake
+                                          : 0;
         if (need > 0 && held && in_time && !in.spawn_in_flight && in.now >= spawn_blocked_until_)
             d.spawn = std::min(
                 need, std::min(in.slots_free, std::max(below_min, worth_spawning(in, capacity))));

@@ -308,8 +308,9 @@ TEST(ScalingPolicy, NoSpawnThatCannotBeUpBeforeTheEnd) {
     EXPECT_EQ(d.spawn, 0u);
 }
 
-// Below the minimum (workers lost with a node), the missing workers are spawned again even when
-// the backlog alone would not pay for a spawn: the minimum is what the user asked to keep.
+// Below the minimum (workers lost with a node), with tasks queued, the missing workers are
+// spawned again even when the backlog alone would not pay for a spawn: the minimum is what the
+// user asked to keep.
 TEST(ScalingPolicy, WorkersLostBelowTheMinimumAreReplacedWhateverTheBacklog) {
     scaling_policy p(settings(4, 6));
     scaling_input in;
@@ -325,4 +326,10 @@ TEST(ScalingPolicy, WorkersLostBelowTheMinimumAreReplacedWhateverTheBacklog) {
     in.workers.push_back({worker_phase::active, true, false, 0});
     p.tick(in);
     EXPECT_EQ(p.tick(in).spawn, 0u);
+    // Below it with nothing queued: no spawn until work comes.
+    scaling_policy idle(settings(4, 6));
+    in.workers.resize(2);
+    in.queued_tasks = 0;
+    idle.tick(in);
+    EXPECT_EQ(idle.tick(in).spawn, 0u);
 }
