@@ -54,10 +54,11 @@ std::optional<node_choice> choose_node(const std::vector<node_slots>& nodes,
     return best;
 }
 
-int free_capacity(const std::vector<node_slots>& nodes, const std::vector<bool>& lost) {
+int free_slots(const std::vector<node_slots>& nodes, const std::vector<int>& in_use,
+               const std::vector<bool>& lost) {
     int total = 0;
     for (std::size_t i = 0; i < nodes.size(); ++i)
-        if (!lost[i]) total += nodes[i].slots;
+        if (!lost[i]) total += std::max(0, nodes[i].slots - in_use[i]);
     return total;
 }
 

@@ -65,6 +65,7 @@ TEST(NodeSlots, ALostNodeIsNeverChosenAndFullNodesGiveNothing) {
     const auto c = choose_node(nodes, std::vector<int>{0, 2}, std::vector<bool>{true, false}, 1);
     EXPECT_FALSE(c);
     EXPECT_FALSE(choose_node(nodes, std::vector<int>{0, 0}, std::vector<bool>{false, false}, 0));
-    EXPECT_EQ(free_capacity(nodes, std::vector<bool>{true, false}), 2);
-    EXPECT_EQ(free_capacity(nodes, std::vector<bool>{false, false}), 4);
+    EXPECT_EQ(free_slots(nodes, std::vector<int>{0, 1}, std::vector<bool>{true, false}), 1);
+    EXPECT_EQ(free_slots(nodes, std::vector<int>{0, 0}, std::vector<bool>{false, false}), 4);
+    EXPECT_EQ(free_slots(nodes, std::vector<int>{3, 2}, std::vector<bool>{false, false}), 0);
 }

@@ -269,6 +269,7 @@ void spawner::give_up(std::uint64_t group, const std::string& why) {
     }
     for (auto it = r.jobs.begin(); it != r.jobs.end(); ++it)
         if (it->starts_group() && it->group == group) {
+            if (it->what == job::kind::accept) MPI_Close_port(it->port.data());
             r.jobs.erase(it);
             break;
         }

@@ -26,7 +26,6 @@ public:
     // Asks it and its process group to stop (SIGTERM), and kills them (SIGKILL) if they still
     // run after `grace_ms`; reaps it.
     void end(int grace_ms);
-    pid_t pid() const { return pid_; }
 
 private:
     pid_t pid_ = -1;

@@ -23,12 +23,12 @@ sched::policy_settings policy_from(const config& cfg, const launch_facts& launch
     const auto started = static_cast<std::size_t>(std::max(launch.world_size - 1, 0));
     sched::policy_settings s;
     // Where workers may be started: the nodes of --tide-nodes, else this job's slots.
+    const auto& nodes = launch.node_launch;
     const int slots =
-        launch.node_launch
-            ? static_cast<int>(started) +
-                  sched::free_capacity(launch.node_launch->nodes,
-                                       std::vector<bool>(launch.node_launch->nodes.size()))
-            : launch.slots - 1;
+        nodes ? static_cast<int>(started) +
+                    sched::free_slots(nodes->nodes, std::vector<int>(nodes->nodes.size()),
+                                      std::vector<bool>(nodes->nodes.size()))
+              : launch.slots - 1;
     if (launch.spawn_command.empty())
         s.max_workers = started;
     else if (cfg.max_workers >= 0)
@@ -90,15 +90,18 @@ void engine_state::start_spawn(std::size_t count) {
 }
 
 void engine_state::launch_on_node(std::uint64_t id, const spawn_group& g) {
+    // A failure is reported as a failed spawn by collect_spawns (give_up).
     char port[MPI_MAX_PORT_NAME] = {};
-    const int rc = MPI_Open_port(MPI_INFO_NULL, port);
+    if (MPI_Open_port(MPI_INFO_NULL, port) != MPI_SUCCESS) {
+        spawns->give_up(id, "MPI_Open_port failed");
+        return;
+    }
     try {
-        if (rc != MPI_SUCCESS) throw error("tide: MPI_Open_port failed");
         nodes->launch(id, *g.node, g.count, g.first, port);
-    } catch (const std::exception& e) {
-        if (rc == MPI_SUCCESS) MPI_Close_port(port);
-        nodes->lose(*g.node);
-        spawns->give_up(id, e.what());  // reported as a failed spawn by collect_spawns
+    } catch (const error& e) {
+        MPI_Close_port(port);
+        lose_node(*g.node, e.what());
+        spawns->give_up(id, e.what());
         return;
     }
     spawns->accept(id, g.count, port);
@@ -114,47 +117,7 @@ std::vector<int> engine_state::workers_per_node() const {
 }
 
 std::size_t engine_state::node_slots_free() const {
-    const auto in_use = workers_per_node();
-    std::size_t free = 0;
-    for (std::size_t n = 0; n < in_use.size(); ++n)
-        if (!nodes->lost(n))
-            free += static_cast<std::size_t>(std::max(0, nodes->slots(n) - in_use[n]));
-    return free;
-}
-
-bool engine_state::reap_launchers() {
-    const auto ended = nodes->reap();
-    for (const auto& e : ended) {
-        const std::string why =
-            fmt::format("the launcher of its group on {} (mpirun) {}", nodes->host(e.node), e.how);
-        auto it = groups.find(e.group);
-        if (it == groups.end()) {
-            // Released: after its workers retired (a normal end), or were lost.
-            if (e.how != "exited with 0") lose_node(e.node, why);
-            continue;
-        }
-        spawn_group& g = it->second;
-        // A normal end follows every member's goodbye (a message may still be on its way).
-        if (g.linked && e.how == "exited with 0") continue;
-        lose_node(e.node, why);
-        if (!g.linked) {
-            if (!g.abandoned) spawns->give_up(e.group, why + " before the group joined");
-        } else {
-            for_members(g, [&](worker_info& w) {
-                if (!w.gone()) lose_worker(workers.index_of(w), why);
-            });
-        }
-    }
-    return !ended.empty();
-}
-
-void engine_state::lose_node(std::size_t node, const std::string& why) {
-    if (nodes->lost(node)) return;
-    nodes->lose(node);
-    const std::string& node_host = nodes->host(node);
-    log().error("node {} is lost ({}): no more workers are started there", node_host, why);
-    observer.note("node " + node_host + " lost");
-    observer.event(trace::pool, "node lost", node_host);
+    return static_cast<std::size_t>(nodes->free_slots(workers_per_node()));
 }
 
 bool engine_state::collect_spawns() {
@@ -289,7 +252,6 @@ void engine_state::release_groups(bool force) {
 
 bool engine_state::scale() {
     bool changed = collect_spawns();
-    if (nodes) changed |= reap_launchers();
     if (!groups.empty()) release_groups(false);
     if (shutting_down || (workers.empty() && !spawns)) return changed;
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start

@@ -420,25 +420,28 @@ void engine_state::sync_estimator() {
 
 bool engine_state::dispatch() {
     if (shutting_down || queue.empty() || workers.empty()) return false;
+    loads_scratch.clear();
+    bool empty_worker = false, any_isolating = false;
+    for (auto& w : workers) {
+        if (w.isolating && w.load.in_hand == 0) w.isolating = false;  // its lone task is done
+        loads_scratch.push_back(w.load);
+        loads_scratch.back().accepting = w.load.accepting && !w.isolating;
+        loads_scratch.back().last_active = w.last_result.time_since_epoch().count();
+        any_isolating = any_isolating || w.isolating;
+        empty_worker = empty_worker || w.phase == sched::worker_phase::starting ||
+                       (w.phase == sched::worker_phase::active && w.load.accepting &&
+                        !w.isolating && w.load.in_hand == 0);
+    }
     // A suspect (a task lost with a worker) goes alone to a worker with nothing in hand, and
     // that worker then takes nothing else until it is done. When no worker has nothing in hand,
     // and none is on the way, a hungry worker takes suspects and isolation ends for it: the
     // tasks it holds all wait for children (nested tasks), maybe for these very ones, and
     // holding them back would leave the run waiting for ever.
-    const bool empty_worker = std::any_of(workers.begin(), workers.end(), [](const worker_info& w) {
-        return w.phase == sched::worker_phase::starting ||
-               (w.phase == sched::worker_phase::active && w.load.accepting && !w.isolating &&
-                w.load.in_hand == 0);
-    });
     const auto all_it_holds_waits = [&](const worker_info& w) { return !empty_worker && w.hungry; };
-    loads_scratch.clear();
-    for (auto& w : workers) {
-        if (w.isolating && w.load.in_hand == 0) w.isolating = false;  // its lone task is done
-        loads_scratch.push_back(w.load);
-        loads_scratch.back().accepting =
-            w.load.accepting && (!w.isolating || all_it_holds_waits(w));
-        loads_scratch.back().last_active = w.last_result.time_since_epoch().count();
-    }
+    if (any_isolating && !empty_worker)
+        for (std::size_t i = 0; i < workers.size(); ++i)
+            if (workers[i].isolating && all_it_holds_waits(workers[i]))
+                loads_scratch[i].accepting = workers[i].load.accepting;
     bool sent = false;
     // Late in a job a worker may pass tasks over (take_from_queue): a second round shares what
     // it left among the others.

@@ -229,9 +229,10 @@ struct engine_state {
     // Workers started or starting on each node of --tide-nodes, and the slots left there.
     std::vector<int> workers_per_node() const;
     std::size_t node_slots_free() const;
-    // Takes in launchers that ended: a group that had not joined failed; one that had lost
-    // its workers, unless they all ended normally. Their node is not used again.
-    bool reap_launchers();
+    // Takes in launchers that ended (at the heartbeat check's pace): a group that had not
+    // joined failed; one that had lost its workers, unless they all ended normally. Their node
+    // is not used again.
+    void reap_launchers();
     // No more workers are started on `node` (of --tide-nodes) in this run.
     void lose_node(std::size_t node, const std::string& why);
     // Tells spawn group `group` to finish for good (all of it: it disconnects as one).

@@ -5,6 +5,8 @@
 // --tide-heartbeat is lost. Its tasks run again elsewhere (at-least-once execution); a task
 // lost with its worker before then runs alone on a worker, so that it alone is blamed if that
 // worker dies too, and fails with tide::worker_lost after --tide-max-retries losses.
+// With --tide-nodes, a node's loss shows sooner: its group's launcher ends, and the group's
+// workers are lost at once, with the node (reap_launchers).
 
 #include <fmt/format.h>
 
@@ -38,6 +40,8 @@ void engine_state::watch_heartbeats() {
     const bool was_away = now - last_heartbeat_check > cfg.heartbeat / 2 &&
                           last_heartbeat_check != clock::time_point{};
     last_heartbeat_check = now;
+    // A launcher's end is the first sign of a node's loss (often long before a heartbeat).
+    if (nodes) reap_launchers();
     for (int peer : net.take_failed())
         if (worker_info* w = workers.of_rank(peer))
             lose_worker(workers.index_of(*w), "MPI could not send to it");
@@ -65,6 +69,40 @@ void engine_state::watch_heartbeats() {
     for (const auto& w : workers)
         if (w.phase == sched::worker_phase::active || w.phase == sched::worker_phase::parked)
             send_message(net, w.rank, wire::heartbeat{});
+}
+
+void engine_state::reap_launchers() {
+    const auto ended = nodes->reap();
+    for (const auto& e : ended) {
+        const std::string why =
+            fmt::format("the launcher of its group on {} (mpirun) {}", nodes->host(e.node), e.how);
+        auto it = groups.find(e.group);
+        if (it == groups.end()) {
+            // Released: after its workers retired (a normal end), or were lost.
+            if (e.how != "exited with 0") lose_node(e.node, why);
+            continue;
+        }
+        spawn_group& g = it->second;
+        // A normal end follows every member's goodbye (a message may still be on its way).
+        if (g.linked && e.how == "exited with 0") continue;
+        lose_node(e.node, why);
+        if (!g.linked) {
+            if (!g.abandoned) spawns->give_up(e.group, why + " before the group joined");
+        } else {
+            for_members(g, [&](worker_info& w) {
+                if (!w.gone()) lose_worker(workers.index_of(w), why);
+            });
+        }
+    }
+}
+
+void engine_state::lose_node(std::size_t node, const std::string& why) {
+    if (nodes->lost(node)) return;
+    nodes->lose(node);
+    const std::string& node_host = nodes->host(node);
+    log().error("node {} is lost ({}): no more workers are started there", node_host, why);
+    observer.note("node " + node_host + " lost");
+    observer.event(trace::pool, "node lost", node_host);
 }
 
 void engine_state::fail_lost(sched::task_id id, sched::task_record& rec, int worker,

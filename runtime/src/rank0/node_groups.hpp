@@ -34,10 +34,13 @@ public:
 
     std::size_t size() const { return s_.nodes.size(); }
     const std::string& host(std::size_t node) const { return s_.nodes[node].host; }
-    int slots(std::size_t node) const { return s_.nodes[node].slots; }
     bool lost(std::size_t node) const { return lost_[node]; }
     // Where a group of up to `want` workers goes, given the workers in use on each node.
     std::optional<sched::node_choice> choose(const std::vector<int>& in_use, int want) const;
+    // The slots left on the nodes not lost, given the workers in use on each node.
+    int free_slots(const std::vector<int>& in_use) const {
+        return sched::free_slots(s_.nodes, in_use, lost_);
+    }
 
     // Starts `count` workers numbered from `first` on `node`; they connect to `port`. Throws
     // tide::error when the agent cannot be started.

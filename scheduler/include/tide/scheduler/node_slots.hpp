@@ -32,7 +32,8 @@ std::optional<node_choice> choose_node(const std::vector<node_slots>& nodes,
                                        const std::vector<int>& in_use,
                                        const std::vector<bool>& lost, int want);
 
-// All the slots of the nodes not lost.
-int free_capacity(const std::vector<node_slots>& nodes, const std::vector<bool>& lost);
+// The slots not in use on the nodes not lost.
+int free_slots(const std::vector<node_slots>& nodes, const std::vector<int>& in_use,
+               const std::vector<bool>& lost);
 
 }  // namespace tide::sched
