@@ -27,6 +27,7 @@ struct worker_stats {
 struct run_stats {
     // Tasks the driver submitted, by outcome (nested tasks count in their workers' `executed`).
     std::uint64_t submitted = 0;
+    std::uint64_t resumed = 0;  // answered from the journal (--tide-journal), not run
     std::uint64_t ok = 0;
     std::uint64_t failed = 0;   // threw, wrong arguments, unknown name, lost too often, ...
     std::uint64_t retried = 0;  // queued again after their worker died (each time it happened)
@@ -48,6 +49,10 @@ struct run_stats {
     std::uint64_t workers_lost = 0;
     std::uint64_t batches_lost = 0;
     std::uint64_t protocol_errors = 0;
+    // The journal, if the run has one: its file, results recorded in this run, its size.
+    std::string journal_path;
+    std::uint64_t journal_recorded = 0;
+    std::uint64_t journal_bytes = 0;
 };
 
 // The summary table, lines ending in '\n'.

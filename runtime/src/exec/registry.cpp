@@ -41,7 +41,7 @@ registry::impl& registry::state() const {
 }
 
 const task_entry& registry::add(std::string name, const signature& sig, erased_fn fn,
-                                invoker invoke) {
+                                invoker invoke, bool canonical_arguments) {
     auto& s = state();
     const auto hash = fnv1a(name);
     if (auto it = s.by_hash.find(hash); it != s.by_hash.end()) {
@@ -51,7 +51,8 @@ const task_entry& registry::add(std::string name, const signature& sig, erased_f
                         : "tide: task names '" + name + "' and '" + it->second->name +
                               "' collide; rename one with TIDE_TASK_NAMED");
     }
-    auto entry = std::make_unique<task_entry>(task_entry{std::move(name), hash, &sig, fn, invoke});
+    auto entry = std::make_unique<task_entry>(
+        task_entry{std::move(name), hash, &sig, fn, invoke, canonical_arguments});
     const task_entry& ref = *entry;
     s.by_function.emplace(fn, &ref);
     s.by_hash.emplace(hash, std::move(entry));
@@ -73,6 +74,22 @@ const task_entry* registry::by_function(erased_fn fn) const {
     auto& s = state();
     auto it = s.by_function.find(fn);
     return it == s.by_function.end() ? nullptr : it->second;
+}
+
+}  // namespace tide::detail
+
+namespace tide::detail {
+
+std::uint64_t registry::task_set() const {
+    // A sum of per-task hashes: the order tasks registered in does not matter.
+    std::uint64_t sum = 0;
+    for (const auto& [hash, entry] : state().by_hash) {
+        std::uint64_t h = fnv1a(entry->sig->text) ^ (hash * 0x9e3779b97f4a7c15ull);
+        h ^= h >> 31;
+        h *= 0xbf58476d1ce4e5b9ull;
+        sum += h ^ (h >> 29);
+    }
+    return sum;
 }
 
 }  // namespace tide::detail

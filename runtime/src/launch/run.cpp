@@ -153,6 +153,27 @@ private:
     int provided_ = MPI_THREAD_SINGLE;
 };
 
+// The journal of --tide-journal, loaded and reported; durable at a SIGTERM or SIGUSR1.
+std::unique_ptr<result_journal> open_journal(const config& cfg, const std::string& program) {
+    journal_settings js;
+    js.path = cfg.journal_path;
+    js.salt = cfg.journal_salt;
+    js.program =
+        program.substr(program.rfind('/') == std::string::npos ? 0 : program.rfind('/') + 1);
+    js.task_set = registry::instance().task_set();
+    js.sync = cfg.journal_sync;
+    js.salvage = cfg.journal_salvage;
+    js.adopt = cfg.journal_adopt;
+    const auto started = std::chrono::steady_clock::now();
+    auto journal = std::make_unique<result_journal>(std::move(js));
+    const auto& o = journal->opening();
+    log().info("journal {}: {} ({} result(s), {} byte(s)) in {:.3f} s", cfg.journal_path,
+               o.created ? "created" : "loaded", o.records, journal->size_bytes(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    journal->sync_on_signals();
+    return journal;
+}
+
 int drive(const config& cfg, transport& net, const std::string& host, launch_facts launch,
           std::vector<std::string> args, const std::function<int(driver&)>& body,
           bool background_progress) {
@@ -162,11 +183,26 @@ int drive(const config& cfg, transport& net, const std::string& host, launch_fac
     auto eng =
         std::make_shared<engine>(std::make_unique<engine_state>(cfg, net, host, std::move(launch)));
     if (background_progress) eng->state().start_background();
-    log().info("driver starting with {} worker(s)", eng->worker_count());
     int code = 0;
+    // Loaded while the workers are up (and, with background progress, heartbeats flow): a
+    // large journal takes seconds. A journal that cannot be used ends the run before the driver
+    // starts, with the reason.
+    if (!cfg.journal_path.empty()) {
+        try {
+            auto journal = open_journal(cfg, args.empty() ? std::string() : args[0]);
+            std::lock_guard lock(eng->state().mu);
+            eng->state().journal = std::move(journal);
+        } catch (const config_error& e) {
+            std::cerr << e.what() << std::endl;
+            code = exit_bad_config;
+        }
+    }
+    if (code == 0) log().info("driver starting with {} worker(s)", eng->worker_count());
     try {
-        driver d(eng, std::move(args));
-        code = body(d);
+        if (code == 0) {
+            driver d(eng, std::move(args));
+            code = body(d);
+        }
     } catch (const std::exception& e) {
         log().error("the driver failed: {}", e.what());
         code = exit_driver_threw;

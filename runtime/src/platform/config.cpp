@@ -19,7 +19,8 @@ constexpr std::string_view flag_prefix = "--tide-";
 
 // Values converted once parsed: durations given in seconds, the node list.
 struct raw_values {
-    double shutdown = 30, receive = 60, spawn = 10, heartbeat = 3, spawned_deadline = 0;
+    double shutdown = 30, receive = 60, spawn = 10, heartbeat = 3, spawned_deadline = 0,
+           journal_sync = 1;
     std::string nodes;  // parsed once checked
 };
 
@@ -161,6 +162,30 @@ void add_options(CLI::App& app, config& c, raw_values& s) {
                    "MiB of stack for the thread that runs tasks (nested waits use it)")
         ->envname("TIDE_STACK_SIZE")
         ->check(CLI::Range(1u, 1u << 20));
+    app.add_option("--tide-journal", c.journal_path,
+                   "Record every result of the driver's tasks in this file; a later run with "
+                   "the same journal answers those tasks from it instead of running them")
+        ->envname("TIDE_JOURNAL");
+    app.add_option("--tide-journal-salt", c.journal_salt,
+                   "Text mixed into every journal key: change it when the tasks' code changes, "
+                   "so that older results no longer apply")
+        ->envname("TIDE_JOURNAL_SALT")
+        ->check([](const std::string& v) {
+            return v.size() > 1000 ? std::string("at most 1000 characters") : std::string();
+        });
+    app.add_option("--tide-journal-sync", s.journal_sync,
+                   "Seconds between the journal's syncs to disk: a killed rank 0 loses at most "
+                   "the results of the last interval")
+        ->envname("TIDE_JOURNAL_SYNC")
+        ->check(CLI::Range(0.01, 3600.0));
+    app.add_flag("--tide-journal-salvage", c.journal_salvage,
+                 "Use a journal damaged in the middle: keep the records that check (the file is "
+                 "kept as PATH.damaged)")
+        ->envname("TIDE_JOURNAL_SALVAGE");
+    app.add_flag("--tide-journal-adopt", c.journal_adopt,
+                 "Use a journal written by another program or with another salt (with a new "
+                 "salt, the old file is kept as PATH.replaced and a new one starts)")
+        ->envname("TIDE_JOURNAL_ADOPT");
     app.add_flag("--tide-help", c.help, "Print the runtime's options and exit");
 }
 
@@ -247,6 +272,7 @@ config parse_config(int& argc, char** argv) {
     c.spawn_timeout = milliseconds(raw.spawn);
     c.heartbeat = milliseconds(raw.heartbeat);
     c.spawned_deadline = milliseconds(raw.spawned_deadline);
+    c.journal_sync = milliseconds(raw.journal_sync);
     if (!raw.nodes.empty()) c.nodes = sched::parse_node_list(raw.nodes);
     if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;
     c.help_text = app.help();

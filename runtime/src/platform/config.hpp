@@ -68,6 +68,14 @@ struct config {
     bool quiet = false;
     std::string stats_path;
     std::string trace_path;
+    // The result journal (rank 0 only): where it is, the salt that changes when the tasks'
+    // code does, how often it is made durable, and what to do with one damaged in the middle
+    // (keep the records that check) or written by another program or salt (take it over).
+    std::string journal_path;
+    std::string journal_salt;
+    std::chrono::milliseconds journal_sync{1000};
+    bool journal_salvage = false;
+    bool journal_adopt = false;
     bool help = false;
     std::string help_text;
     std::vector<std::string> warnings;  // logged once the logger is set up (unknown TIDE_*)

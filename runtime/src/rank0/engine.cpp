@@ -371,6 +371,10 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
         ++(why == sched::outcome::ok ? counters.completed : counters.failed);
         last_finish = last_pump;
     }
+    // The driver's successful tasks, by the arguments the record still holds.
+    if (journal && why == sched::outcome::ok && !rec.lent)
+        journal->append(journal_format::key_of(rec.name_hash, rec.payload, journal->salt_hash()),
+                        payload);
     if (rec.abandoned) {
         tasks.erase(id);
         return;
@@ -727,6 +731,8 @@ engine::ending engine_state::shutdown() {
     }
     // After the disconnects, which the groups' workers wait for before they end.
     if (nodes) nodes->finish(deadline);
+    // Every result that came back is in: make them durable.
+    if (journal) journal->close();
     // A worker whose spawn never completed has no process to stop: it is not a stuck worker.
     // (The event moves only workers still starting.)
     for (auto& w : workers) w.enter(sched::phase_event::spawn_failed);
@@ -774,7 +780,30 @@ void engine_state::log_end() {
 engine::engine(std::unique_ptr<engine_state> state) : state_(std::move(state)) {}
 engine::~engine() = default;
 
+sched::task_id engine_state::resume_from_journal(const task_entry& entry, const bytes& args) {
+    if (!entry.canonical_arguments)
+        throw error("tide: task '" + entry.name + "' cannot be journaled: its arguments (" +
+                    entry.sig->text +
+                    ") hold an unordered container, whose bytes follow its hash table's order, "
+                    "so the journal could not recognise the same call again. Pass a std::map, "
+                    "std::set or sorted std::vector instead, or run without --tide-journal");
+    if (!journal->has_results()) return sched::no_task;
+    const auto result =
+        journal->find(journal_format::key_of(entry.name_hash, args, journal->salt_hash()));
+    if (!result) return sched::no_task;
+    sched::task_record rec;
+    rec.name_hash = entry.name_hash;
+    rec.signature = entry.sig->hash;
+    rec.payload.assign(result->begin(), result->end());
+    rec.state = task_state::done;
+    ++counters.submitted;
+    ++counters.resumed;
+    return tasks.insert(std::move(rec));
+}
+
 sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
+    if (journal)
+        if (const auto id = resume_from_journal(entry, args); id != sched::no_task) return id;
     sched::task_record rec;
     rec.name_hash = entry.name_hash;
     rec.signature = entry.sig->hash;

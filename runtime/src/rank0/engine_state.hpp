@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "exec/task_context.hpp"
+#include "journal/journal.hpp"
 #include "mpi/spawner.hpp"
 #include "mpi/transport.hpp"
 #include "platform/allocation.hpp"
@@ -112,6 +113,7 @@ private:
 
 struct engine_counters {
     std::uint64_t submitted = 0;
+    std::uint64_t resumed = 0;  // of those, answered from the journal
     std::uint64_t completed = 0;
     std::uint64_t failed = 0;
     std::uint64_t protocol_errors = 0;
@@ -258,6 +260,9 @@ struct engine_state {
     // Says once that the job is about to reach its limit, with what is left undone.
     void warn_near_end();
     sched::task_id enqueue(const task_entry& entry, bytes args);
+    // A task the journal has the result of: recorded as done with it, never run (no_task if
+    // the journal does not have it).
+    sched::task_id resume_from_journal(const task_entry& entry, const bytes& args);
     // Records a task's end: `why` is outcome::ok for a result, else the payload is the error.
     void complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                   std::span<const std::byte> payload, int worker);
@@ -338,7 +343,8 @@ struct engine_state {
     bool burst_answered = false;
     std::optional<std::chrono::steady_clock::time_point> first_submit, last_finish;
     std::chrono::steady_clock::time_point started, last_tick;
-    run_observer observer;  // progress line, timeline, trace
+    run_observer observer;                    // progress line, timeline, trace
+    std::unique_ptr<result_journal> journal;  // --tide-journal
     std::unordered_map<sched::task_id, std::string> names_of_unknown;  // for error messages
     std::uint64_t next_seq = 1;
     bool shutting_down = false;

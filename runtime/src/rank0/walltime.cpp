@@ -41,6 +41,7 @@ void engine_state::warn_near_end() {
     const double left = std::chrono::duration<double>(*job.ends_at - clock::now()).count();
     if (left > end_warning_seconds) return;
     end_warned = true;
+    if (journal) journal->sync_soon();  // what is done so far survives the end
     const std::size_t undone = queue.size() + running();
     if (undone == 0) {
         log().warn("the job ends in {:.0f} s ({}); no task is outstanding", std::max(left, 0.0),

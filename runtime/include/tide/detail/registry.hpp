@@ -28,6 +28,9 @@ struct task_entry {
     const signature* sig;
     erased_fn fn;
     invoker invoke;
+    // Equal arguments always encode to equal bytes (see canonical_bytes): a journal may
+    // recognise a call by them.
+    bool canonical_arguments = true;
 };
 
 template <class R, class... P>
@@ -46,11 +49,15 @@ public:
     static registry& instance();
 
     // Throws tide::error for a name already taken by another function, or a hash collision.
-    const task_entry& add(std::string name, const signature& sig, erased_fn fn, invoker invoke);
+    const task_entry& add(std::string name, const signature& sig, erased_fn fn, invoker invoke,
+                          bool canonical_arguments);
 
     const task_entry* by_hash(std::uint64_t name_hash) const;
     const task_entry* by_name(std::string_view name) const;
     const task_entry* by_function(erased_fn fn) const;
+    // A fingerprint of every registered task's name and signature: the same for every run of
+    // the same program, different for a program with other tasks.
+    std::uint64_t task_set() const;
 
 private:
     registry() = default;
@@ -66,7 +73,8 @@ const task_entry& register_task(std::string name, R (*fn)(P...)) {
     static_assert(!std::is_reference_v<R> && !std::is_pointer_v<R>,
                   "tide tasks return values, not references or pointers");
     return registry::instance().add(std::move(name), signature_of<R, std::decay_t<P>...>(),
-                                    reinterpret_cast<erased_fn>(fn), &invoke_task<R, P...>);
+                                    reinterpret_cast<erased_fn>(fn), &invoke_task<R, P...>,
+                                    all_canonical<P...>);
 }
 
 }  // namespace tide::detail

@@ -13,6 +13,8 @@
 #include <span>
 #include <streambuf>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <cereal/archives/binary.hpp>
@@ -194,6 +196,29 @@ template <class T, class A>
 void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, std::list<T, A>& l) {
     load_sequence(ar, l);
 }
+
+// Whether equal values of T always serialize to the same bytes, as far as tide can see: not for
+// unordered containers (their bytes follow the hash table's order, which depends on the
+// history of insertions and erasures), nor anything holding one. The journal recognises a call
+// by its argument bytes, so it refuses tasks whose arguments fail this. A type with its own
+// serialize() is taken as canonical: keep its bytes a function of its value.
+template <class T>
+struct canonical_bytes : std::true_type {};
+template <class... T>
+inline constexpr bool all_canonical = (canonical_bytes<std::decay_t<T>>::value && ...);
+template <class K, class V, class H, class E, class A>
+struct canonical_bytes<std::unordered_map<K, V, H, E, A>> : std::false_type {};
+template <class K, class V, class H, class E, class A>
+struct canonical_bytes<std::unordered_multimap<K, V, H, E, A>> : std::false_type {};
+template <class K, class H, class E, class A>
+struct canonical_bytes<std::unordered_set<K, H, E, A>> : std::false_type {};
+template <class K, class H, class E, class A>
+struct canonical_bytes<std::unordered_multiset<K, H, E, A>> : std::false_type {};
+// Any other template (containers, tuples, optionals, variants): canonical if what it holds is.
+template <template <class...> class C, class... T>
+struct canonical_bytes<C<T...>> : std::bool_constant<all_canonical<T...>> {};
+template <class T, std::size_t N>
+struct canonical_bytes<std::array<T, N>> : canonical_bytes<T> {};
 
 // Appends the cereal encoding of `values` to `out`; throws payload_too_large past max_payload.
 template <class... T>

@@ -51,11 +51,17 @@ run_stats engine_state::stats() {
     const auto now = clock::now();
     run_stats s;
     s.submitted = counters.submitted;
+    s.resumed = counters.resumed;
     s.ok = counters.completed;
     s.failed = counters.failed;
     s.retried = counters.driver_tasks_rerun;
     // The driver's tasks not finished (lent tasks in flight are not the driver's).
-    s.outstanding = s.submitted - std::min(s.submitted, s.ok + s.failed);
+    s.outstanding = s.submitted - std::min(s.submitted, s.resumed + s.ok + s.failed);
+    if (journal) {
+        s.journal_path = cfg.journal_path;
+        s.journal_recorded = journal->appended();
+        s.journal_bytes = journal->size_bytes();
+    }
     s.elapsed_seconds = seconds_of(now - started);
     if (first_submit) {
         const auto end = s.outstanding > 0 || !last_finish ? now : *last_finish;
@@ -116,7 +122,7 @@ void engine_state::report_progress() {
     progress_facts f;
     f.elapsed = seconds_of(last_pump - started);
     f.submitted = counters.submitted;
-    f.done = counters.completed;
+    f.done = counters.completed + counters.resumed;
     f.failed = counters.failed;
     observer.update_progress(last_pump, f);
 }

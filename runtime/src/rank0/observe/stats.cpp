@@ -12,8 +12,12 @@ namespace tide {
 std::string to_table(const run_stats& s) {
     std::string out = fmt::format(
         "[tide summary] {} task(s) submitted: {} ok, {} failed, {} retried after a worker "
-        "loss, {} not finished\n",
-        s.submitted, s.ok, s.failed, s.retried, s.outstanding);
+        "loss, {} not finished{}\n",
+        s.submitted, s.ok, s.failed, s.retried, s.outstanding,
+        s.journal_path.empty() ? "" : fmt::format(", {} resumed from the journal", s.resumed));
+    if (!s.journal_path.empty())
+        out += fmt::format("[tide summary] journal {}: {} result(s) recorded, {:.1f} MB\n",
+                           s.journal_path, s.journal_recorded, s.journal_bytes / 1e6);
     out += fmt::format("[tide summary] makespan {:.3f} s ({:.1f} tasks/s), run time {:.3f} s\n",
                        s.makespan_seconds, s.tasks_per_second, s.elapsed_seconds);
     std::size_t host_width = 4;
@@ -69,6 +73,7 @@ std::string to_json(const run_stats& s) {
     const nlohmann::json doc = {
         {"tasks",
          {{"submitted", s.submitted},
+          {"resumed", s.resumed},
           {"ok", s.ok},
           {"failed", s.failed},
           {"retried", s.retried},
@@ -103,7 +108,9 @@ std::string to_json(const run_stats& s) {
           {"to_new_worker_max_seconds", s.burst_to_new_worker_max_seconds}}},
         {"workers_lost", s.workers_lost},
         {"batches_lost", s.batches_lost},
-        {"protocol_errors", s.protocol_errors}};
+        {"protocol_errors", s.protocol_errors},
+        {"journal",
+         {{"path", s.journal_path}, {"recorded", s.journal_recorded}, {"bytes", s.journal_bytes}}}};
     return doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
