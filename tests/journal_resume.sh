@@ -12,10 +12,11 @@ rm -rf "$dir" && mkdir -p "$dir"
 journal=$dir/journal
 fail() { echo "journal_resume.sh: $*" >&2; exit 1; }
 
+touch "$dir/ran-1"
 "$@" "$tasks" "$sleep_ms" "$dir/ran-1" --tide-journal="$journal" --tide-heartbeat=1 &
 rank0=$!
 for _ in $(seq 1200); do
-    [ "$(cat "$dir/ran-1" 2>/dev/null | wc -l)" -ge "$kill_at" ] && break
+    [ "$(wc -l <"$dir/ran-1")" -ge "$kill_at" ] && break
     kill -0 "$rank0" 2>/dev/null || break
     sleep 0.1
 done

@@ -2,6 +2,7 @@
 // test can count what really ran, in every run), and returns a value computed by a nested child
 // (which the journal must not record). The driver checks every result.
 //   tide_journaled TASKS SLEEP_MS SIDE_FILE [fail=K | unordered]
+// A %j in SIDE_FILE is the Slurm job's id (each job of a chain has its own side file).
 // fail=K: tasks whose number is a multiple of K throw (failed tasks are not journaled).
 // unordered: submits a task taking a std::unordered_map (a journal must refuse it).
 
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
     const long tasks = std::atol(argv[1]);
     sleep_ms = std::atoi(argv[2]);
     side_file = argv[3];
+    if (const auto at = side_file.find("%j"); at != std::string::npos)
+        side_file.replace(at, 2, std::getenv("SLURM_JOB_ID") ? std::getenv("SLURM_JOB_ID") : "");
     const std::string mode = argc > 4 && argv[4][0] != '-' ? argv[4] : "";
     if (mode.rfind("fail=", 0) == 0) fail_every = std::atoi(mode.c_str() + 5);
     return tide::run(argc, argv, [&](tide::driver& d) -> int {

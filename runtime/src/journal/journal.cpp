@@ -343,8 +343,8 @@ void result_journal::sync_on_signals() {
     sa.sa_handler = on_journal_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ::sigaction(SIGUSR1, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, &previous_term_);
+    ::sigaction(SIGUSR1, &sa, &previous_usr1_);
 }
 
 void result_journal::close() {
@@ -353,8 +353,8 @@ void result_journal::close() {
     [[maybe_unused]] auto ignored = ::write(signal_pipe_[1], &c, 1);
     writer_.join();
     if (signal_fd == signal_pipe_[1]) {
-        std::signal(SIGTERM, SIG_DFL);
-        std::signal(SIGUSR1, SIG_DFL);
+        ::sigaction(SIGTERM, &previous_term_, nullptr);
+        ::sigaction(SIGUSR1, &previous_usr1_, nullptr);
         signal_fd = -1;
     }
     ::close(signal_pipe_[0]);

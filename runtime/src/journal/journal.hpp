@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -104,6 +106,7 @@ private:
     std::uint64_t file_size_ = 0;  // written so far
     bool sync_asked_ = false, failed_ = false;
     int signal_pipe_[2] = {-1, -1};
+    struct sigaction previous_term_ {}, previous_usr1_ {};  // restored at close
     std::thread writer_;
 };
 

@@ -3,6 +3,8 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -355,6 +357,11 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                                  "Open MPI's spawn hang)");
     mpi_session mpi(argc, argv, cfg.shutdown_timeout);
     connect_deadline.reset();
+    // SIGUSR1 says the job's end is near (Slurm's --signal, which mpirun passes to every
+    // rank): rank 0 then makes its journal durable; by default it would end every process.
+    struct sigaction usr1 {};
+    if (::sigaction(SIGUSR1, nullptr, &usr1) == 0 && usr1.sa_handler == SIG_DFL)
+        std::signal(SIGUSR1, SIG_IGN);
     try {
         // Threads besides the one that called tide may make MPI calls only with
         // MPI_THREAD_MULTIPLE: the program's own code may use MPI at the same time.

@@ -16,8 +16,11 @@ std::string to_table(const run_stats& s) {
         s.submitted, s.ok, s.failed, s.retried, s.outstanding,
         s.journal_path.empty() ? "" : fmt::format(", {} resumed from the journal", s.resumed));
     if (!s.journal_path.empty())
-        out += fmt::format("[tide summary] journal {}: {} result(s) recorded, {:.1f} MB\n",
-                           s.journal_path, s.journal_recorded, s.journal_bytes / 1e6);
+        out += fmt::format("[tide summary] journal {}: {} result(s) recorded in this run, {}\n",
+                           s.journal_path, s.journal_recorded,
+                           s.journal_bytes < 1000000
+                               ? fmt::format("{:.1f} kB", s.journal_bytes / 1e3)
+                               : fmt::format("{:.1f} MB", s.journal_bytes / 1e6));
     out += fmt::format("[tide summary] makespan {:.3f} s ({:.1f} tasks/s), run time {:.3f} s\n",
                        s.makespan_seconds, s.tasks_per_second, s.elapsed_seconds);
     std::size_t host_width = 4;
