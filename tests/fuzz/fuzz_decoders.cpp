@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "journal/format.hpp"
 #include "protocol/wire.hpp"
 #include "tide/detail/serialize.hpp"
 #include "tide/error.hpp"
@@ -24,6 +26,8 @@ using args_a = std::tuple<std::vector<std::string>, std::map<int, double>>;
 using args_b = std::tuple<std::vector<std::vector<std::int64_t>>, std::string, bool>;
 constexpr std::uint8_t args_a_selector = 100;
 constexpr std::uint8_t args_b_selector = 101;
+constexpr std::uint8_t journal_selector =
+    102;  // a journal file (--tide-journal) as rank 0 loads it
 
 [[noreturn]] void finding(const char* what) {
     std::fprintf(stderr, "fuzz finding: %s\n", what);
@@ -95,6 +99,39 @@ void arguments(std::span<const std::byte> body) {
         finding("arguments do not survive a round trip");
 }
 
+// A journal file's bytes, read as rank 0 reads them: the header, then a scan of the records.
+// Whatever the bytes, every record found lies inside the file where the scan says, reads again
+// at its offset, follows the one before, and records, damage and torn tail account for every
+// byte after the header. True if the header reads.
+bool journal(std::span<const std::byte> file) {
+    namespace jf = detail::journal_format;
+    std::size_t start = 0;
+    bool header_read = true;
+    try {
+        (void)jf::read_header(file, start);
+    } catch (const jf::format_error&) {
+        header_read = false;
+        start = 0;
+    }
+    std::uint64_t record_bytes = 0;
+    std::size_t last_end = start;
+    const auto s = jf::scan(file, start, [&](const jf::record_view& r, std::size_t at) {
+        if (at < last_end) finding("journal records overlap");
+        if (at + r.size() > file.size() ||
+            r.payload.data() != file.data() + at + jf::record_head_size)
+            finding("a journal record outside the file");
+        const auto again = jf::read_record(file, at);
+        if (!again || again->key != r.key || again->payload.size() != r.payload.size())
+            finding("a journal record reads differently at its offset");
+        record_bytes += r.size();
+        last_end = at + r.size();
+    });
+    if (s.good_end > file.size() || s.good_end < last_end ||
+        record_bytes + s.damaged_bytes + s.torn_bytes != file.size() - start)
+        finding("the journal scan does not account for every byte");
+    return header_read;
+}
+
 }  // namespace
 
 bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
@@ -160,6 +197,8 @@ bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
             case args_b_selector:
                 arguments<args_b>(body);
                 break;
+            case journal_selector:
+                return journal(body);
             default:
                 return false;  // an unknown tag: the runtime counts a protocol error
         }
@@ -260,6 +299,16 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
         detail::append_values(b, std::vector<std::vector<std::int64_t>>{{1, 2}, {3}},
                               std::string("x"), true);
         seeds.emplace_back(args_b_selector, std::move(b));
+    }
+    {
+        namespace jf = detail::journal_format;
+        bytes b;
+        jf::append_header(b, {1, 2, "program", "salt"});
+        for (const char* result : {"one", "two", ""}) {
+            const auto r = std::as_bytes(std::span(result, std::strlen(result)));
+            jf::append_record(b, jf::key_of(3, r, 4), r);
+        }
+        seeds.emplace_back(journal_selector, std::move(b));
     }
     return seeds;
 }

@@ -1,5 +1,6 @@
 // libFuzzer target over everything a rank decodes from its peers: every message type of the
-// wire protocol, and task arguments in tide's bounded serialization. The first byte picks the
+// wire protocol, and task arguments in tide's bounded serialization; and over what rank 0
+// reads from a result journal (--tide-journal), whatever the file holds. The first byte picks the
 // decoder (as the MPI tag does), the rest is the message body. A decoder may only return or
 // throw tide::protocol_error (a wire frame) or decode_failure (arguments); anything else — a
 // crash, a sanitizer report, another exception, a huge allocation — is a finding.

@@ -61,9 +61,14 @@ public:
     bool has_results() const { return !index_.empty(); }
     // The journaled result of the task with this key, if any (valid while the journal is open).
     std::optional<std::span<const std::byte>> find(const journal_format::key128& key) const;
-    // Records one result (buffered; durable within the sync interval).
+    // Records one result, staged until publish() hands it to the writer. One thread at a time
+    // (rank 0's engine, under its mutex): the lock is taken once per publish, not per result.
     void append(const journal_format::key128& key, std::span<const std::byte> result);
-    // Results recorded in this run, and the file's size with what is still buffered.
+    // Hands what was appended to the writer (when enough has been staged, or it is 10 ms old,
+    // or `now`): durable within the sync interval.
+    void publish(bool now = false);
+    // Results recorded in this run, and the file's size with what is still buffered (for the
+    // appending thread).
     std::uint64_t appended() const;
     std::uint64_t size_bytes() const;
     // Asks the writer to make everything appended so far durable now, without waiting.
@@ -84,8 +89,8 @@ private:
     void map_file();
     void unmap_file();
     void writer_loop();
-    // Writes and syncs `pending` (emptying it); a failure is logged, and ends journaling.
-    void write_out(std::vector<std::byte>& pending);
+    // Writes and syncs `chunks` (emptying it); a failure is logged, and ends journaling.
+    void write_out(std::vector<bytes>& chunks);
 
     journal_settings settings_;
     std::uint64_t salt_hash_ = 0;
@@ -99,14 +104,25 @@ private:
         std::uint64_t offset;
     };
     std::vector<index_entry> index_;
+    // Where each bucket of keys (by their top bucket_bits_ bits) starts in index_: about 2
+    // bytes a result.
+    std::vector<std::size_t> bucket_start_;
+    unsigned bucket_bits_ = 1;
+    void build_buckets();
 
     mutable std::mutex mu_;
-    std::vector<std::byte> buffer_;  // appended, not yet handed to the writer
-    std::uint64_t appended_ = 0;
-    std::uint64_t file_size_ = 0;  // written so far
+    bytes staged_;  // appended, not yet published (the appending thread's)
+    std::size_t staged_records_ = 0;
+    std::chrono::steady_clock::time_point last_publish_;
+    std::vector<bytes> chunks_;          // published, not yet taken by the writer
+    std::vector<bytes> spare_;           // written chunks whose memory the next ones reuse
+    std::uint64_t published_bytes_ = 0;  // published, not yet written
+    std::uint64_t appended_ = 0;         // published
+    std::uint64_t file_size_ = 0;        // written so far
     bool sync_asked_ = false, failed_ = false;
     int signal_pipe_[2] = {-1, -1};
-    struct sigaction previous_term_ {}, previous_usr1_ {};  // restored at close
+    struct sigaction previous_term_ {
+    }, previous_usr1_{};  // restored at close
     std::thread writer_;
 };
 

@@ -73,6 +73,7 @@ bool engine_state::pump() {
     progressed |= broker_steals();
     progressed |= scale();
     if (places.changed()) places.report(shutting_down);
+    if (journal) journal->publish();  // the results this pump took in, to the writer
     return progressed;
 }
 
