@@ -459,12 +459,12 @@ void result_journal::writer_loop() {
                 log().warn(
                     "journal {}: SIGUSR1 (the job's end is near): the journal is durable, "
                     "{} result(s) recorded in this run",
-                    settings_.path, appended());
+                    settings_.path, durable);
             if (why[i] == SIGTERM) {
                 log().warn(
                     "journal {}: SIGTERM: the journal is durable ({} result(s) recorded in "
                     "this run); ending as the signal says",
-                    settings_.path, appended());
+                    settings_.path, durable);
                 std::signal(SIGTERM, SIG_DFL);
                 ::raise(SIGTERM);
             }
