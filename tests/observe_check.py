@@ -80,8 +80,10 @@ tasks = int(m.group(1))
 check(tasks == 700, f"700 tasks, the program counted {tasks}")
 
 stats = json.loads(stats_path.read_text())
-check(stats["tasks"] == {"submitted": tasks, "ok": tasks, "failed": 0, "retried": 0,
+check(stats["tasks"] == {"submitted": tasks, "resumed": 0, "ok": tasks, "failed": 0, "retried": 0,
                          "outstanding": 0}, f"tasks by outcome: {stats['tasks']}")
+check(stats["journal"] == {"path": "", "recorded": 0, "bytes": 0},
+      f"no journal: {stats['journal']}")
 per_rank = {w["rank"]: w["tasks"] for w in stats["workers"]}
 check(sum(per_rank.values()) == tasks, f"per-worker tasks add up: {per_rank}")
 check(stats["bursts"]["count"] == 2, f"two bursts: {stats['bursts']}")
