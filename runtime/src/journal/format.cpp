@@ -1,5 +1,6 @@
 #include "journal/format.hpp"
 
+#include <array>
 #include <cstring>
 
 namespace tide::detail::journal_format {
@@ -38,21 +39,35 @@ void put_text(bytes& out, const std::string& s) {
     const auto* p = reinterpret_cast<const std::byte*>(s.data());
     out.insert(out.end(), p, p + s.size());
 }
+
+// The hash, over `L` lanes with their own seeds in one pass: one lane for checks and
+// fingerprints, two for a 128-bit key (computed for every result journaled).
+template <std::size_t L>
+std::array<std::uint64_t, L> hash_lanes(std::span<const std::byte> data,
+                                        const std::array<std::uint64_t, L>& seeds) {
+    const std::byte* p = data.data();
+    std::size_t n = data.size();
+    std::array<std::uint64_t, L> h;
+    for (std::size_t i = 0; i < L; ++i) h[i] = seeds[i] ^ fold(seeds[i] ^ k0, k1) ^ n;
+    for (; n >= 16; p += 16, n -= 16)
+        for (auto& lane : h) lane = fold(load64(p) ^ k1 ^ lane, load64(p + 8) ^ k2);
+    std::byte tail[16] = {};
+    if (n > 0) std::memcpy(tail, p, n);
+    for (auto& lane : h) {
+        lane = fold(load64(tail) ^ k1 ^ lane, load64(tail + 8) ^ k2 ^ n);
+        lane = fold(lane ^ k0, data.size() ^ k3);
+    }
+    return h;
+}
+
 std::uint32_t check32(std::span<const std::byte> data) {
-    return static_cast<std::uint32_t>(hash64(data, k3));
+    return static_cast<std::uint32_t>(hash_lanes<1>(data, {k3})[0]);
 }
 
 }  // namespace
 
 std::uint64_t hash64(std::span<const std::byte> data, std::uint64_t seed) {
-    const std::byte* p = data.data();
-    std::size_t n = data.size();
-    std::uint64_t h = seed ^ fold(seed ^ k0, k1) ^ n;
-    for (; n >= 16; p += 16, n -= 16) h = fold(load64(p) ^ k1 ^ h, load64(p + 8) ^ k2);
-    std::byte tail[16] = {};
-    if (n > 0) std::memcpy(tail, p, n);
-    h = fold(load64(tail) ^ k1 ^ h, load64(tail + 8) ^ k2 ^ n);
-    return fold(h ^ k0, data.size() ^ k3);
+    return hash_lanes<1>(data, {seed})[0];
 }
 
 std::uint64_t hash64(std::string_view text, std::uint64_t seed) {
@@ -60,24 +75,9 @@ std::uint64_t hash64(std::string_view text, std::uint64_t seed) {
 }
 
 key128 key_of(std::uint64_t name_hash, std::span<const std::byte> args, std::uint64_t salt_hash) {
-    // Two lanes of hash64 in one pass: a key is computed for every result journaled.
-    const std::byte* p = args.data();
-    std::size_t n = args.size();
-    const std::uint64_t seed_a = fold(name_hash ^ k0, salt_hash ^ k1);
-    const std::uint64_t seed_b = fold(name_hash ^ k2, salt_hash ^ k3);
-    std::uint64_t a = seed_a ^ fold(seed_a ^ k0, k1) ^ n;
-    std::uint64_t b = seed_b ^ fold(seed_b ^ k0, k1) ^ n;
-    for (; n >= 16; p += 16, n -= 16) {
-        const std::uint64_t w0 = load64(p), w1 = load64(p + 8);
-        a = fold(w0 ^ k1 ^ a, w1 ^ k2);
-        b = fold(w0 ^ k1 ^ b, w1 ^ k2);
-    }
-    std::byte tail[16] = {};
-    if (n > 0) std::memcpy(tail, p, n);
-    const std::uint64_t w0 = load64(tail), w1 = load64(tail + 8) ^ n;
-    a = fold(w0 ^ k1 ^ a, w1 ^ k2);
-    b = fold(w0 ^ k1 ^ b, w1 ^ k2);
-    return {fold(a ^ k0, args.size() ^ k3), fold(b ^ k0, args.size() ^ k3)};
+    const auto h = hash_lanes<2>(
+        args, {fold(name_hash ^ k0, salt_hash ^ k1), fold(name_hash ^ k2, salt_hash ^ k3)});
+    return {h[0], h[1]};
 }
 
 void append_header(bytes& out, const header& h) {

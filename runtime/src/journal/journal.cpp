@@ -111,12 +111,15 @@ result_journal::result_journal(journal_settings settings) : settings_(std::move(
         ::close(fd_);
         throw;
     }
-    if (::pipe2(signal_pipe_, O_CLOEXEC) != 0) refuse("cannot make a pipe: " + errno_text());
+    // Non-blocking: neither a signal handler nor rank 0's engine may ever wait on a full pipe
+    // (a wake-up already queued is enough).
+    if (::pipe2(signal_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
+        refuse("cannot make a pipe: " + errno_text());
     writer_ = std::thread([this] { writer_loop(); });
 }
 
 result_journal::~result_journal() {
-    close();
+    close(std::chrono::milliseconds(10000));
     unmap_file();
     if (fd_ >= 0) ::close(fd_);
 }
@@ -221,7 +224,8 @@ void result_journal::load() {
         return;
     }
 
-    // One entry per key, the latest; the rest is superseded.
+    // One entry per key, the latest; the rest is superseded. Only entries sharing their key's
+    // first half (duplicates, or a rare collision of halves) need their records read again.
     std::sort(entries.begin(), entries.end(), [](const index_entry& a, const index_entry& b) {
         return a.key_hi != b.key_hi ? a.key_hi < b.key_hi : a.offset < b.offset;
     });
@@ -229,15 +233,14 @@ void result_journal::load() {
     latest.reserve(entries.size());
     std::uint64_t superseded = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        const auto mine = jf::read_record(file, entries[i].offset);
         bool later_same = false;
-        for (std::size_t j = i + 1; j < entries.size() && entries[j].key_hi == entries[i].key_hi;
-             ++j)
-            later_same |= jf::read_record(file, entries[j].offset)->key == mine->key;
-        if (later_same)
-            superseded += mine->size();
-        else
-            latest.push_back(entries[i]);
+        for (std::size_t j = i + 1;
+             !later_same && j < entries.size() && entries[j].key_hi == entries[i].key_hi; ++j) {
+            const auto mine = jf::read_record(file, entries[i].offset);
+            later_same = jf::read_record(file, entries[j].offset)->key == mine->key;
+            if (later_same) superseded += mine->size();
+        }
+        if (!later_same) latest.push_back(entries[i]);
     }
     entries.clear();
     entries.shrink_to_fit();
@@ -255,7 +258,6 @@ void result_journal::load() {
     const bool mostly_superseded = superseded > 0 && 2 * superseded > record_bytes;
     if (damaged || mostly_superseded || adopting) {
         if (mostly_superseded) {
-            opening_.superseded_bytes += superseded;
             opening_.compacted = true;
             log().info("journal {}: {} of {} byte(s) of records are superseded: compacting", path,
                        superseded, record_bytes);
@@ -344,12 +346,16 @@ void result_journal::append(const jf::key128& key, std::span<const std::byte> re
     ++staged_records_;
 }
 
-void result_journal::publish(bool now) {
+void result_journal::publish(std::chrono::steady_clock::time_point now) {
     if (staged_.empty()) return;
-    const auto t = std::chrono::steady_clock::now();
-    if (!now && staged_.size() < publish_at && t - last_publish_ < publish_within) return;
-    last_publish_ = t;
+    if (staged_.size() < publish_at && now - last_publish_ < publish_within) return;
+    last_publish_ = now;
     std::lock_guard lock(mu_);
+    hand_over();
+}
+
+void result_journal::hand_over() {
+    if (staged_.empty()) return;
     // Handed over whole (no copy); a chunk the writer is done with takes its place.
     published_bytes_ += staged_.size();
     chunks_.push_back(std::move(staged_));
@@ -395,11 +401,22 @@ void result_journal::sync_on_signals() {
     ::sigaction(SIGUSR1, &sa, &previous_usr1_);
 }
 
-void result_journal::close() {
-    if (!writer_.joinable()) return;
-    publish(true);
-    const char c = wake_stop;
-    [[maybe_unused]] auto ignored = ::write(signal_pipe_[1], &c, 1);
+bool result_journal::close(std::chrono::milliseconds limit) {
+    if (!writer_.joinable()) return true;
+    {
+        std::unique_lock lock(mu_);
+        hand_over();
+        const char c = wake_stop;
+        [[maybe_unused]] auto ignored = ::write(signal_pipe_[1], &c, 1);
+        if (!writer_stopped_.wait_for(lock, limit, [&] { return writer_done_; })) {
+            log().error(
+                "journal {}: its writer did not finish within {:.1f} s (the file system does not "
+                "answer): results of the last {:.1f} s may not be durable",
+                settings_.path, limit.count() / 1000.0, settings_.sync.count() / 1000.0);
+            writer_.detach();
+            return false;
+        }
+    }
     writer_.join();
     if (signal_fd == signal_pipe_[1]) {
         ::sigaction(SIGTERM, &previous_term_, nullptr);
@@ -411,6 +428,7 @@ void result_journal::close() {
     signal_pipe_[0] = signal_pipe_[1] = -1;
     log().info("journal {}: {} result(s) recorded in this run, {} byte(s) in all", settings_.path,
                appended(), size_bytes());
+    return true;
 }
 
 void result_journal::write_out(std::vector<bytes>& chunks) {
@@ -454,7 +472,12 @@ void result_journal::writer_loop() {
         }
         write_out(pending);
         for (ssize_t i = 0; i < n; ++i) {
-            if (why[i] == wake_stop) return;
+            if (why[i] == wake_stop) {
+                std::lock_guard lock(mu_);
+                writer_done_ = true;
+                writer_stopped_.notify_all();
+                return;
+            }
             if (why[i] == SIGUSR1)
                 log().warn(
                     "journal {}: SIGUSR1 (the job's end is near): the journal is durable, "

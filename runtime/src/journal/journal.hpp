@@ -15,6 +15,7 @@
 #include <csignal>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -42,7 +43,6 @@ struct journal_opening {
     std::uint64_t records = 0;                              // results in it (one per key)
     std::uint64_t torn_bytes = 0;                           // a torn last record, cut off
     std::uint64_t damaged_bytes = 0, salvaged_records = 0;  // --tide-journal-salvage
-    std::uint64_t superseded_bytes = 0;                     // dropped by compaction
     bool created = false, compacted = false, adopted = false;
 };
 
@@ -64,17 +64,20 @@ public:
     // Records one result, staged until publish() hands it to the writer. One thread at a time
     // (rank 0's engine, under its mutex): the lock is taken once per publish, not per result.
     void append(const journal_format::key128& key, std::span<const std::byte> result);
-    // Hands what was appended to the writer (when enough has been staged, or it is 10 ms old,
-    // or `now`): durable within the sync interval.
-    void publish(bool now = false);
+    // Hands what was appended to the writer when enough has been staged or the oldest is 10 ms
+    // old at `now` (the caller's clock: rank 0's pump has read it already): durable within the
+    // sync interval.
+    void publish(std::chrono::steady_clock::time_point now);
     // Results recorded in this run, and the file's size with what is still buffered (for the
     // appending thread).
     std::uint64_t appended() const;
     std::uint64_t size_bytes() const;
     // Asks the writer to make everything appended so far durable now, without waiting.
     void sync_soon();
-    // Writes out and syncs what is buffered, then stops the writer; the journal stays readable.
-    void close();
+    // Writes out and syncs what is buffered, then stops the writer, within `limit`; the journal
+    // stays readable. False if the writer had not stopped by then (the file system does not
+    // answer): it still uses this object, which must then outlive the process's end.
+    bool close(std::chrono::milliseconds limit);
     // A SIGTERM or SIGUSR1 (Slurm's time limit, or its warning before it) makes the journal
     // durable at once; after a SIGTERM the process then ends as the signal says. One journal
     // per process can take signals.
@@ -82,13 +85,14 @@ public:
 
 private:
     void load();
-    void create_empty();
     // Rewrites the file with one record per key (the latest), in file order, under this run's
     // header, replacing the old one atomically; reloads.
     void rewrite(const std::vector<std::size_t>& keep_offsets);
     void map_file();
     void unmap_file();
     void writer_loop();
+    // Hands everything staged to the writer (needs mu_).
+    void hand_over();
     // Writes and syncs `chunks` (emptying it); a failure is logged, and ends journaling.
     void write_out(std::vector<bytes>& chunks);
 
@@ -121,8 +125,11 @@ private:
     std::uint64_t file_size_ = 0;        // written so far
     bool sync_asked_ = false, failed_ = false;
     int signal_pipe_[2] = {-1, -1};
-    struct sigaction previous_term_ {
-    }, previous_usr1_{};  // restored at close
+    // Restored at close.
+    struct sigaction previous_term_ {};
+    struct sigaction previous_usr1_ {};
+    std::condition_variable writer_stopped_;
+    bool writer_done_ = false;
     std::thread writer_;
 };
 

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -160,8 +161,7 @@ std::unique_ptr<result_journal> open_journal(const config& cfg, const std::strin
     journal_settings js;
     js.path = cfg.journal_path;
     js.salt = cfg.journal_salt;
-    js.program =
-        program.substr(program.rfind('/') == std::string::npos ? 0 : program.rfind('/') + 1);
+    js.program = std::filesystem::path(program).filename().string();
     js.task_set = registry::instance().task_set();
     js.sync = cfg.journal_sync;
     js.salvage = cfg.journal_salvage;

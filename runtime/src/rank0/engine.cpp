@@ -73,7 +73,7 @@ bool engine_state::pump() {
     progressed |= broker_steals();
     progressed |= scale();
     if (places.changed()) places.report(shutting_down);
-    if (journal) journal->publish();  // the results this pump took in, to the writer
+    if (journal) journal->publish(last_pump);  // the results this pump took in, to the writer
     return progressed;
 }
 
@@ -732,8 +732,9 @@ engine::ending engine_state::shutdown() {
     }
     // After the disconnects, which the groups' workers wait for before they end.
     if (nodes) nodes->finish(deadline);
-    // Every result that came back is in: make them durable.
-    if (journal) journal->close();
+    // Every result that came back is in: make them durable. A writer stuck in a file system
+    // that does not answer still uses the journal: it is left alive for the process's end.
+    if (journal && !journal->close(cfg.shutdown_timeout)) (void)journal.release();
     // A worker whose spawn never completed has no process to stop: it is not a stuck worker.
     // (The event moves only workers still starting.)
     for (auto& w : workers) w.enter(sched::phase_event::spawn_failed);
