@@ -13,85 +13,12 @@
 #include <utility>
 #include <vector>
 
+#include "tide/detail/call.hpp"
 #include "tide/detail/engine.hpp"
 #include "tide/future.hpp"
+#include "tide/graph.hpp"
 
 namespace tide {
-
-namespace detail {
-
-template <class T>
-struct is_tuple : std::false_type {};
-template <class... T>
-struct is_tuple<std::tuple<T...>> : std::true_type {};
-
-// Passes an argument through untouched when it already has the parameter's type, converts it
-// otherwise, so that encoding never copies a large argument just to serialize it.
-template <class P, class A>
-decltype(auto) as_parameter(A&& a) {
-    using param = std::decay_t<P>;
-    static_assert(std::is_convertible_v<A&&, param>,
-                  "a task argument does not convert implicitly to the task's parameter type");
-    if constexpr (std::is_same_v<std::decay_t<A>, param>) {
-        return std::forward<A>(a);
-    } else {
-        param converted = std::forward<A>(a);  // copy-initialisation: implicit conversions only
-        return converted;
-    }
-}
-
-// What submit_named sends for an argument: its decayed type, except that C strings travel as
-// std::string (a pointer cannot leave the process).
-template <class A>
-using named_argument_t = std::conditional_t<std::is_same_v<std::decay_t<A>, const char*> ||
-                                                std::is_same_v<std::decay_t<A>, char*>,
-                                            std::string, std::decay_t<A>>;
-
-// Encodes one call's arguments as the tuple of the function's decayed parameter types, so the
-// worker reads back exactly what the function takes. (A tuple of references encodes exactly as
-// the tuple of values it refers to.)
-template <class... P, class... A>
-bytes encode_call(A&&... args) {
-    static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this task");
-    bytes out;
-    append_values(out, std::forward_as_tuple(as_parameter<P>(std::forward<A>(args))...));
-    return out;
-}
-
-[[noreturn]] void throw_arguments_too_large(const task_entry& entry);
-
-// encode_call for `entry`, turning an oversized payload into a tide::error naming the task.
-template <class... P, class... A>
-bytes encode_for(const task_entry& entry, A&&... args) {
-    try {
-        return encode_call<P...>(std::forward<A>(args)...);
-    } catch (const payload_too_large&) {
-        throw_arguments_too_large(entry);
-    }
-}
-
-// One element of a bulk submission: a tuple is unpacked into the parameters, anything else is
-// the single argument.
-template <class... P, class E>
-bytes encode_element(const task_entry& entry, const E& element) {
-    if constexpr (is_tuple<std::decay_t<E>>::value && sizeof...(P) != 1) {
-        return std::apply([&](const auto&... a) { return encode_for<P...>(entry, a...); }, element);
-    } else {
-        return encode_for<P...>(entry, element);
-    }
-}
-
-template <class R, class... P>
-const task_entry& registered_entry(R (*fn)(P...)) {
-    const task_entry* e = registry::instance().by_function(reinterpret_cast<erased_fn>(fn));
-    if (!e)
-        throw error(
-            "tide: this function was not registered as a task; add TIDE_TASK(name) "
-            "after its definition");
-    return *e;
-}
-
-}  // namespace detail
 
 class driver {
 public:
@@ -100,11 +27,28 @@ public:
 
     // Runs fn(args...) on a worker. Arguments convert to the parameter types here, on rank 0.
     //   auto f = d.submit(square, 7);   int r = f.get();
+    // A future<T> (moved in) or shared_future<T> for a T parameter, or a vector of
+    // shared_future<T> for a std::vector<T> one, is an input: the task starts once those have
+    // finished, with their results (see tide/graph.hpp).
+    //   auto b = d.submit(smooth, std::move(a));
     template <class R, class... P, class... A>
     future<R> submit(R (*fn)(P...), A&&... args) {
         const auto& entry = detail::registered_entry(fn);
-        return {engine_,
-                engine_->submit(entry, detail::encode_for<P...>(entry, std::forward<A>(args)...))};
+        if constexpr (detail::has_inputs<A...>) {
+            return detail::submit_on_rank0<R, P...>(engine_, entry, nullptr,
+                                                    std::forward<A>(args)...);
+        } else {
+            return {engine_, engine_->submit(
+                                 entry, detail::encode_for<P...>(entry, std::forward<A>(args)...))};
+        }
+    }
+
+    // Runs fn once the tasks in `order` have finished, without taking their results.
+    //   d.submit(tide::after(write_a, write_b), pack, dir);
+    template <class R, class... P, class... A>
+    future<R> submit(const after_t& order, R (*fn)(P...), A&&... args) {
+        return detail::submit_on_rank0<R, P...>(engine_, detail::registered_entry(fn), &order,
+                                                std::forward<A>(args)...);
     }
 
     // Runs the task registered under `name`, for code that knows tasks only by name. The

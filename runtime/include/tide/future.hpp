@@ -1,10 +1,13 @@
 #pragma once
 // tide::future<R>: the result of a submitted task. A future from the driver's submit is
 // collected on rank 0; one from tide::submit inside a task (a nested task) is collected by the
-// task that submitted it.
+// task that submitted it. share() turns it into a tide::shared_future<R>, which can be copied,
+// read any number of times, and passed to several tasks as their input (see tide/graph.hpp).
 
 #include <chrono>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -16,6 +19,14 @@
 #include "tide/error.hpp"
 
 namespace tide {
+
+template <class R>
+class shared_future;
+
+namespace detail {
+// Reaches the task behind a future, for passing it as another task's input.
+struct input_access;
+}  // namespace detail
 
 template <class R>
 class future {
@@ -74,7 +85,30 @@ public:
             return static_cast<detail::nested_result<R>*>(owned.t)->take();
         }
         const auto eng = std::move(engine_);
-        detail::bytes result = eng->take(id_);
+        return decode(eng->take(id_));
+    }
+
+    detail::task_id id() const noexcept { return id_; }
+
+    // A copyable handle on the same result; this future is invalid afterwards.
+    shared_future<R> share();
+
+    // Submits fn with this future's result as its first argument (then `more`): the same as
+    // submit(fn, std::move(*this), more...) where this future was made. This future is used
+    // up. Defined in tide/graph.hpp.
+    //   auto total = d.submit(load, path).then(sum);
+    template <class R2, class... P, class... A>
+    future<R2> then(R2 (*fn)(P...), A&&... more);
+
+private:
+    friend struct detail::input_access;
+    friend class shared_future<R>;
+    // The result, left in place for other readers (shared_future), once ready.
+    R peek() const {
+        if (nested_) return static_cast<detail::nested_result<R>*>(nested_)->peek();
+        return decode(checked().peek(id_));
+    }
+    R decode(const detail::bytes& result) const {
         if constexpr (!std::is_void_v<R>) {
             try {
                 return detail::read_value<R>(result);
@@ -84,13 +118,13 @@ public:
             }
         }
     }
-
-    detail::task_id id() const noexcept { return id_; }
-
-private:
     bool wait_until(std::chrono::steady_clock::time_point deadline) const {
         if (nested_) return detail::wait_nested(*nested_, deadline);
         return checked().wait_until(id_, deadline);
+    }
+    std::shared_ptr<detail::engine> checked_engine() const {
+        checked();
+        return engine_;
     }
     detail::engine& checked() const {
         if (!engine_)
@@ -109,6 +143,78 @@ private:
     detail::task_id id_ = 0;
     detail::nested_result<R>* nested_ = nullptr;  // set instead of engine_ for a nested task
 };
+
+// A copyable handle on a task's result: every copy may wait for it and read it, any number of
+// times, and be passed as the input of any number of tasks. The task's result is kept (on rank
+// 0 for the driver's tasks) until the last copy is gone.
+//   auto a = d.submit(load, path).share();
+//   auto x = d.submit(left, a), y = d.submit(right, a);
+template <class R>
+class shared_future {
+public:
+    shared_future() = default;
+
+    bool valid() const noexcept { return state_ != nullptr; }
+    bool ready() const { return checked().source.ready(); }
+    void wait() const { checked().source.wait(); }
+    template <class Rep, class Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+        return checked().source.wait_for(timeout);
+    }
+    // Waits, then returns the result (a reference valid while any copy of this shared future
+    // lives) or throws the task's tide::task_error, every time.
+    std::add_lvalue_reference_t<const R> get() const requires(!std::is_void_v<R>) {
+        fetch();
+        return *state_->value;
+    }
+    void get() const requires std::is_void_v<R> { fetch(); }
+
+    detail::task_id id() const { return checked().source.id(); }
+
+private:
+    friend class future<R>;
+    friend struct detail::input_access;
+    struct nothing {};
+    struct state {
+        future<R> source;  // keeps the task known (on rank 0, or its nested result) for all
+        std::optional<std::conditional_t<std::is_void_v<R>, nothing, R>> value;
+        std::exception_ptr error;
+    };
+    explicit shared_future(future<R>&& source) : state_(std::make_shared<state>()) {
+        state_->source = std::move(source);
+    }
+    state& checked() const {
+        if (!state_)
+            throw error(
+                "tide::shared_future used without a task (default-constructed or moved from)");
+        return *state_;
+    }
+    void fetch() const {
+        state& s = checked();
+        if (!s.value && !s.error) {
+            s.source.wait();
+            try {
+                if constexpr (std::is_void_v<R>) {
+                    s.source.peek();
+                    s.value.emplace();
+                } else {
+                    s.value.emplace(s.source.peek());
+                }
+            } catch (const task_error&) {
+                s.error = std::current_exception();
+            }
+        }
+        if (s.error) std::rethrow_exception(s.error);
+    }
+    std::shared_ptr<state> state_;
+};
+
+template <class R>
+shared_future<R> future<R>::share() {
+    if (!valid())
+        throw error("tide::future::share() on a future without a task (moved from, or collected)");
+    return shared_future<R>(std::move(*this));
+}
 
 // Waits until every future in the group is ready (failed ones included).
 template <class R>

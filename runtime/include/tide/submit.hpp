@@ -14,9 +14,10 @@
 
 #include <utility>
 
+#include "tide/detail/call.hpp"
 #include "tide/detail/nested.hpp"
-#include "tide/driver.hpp"
 #include "tide/future.hpp"
+#include "tide/graph.hpp"
 
 namespace tide {
 
@@ -24,10 +25,22 @@ template <class R, class... P, class... A>
 future<R> submit(R (*fn)(P...), A&&... args) {
     static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this task");
     const auto& entry = detail::registered_entry(fn);
-    auto* task = new detail::nested_call<R, P...>(
-        entry, fn, detail::as_parameter<P>(std::forward<A>(args))...);
-    detail::spawn_nested(task);
-    return future<R>(task);
+    if constexpr (detail::has_inputs<A...>) {
+        // Futures among the arguments (tide/graph.hpp): it waits for them, off the deque.
+        return detail::submit_nested(entry, fn, nullptr, std::forward<A>(args)...);
+    } else {
+        auto* task = new detail::nested_call<R, P...>(
+            entry, fn, detail::as_parameter<P>(std::forward<A>(args))...);
+        detail::spawn_nested(task);
+        return future<R>(task);
+    }
+}
+
+// A child task that starts only once the tasks in `order` have finished (tide::after).
+template <class R, class... P, class... A>
+future<R> submit(const after_t& order, R (*fn)(P...), A&&... args) {
+    return detail::submit_nested(detail::registered_entry(fn), fn, &order,
+                                 std::forward<A>(args)...);
 }
 
 }  // namespace tide

@@ -11,6 +11,7 @@
 #include "tide/driver.hpp"
 #include "tide/error.hpp"
 #include "tide/future.hpp"
+#include "tide/graph.hpp"
 #include "tide/run.hpp"
 #include "tide/stats.hpp"
 #include "tide/submit.hpp"

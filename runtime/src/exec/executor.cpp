@@ -61,7 +61,7 @@ void encode_task_error(const task_error& e, bytes& out) {
 task_error decode_task_error(std::span<const std::byte> payload) {
     wire::reader r(payload);
     const auto kind = r.u8();
-    if (kind > static_cast<std::uint8_t>(task_error::kind::protocol))
+    if (kind > static_cast<std::uint8_t>(task_error::kind::worker_lost))
         throw protocol_error("tide: an encoded task error has unknown kind " +
                              std::to_string(kind));
     const auto rank = static_cast<int>(r.u32());

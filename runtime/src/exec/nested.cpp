@@ -40,7 +40,13 @@ task_context::task_context(int rank, std::string host) : rank_(rank), host_(std:
 
 task_context::~task_context() {
     // Children nobody ran (the run ended first): their futures are gone with their parents.
+    // Tasks still held for their inputs go too; a wait that their freeing starts (a future
+    // among their arguments) fails at once rather than run anything.
+    closing_ = true;
+    collect_ready();
     while (auto t = deque_.pop()) (*t)->release();
+    const auto held = std::move(held_);
+    for (auto* t : held) t->release();
 }
 
 std::ptrdiff_t task_context::stack_left() const {
@@ -76,14 +82,57 @@ task_context::clock::time_point task_context::run_nested(nested_task* t) {
     return end;
 }
 
+void task_context::spawn_after(nested_task* t, std::span<nested_task* const> inputs) {
+    t->set_parent(current_task_);
+    t->home_ = this;
+    held_.insert(t);
+    // One more than the inputs while they are registered: the task cannot become ready (and
+    // run, and be freed) before the last one is.
+    t->inputs_left_.store(static_cast<int>(inputs.size()) + 1, std::memory_order_relaxed);
+    for (auto* input : inputs) input->add_dependent(t);
+    t->input_finished();
+}
+
+void task_context::make_ready(nested_task* t) {
+    if (current() == this) {
+        held_.erase(t);
+        deque_.push(t);
+        return;
+    }
+    std::lock_guard lock(ready_mu_);  // another thread finished its last input
+    ready_.push_back(t);
+    any_ready_.store(true, std::memory_order_release);
+}
+
+void task_context::collect_ready() {
+    if (!any_ready_.load(std::memory_order_acquire)) return;
+    std::vector<nested_task*> ready;
+    {
+        std::lock_guard lock(ready_mu_);
+        ready.swap(ready_);
+        any_ready_.store(false, std::memory_order_relaxed);
+    }
+    for (auto* t : ready) {
+        held_.erase(t);
+        deque_.push(t);
+    }
+}
+
 void task_context::drain() {
-    while (auto t = deque_.pop()) run_nested(*t);
+    for (;;) {
+        collect_ready();
+        auto t = deque_.pop();
+        if (!t) break;
+        run_nested(*t);
+    }
 }
 
 bool task_context::wait(nested_task& t, clock::time_point deadline) {
     auto backoff = idle_polling();
     while (!t.finished()) {
-        if (ending()) throw error("tide: the run ended while this task waited for a child task");
+        if (closing_ || ending())
+            throw error("tide: the run ended while this task waited for a child task");
+        collect_ready();
         // Own children first (pushed since the waiting frame started): always safe, and what
         // the wait is usually for. Older work only while the stack has room for it.
         const bool room = stack_has_room();
@@ -129,6 +178,50 @@ void nested_task::run_here(const task_context& context) {
     finish(status::failed);
 }
 
+nested_task::dependent_node* nested_task::closed_list() {
+    static dependent_node closed{nullptr, nullptr};
+    return &closed;
+}
+
+nested_task::~nested_task() {
+    // Dependents not told: the run ended before this task did (they are freed by their
+    // context).
+    auto* node = dependents_.load(std::memory_order_acquire);
+    while (node && node != closed_list()) delete std::exchange(node, node->next);
+}
+
+void nested_task::finish(status s) {
+    status_.store(s, std::memory_order_release);
+    auto* node = dependents_.exchange(closed_list(), std::memory_order_acq_rel);
+    while (node) {
+        auto* next = node->next;
+        node->task->input_finished();
+        delete node;
+        node = next;
+    }
+}
+
+void nested_task::add_dependent(nested_task* dependent) {
+    auto* node = new dependent_node{dependent, dependents_.load(std::memory_order_acquire)};
+    while (node->next != closed_list()) {
+        if (dependents_.compare_exchange_weak(node->next, node, std::memory_order_acq_rel,
+                                              std::memory_order_acquire))
+            return;
+    }
+    delete node;  // finished already
+    dependent->input_finished();
+}
+
+void nested_task::input_finished() {
+    if (inputs_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) home_->make_ready(this);
+}
+
+const task_entry& when_all_entry() {
+    static const task_entry entry{
+        "tide::when_all", fnv1a("tide::when_all"), &signature_of<void>(), nullptr, nullptr, false};
+    return entry;
+}
+
 void nested_task::deliver_value(std::span<const std::byte> payload, int rank,
                                 const std::string& host) {
     try {
@@ -163,6 +256,17 @@ void spawn_nested(nested_task* t) {
             "submit");
     }
     context->spawn(t);
+}
+
+void spawn_after(nested_task* t, std::span<nested_task* const> inputs) {
+    task_context* context = task_context::current();
+    if (!context) {
+        delete t;
+        throw error(
+            "tide::submit is for tasks submitting child tasks; on rank 0 use the driver's "
+            "submit");
+    }
+    context->spawn_after(t, inputs);
 }
 
 bool wait_nested(nested_task& t, std::chrono::steady_clock::time_point deadline) {

@@ -3,10 +3,14 @@
 // its deque of nested tasks, how a waiting task helps, and the statistics of what it ran.
 // Private to the runtime: user code reaches it only through spawn_nested and wait_nested.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "tide/detail/nested.hpp"
@@ -29,6 +33,12 @@ public:
     }
     // Runs other work (own children first) until `t` has finished or the deadline passes.
     bool wait(nested_task& t, clock::time_point deadline);
+    // Holds a task with inputs until they have all finished (see detail::spawn_after).
+    void spawn_after(nested_task* t, std::span<nested_task* const> inputs);
+    // The last input of a held task has finished: onto the deque, from this context's thread;
+    // from another (the keeper thread took a thief's result), through a list that the task
+    // thread collects before it next takes work.
+    void make_ready(nested_task* t);
     // Runs a nested task as a frame on this thread (timed, marked, reference released);
     // returns when it ended.
     clock::time_point run_nested(nested_task* t);
@@ -81,8 +91,16 @@ protected:
     double busy_seconds_ = 0;              // likewise
     std::uint64_t executed_ = 0;           // likewise
     sched::ws_deque<nested_task*> deque_;
+    // Moves tasks made ready by another thread onto the deque; the owner thread calls it
+    // before it takes work.
+    void collect_ready();
 
 private:
+    std::unordered_set<nested_task*> held_;  // waiting for inputs; this context's thread only
+    std::mutex ready_mu_;
+    std::vector<nested_task*> ready_;  // made ready by another thread, not yet on the deque
+    std::atomic<bool> any_ready_{false};
+    bool closing_ = false;  // being destroyed: waits fail at once
     void record(std::uint64_t name, double seconds);
     int rank_;
     std::string host_;

@@ -367,15 +367,17 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
                             std::span<const std::byte> payload, int worker) {
     if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
     if (!loss_history.empty() && why != sched::outcome::worker_lost) loss_history.erase(id);
-    // The driver's tasks only: a lent task whose lender died ends here too, unreported.
-    if (!rec.lent) {
+    // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
+    // join runs nothing.
+    if (!rec.lent && !rec.join) {
         ++(why == sched::outcome::ok ? counters.completed : counters.failed);
         last_finish = last_pump;
     }
     // The driver's successful tasks, by the arguments the record still holds.
-    if (journal && why == sched::outcome::ok && !rec.lent)
+    if (journal && why == sched::outcome::ok && !rec.lent && !rec.join)
         journal->append(journal_format::key_of(rec.name_hash, rec.payload, journal->salt_hash()),
                         payload);
+    if (!graph.empty()) feed_consumers(id, why, payload, worker);
     if (rec.abandoned) {
         tasks.erase(id);
         return;
@@ -782,34 +784,44 @@ void engine_state::log_end() {
 engine::engine(std::unique_ptr<engine_state> state) : state_(std::move(state)) {}
 engine::~engine() = default;
 
-sched::task_id engine_state::resume_from_journal(const task_entry& entry, const bytes& args) {
-    if (!entry.canonical_arguments)
+void engine_state::check_journalable(const task_entry& entry) const {
+    if (journal && !entry.canonical_arguments)
         throw error("tide: task '" + entry.name + "' cannot be journaled: its arguments (" +
                     entry.sig->text +
                     ") hold an unordered container, whose bytes follow its hash table's order, "
                     "so the journal could not recognise the same call again. Pass a std::map, "
                     "std::set or sorted std::vector instead, or run without --tide-journal");
-    if (!journal->has_results()) return sched::no_task;
-    const auto result =
-        journal->find(journal_format::key_of(entry.name_hash, args, journal->salt_hash()));
-    if (!result) return sched::no_task;
-    sched::task_record rec;
-    rec.name_hash = entry.name_hash;
-    rec.signature = entry.sig->hash;
-    rec.payload.assign(result->begin(), result->end());
-    rec.state = task_state::done;
-    ++counters.submitted;
-    ++counters.resumed;
-    return tasks.insert(std::move(rec));
+}
+
+std::optional<std::span<const std::byte>> engine_state::journaled(const task_entry& entry,
+                                                                  const bytes& args) {
+    if (!journal->has_results()) return std::nullopt;
+    return journal->find(journal_format::key_of(entry.name_hash, args, journal->salt_hash()));
 }
 
 sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
-    if (journal)
-        if (const auto id = resume_from_journal(entry, args); id != sched::no_task) return id;
+    check_journalable(entry);
     sched::task_record rec;
     rec.name_hash = entry.name_hash;
     rec.signature = entry.sig->hash;
-    rec.payload = std::move(args);
+    const auto id = tasks.insert(std::move(rec));
+    ++counters.submitted;
+    start(id, *tasks.find(id), std::move(args));
+    return id;
+}
+
+void engine_state::start(sched::task_id id, sched::task_record& rec, bytes args) {
+    if (journal) {
+        const auto* entry = registry::instance().by_hash(rec.name_hash);
+        if (const auto result = journaled(*entry, args)) {
+            rec.payload.assign(result->begin(), result->end());
+            rec.state = task_state::done;
+            ++counters.resumed;
+            if (!graph.empty()) feed_consumers(id, sched::outcome::ok, rec.payload, -1);
+            if (rec.abandoned) tasks.erase(id);
+            return;
+        }
+    }
     if (!outstanding()) {
         // Work arrives while nothing is queued or running: a burst begins.
         burst_started = clock::now();
@@ -817,11 +829,10 @@ sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
         ++counters.bursts;
         if (!first_submit) first_submit = burst_started;
     }
-    const auto id = tasks.insert(std::move(rec));
+    rec.payload = std::move(args);
+    rec.state = task_state::queued;
     queue.push(id);
-    estimator.queued_centrally(entry.name_hash, 1);
-    ++counters.submitted;
-    return id;
+    estimator.queued_centrally(rec.name_hash, 1);
 }
 
 task_id engine::submit(const task_entry& entry, bytes args) {
@@ -852,6 +863,25 @@ std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<by
     s.pump();
     s.wake_dozing_background();
     return ids;
+}
+
+task_id engine::submit_after(const task_entry& entry, bytes literal,
+                             std::vector<task_input> inputs) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    s.check_open();
+    const auto id = s.enqueue_after(&entry, std::move(literal), std::move(inputs));
+    if (!s.background.joinable() || clock::now() - s.last_pump > std::chrono::microseconds(50))
+        s.pump();
+    s.wake_dozing_background();
+    return id;
+}
+
+task_id engine::join(bytes literal, std::vector<task_input> inputs) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    s.check_open();
+    return s.enqueue_after(nullptr, std::move(literal), std::move(inputs));
 }
 
 task_id engine::submit_failed(std::string name, std::string message, bool unknown_name) {
@@ -910,37 +940,50 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
     }
 }
 
-bytes engine::take(task_id id) {
-    auto& s = *state_;
-    std::lock_guard lock(s.mu);
+namespace {
+// The task_error of a failed task (a tide::worker_lost for one lost with its workers).
+std::exception_ptr failure_of(engine_state& s, task_id id, const sched::task_record& rec) {
+    const std::string name = s.name_of(id, rec);
+    if (rec.why == sched::outcome::worker_lost)
+        return std::make_exception_ptr(worker_lost(
+            task_error::kind::worker_lost, name, s.rank_of(rec.owner), s.host_of(rec.owner),
+            std::string(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size())));
+    return std::make_exception_ptr(
+        error_of(rec.why, rec.payload, name, s.rank_of(rec.owner), s.host_of(rec.owner)));
+}
+
+sched::task_record& finished_record(engine_state& s, task_id id) {
     s.check_open();
     sched::task_record* rec = s.tasks.find(id);
     if (!rec) throw error("tide: task " + std::to_string(id) + " is not known to rank 0");
-    if (rec->state == task_state::done) {
-        bytes out = std::move(rec->payload);
-        s.tasks.erase(id);
-        return out;
-    }
-    if (rec->state != task_state::failed)
+    if (rec->state != task_state::done && rec->state != task_state::failed)
         throw error("tide: task " + std::to_string(id) + " is not finished");
-    std::string name;
-    if (auto it = s.names_of_unknown.find(id); it != s.names_of_unknown.end()) {
-        name = std::move(it->second);
-        s.names_of_unknown.erase(it);
-    } else if (const auto* entry = registry::instance().by_hash(rec->name_hash)) {
-        name = entry->name;
-    }
-    if (rec->why == sched::outcome::worker_lost) {
-        worker_lost lost(
-            task_error::kind::worker_lost, name, s.rank_of(rec->owner), s.host_of(rec->owner),
-            std::string(reinterpret_cast<const char*>(rec->payload.data()), rec->payload.size()));
+    return *rec;
+}
+}  // namespace
+
+bytes engine::take(task_id id) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    sched::task_record& rec = finished_record(s, id);
+    if (rec.state == task_state::failed) {
+        const auto failure = failure_of(s, id, rec);
+        s.names_of_unknown.erase(id);
         s.tasks.erase(id);
-        throw lost;
+        std::rethrow_exception(failure);
     }
-    task_error err =
-        error_of(rec->why, rec->payload, name, s.rank_of(rec->owner), s.host_of(rec->owner));
+    bytes out = std::move(rec.payload);
     s.tasks.erase(id);
-    throw err;
+    return out;
+}
+
+bytes engine::peek(task_id id) {
+    auto& s = *state_;
+    std::lock_guard lock(s.mu);
+    sched::task_record& rec = finished_record(s, id);
+    // Every copy of a shared future throws the same error: the record stays for them.
+    if (rec.state == task_state::failed) std::rethrow_exception(failure_of(s, id, rec));
+    return rec.payload;
 }
 
 void engine::release(task_id id) noexcept {

@@ -260,9 +260,31 @@ struct engine_state {
     // Says once that the job is about to reach its limit, with what is left undone.
     void warn_near_end();
     sched::task_id enqueue(const task_entry& entry, bytes args);
-    // A task the journal has the result of: recorded as done with it, never run (no_task if
-    // the journal does not have it).
-    sched::task_id resume_from_journal(const task_entry& entry, const bytes& args);
+    // A task whose arguments are all known starts: answered from the journal if it has the
+    // result (never run), else queued.
+    void start(sched::task_id id, sched::task_record& rec, bytes args);
+    // Throws tide::error for a task the journal could not recognise (unordered arguments).
+    void check_journalable(const task_entry& entry) const;
+    // The journal's result for this call, if it has one.
+    std::optional<std::span<const std::byte>> journaled(const task_entry& entry, const bytes& args);
+    // --- task graphs (rank0/graph.cpp) -----------------------------------------------------------
+    // Records a task (`entry`; none for a join) that takes the results of `inputs`: held in
+    // `graph` until the last one finishes, started at once if all have, failed at once if one
+    // failed.
+    sched::task_id enqueue_after(const task_entry* entry, bytes literal,
+                                 std::vector<sched::task_graph::input> inputs);
+    // `producer` ended (`why`, `payload` as complete() got them): the tasks waiting for it get
+    // its result, and start when it was their last input, or fail with its error. Joins that
+    // complete and tasks that fail pass it on in turn, through a work list (a chain of any
+    // length takes no stack).
+    void feed_consumers(sched::task_id producer, sched::outcome why,
+                        std::span<const std::byte> payload, int worker);
+    // The error a failed task passes to the tasks that take its result, encoded as a child's
+    // failure: get() on them throws the failed task's own task_error.
+    bytes failure_for_consumers(sched::task_id producer, sched::outcome why,
+                                std::span<const std::byte> payload, int worker);
+    // The name of a task for an error message.
+    std::string name_of(sched::task_id id, const sched::task_record& rec) const;
     // Records a task's end: `why` is outcome::ok for a result, else the payload is the error.
     void complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                   std::span<const std::byte> payload, int worker);
@@ -311,6 +333,15 @@ struct engine_state {
     std::mutex mu;
     message_router<std::size_t> router;  // by the sending worker
     sched::task_table tasks;
+    sched::task_graph graph;  // tasks held for their inputs
+    // Tasks that ended while feed_consumers was passing a result on: theirs is passed on next.
+    struct ended_in_graph {
+        sched::task_id id;
+        sched::outcome why;
+        bytes payload;
+    };
+    std::vector<ended_in_graph> graph_work;
+    bool feeding = false;
     sched::central_queue queue;
     worker_pool workers;
     std::vector<sched::worker_load> loads_scratch;

@@ -118,6 +118,7 @@ private:
         int dry_polls = 0;  // polls since the worker last found something to do
         while (!stopping_) {
             if (poll_due() && step({})) backoff.reset();
+            collect_ready();
             if (auto t = deque_.pop()) {
                 count_task(run_top_level(*t));
                 backoff.reset();

@@ -11,11 +11,14 @@
 
 #include "tide/detail/registry.hpp"
 #include "tide/load.hpp"
+#include "tide/scheduler/task_graph.hpp"
 #include "tide/stats.hpp"
 
 namespace tide::detail {
 
 using task_id = std::uint64_t;
+// Where another task's result goes in a task's encoded arguments (a dataflow edge).
+using task_input = sched::task_graph::input;
 struct engine_state;
 
 class engine {
@@ -29,6 +32,13 @@ public:
     task_id submit(const task_entry& entry, bytes args);
     // Queues many tasks of one function in one step; ids come back in order.
     std::vector<task_id> submit_many(const task_entry& entry, std::vector<bytes> args);
+    // Queues a task whose arguments take other tasks' results: `literal` is their encoding
+    // without those results, `inputs` says where each goes. It waits on rank 0 until the last
+    // input has finished, and fails (with the input's error) if one fails.
+    task_id submit_after(const task_entry& entry, bytes literal, std::vector<task_input> inputs);
+    // A task that runs nothing: its result is `literal` with its inputs' results put in, once
+    // all have finished (tide::when_all).
+    task_id join(bytes literal, std::vector<task_input> inputs);
     // Records a task that failed before it could be sent (unknown name, wrong argument types).
     task_id submit_failed(std::string name, std::string message, bool unknown_name);
 
@@ -38,6 +48,9 @@ public:
     // Hands over the result bytes of a finished task and forgets it; throws task_error for a
     // failed one.
     bytes take(task_id id);
+    // A copy of the result bytes of a finished task, which stays known (shared futures);
+    // throws task_error for a failed one.
+    bytes peek(task_id id);
     // The future is gone: forget the task once it finishes.
     void release(task_id id) noexcept;
 

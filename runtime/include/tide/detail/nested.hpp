@@ -31,7 +31,7 @@ public:
     enum class status : std::uint8_t { pending, done, failed };
 
     explicit nested_task(const task_entry& e) : entry_(e) {}
-    virtual ~nested_task() = default;
+    virtual ~nested_task();
     nested_task(const nested_task&) = delete;
     nested_task& operator=(const nested_task&) = delete;
 
@@ -45,6 +45,13 @@ public:
     void release() {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
     }
+
+    // --- dataflow: a task submitted with inputs (futures among its arguments) ---------------
+    // Registers `dependent` to be told when this task finishes: at once if it has.
+    void add_dependent(nested_task* dependent);
+    // One of this task's inputs has finished: after the last, it goes on the deque of the
+    // context it was submitted in (spawn_after).
+    void input_finished();
 
     // Runs the function here and now; `context` names this process in an error.
     void run_here(const task_context& context);
@@ -64,10 +71,24 @@ protected:
     }
 
 private:
-    void finish(status s) { status_.store(s, std::memory_order_release); }
+    friend class task_context;
+    // Sets the status, then tells the tasks waiting for this one.
+    void finish(status s);
+    struct dependent_node {
+        nested_task* task;
+        dependent_node* next;
+    };
+    // The node that marks the list closed: the task has finished, dependents are told at once.
+    static dependent_node* closed_list();
     const task_entry& entry_;
     std::uint64_t parent_ = 0;
-    std::atomic<int> refs_{2};  // the future and the deque
+    // Tasks waiting for this one; closed_list() once it has finished. Pushed by the submitting
+    // thread, closed by whichever thread finishes the task (the keeper thread, for a result
+    // that came back from a thief): a lock-free stack, closed by an exchange.
+    std::atomic<dependent_node*> dependents_{nullptr};
+    std::atomic<int> inputs_left_{0};  // inputs not finished yet (+1 while being registered)
+    task_context* home_ = nullptr;     // where it goes when ready
+    std::atomic<int> refs_{2};         // the future and the deque
     std::atomic<status> status_{status::pending};
     std::exception_ptr error_;
 };
@@ -75,11 +96,17 @@ private:
 template <class R>
 class nested_result : public nested_task {
 public:
+    using result_type = R;
     using nested_task::nested_task;
     // The value, or the task's error thrown; once.
     R take() {
         rethrow_if_failed();
         if constexpr (!std::is_void_v<R>) return std::move(*value_);
+    }
+    // A copy of the value, or the task's error thrown; any number of times.
+    R peek() const {
+        rethrow_if_failed();
+        if constexpr (!std::is_void_v<R>) return *value_;
     }
 
 protected:
@@ -120,6 +147,12 @@ private:
 // Puts a new nested task on the calling thread's deque; outside a task (no task context on
 // this thread) it frees the task and throws tide::error.
 void spawn_nested(nested_task* t);
+
+// Puts a new nested task that takes the results of `inputs` (or comes after them) on the
+// calling thread's deque once they have all finished; until then it is held by the task
+// context, off the deque, so that no thief can take it and no wait runs it early. Outside a
+// task it frees the task and throws tide::error.
+void spawn_after(nested_task* t, std::span<nested_task* const> inputs);
 
 // Waits for a nested task whose future is being dropped (its result and error are discarded),
 // then lets go of it. Never throws: if the run is ending, it just lets go.

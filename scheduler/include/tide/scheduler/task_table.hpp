@@ -19,6 +19,7 @@ using task_id = std::uint64_t;
 inline constexpr task_id no_task = 0;
 
 enum class task_state : std::uint8_t {
+    held,     // waiting for its inputs (task_graph); `payload` is empty
     queued,   // in rank 0's central queue
     running,  // sent to a worker (owner), result not yet back
     done,     // result bytes are in `result`
@@ -41,6 +42,7 @@ struct task_record {
     // One byte for both (the record must stay within 56 bytes: see task_table.cpp).
     bool abandoned : 1 = false;  // its future is gone: drop the record when the task finishes
     bool lent : 1 = false;       // a worker's nested task moved by a steal, not the driver's
+    bool join : 1 = false;       // runs nothing: tide::when_all's gathering of its inputs
     // Times it was on a worker that died. A task lost before runs alone on a worker (no other
     // task in hand there), so that a second loss can be blamed on it.
     std::uint8_t losses = 0;

@@ -1,0 +1,83 @@
+#include "tide/scheduler/task_graph.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+namespace tide::sched {
+
+void task_graph::hold(task_id task, std::vector<std::byte> literal, std::vector<input> inputs) {
+    waiting w;
+    w.literal = std::move(literal);
+    w.results.resize(inputs.size());
+    w.in.assign(inputs.size(), false);
+    w.missing = inputs.size();
+    std::size_t last = 0;
+    for (const auto& i : inputs) {
+        if (i.at != input::order_only) {
+            if (i.at > w.literal.size() || i.at < last)
+                throw std::invalid_argument(
+                    "tide: inputs' offsets must increase and lie within the arguments");
+            last = i.at;
+        }
+        consumers_[i.from].push_back(task);
+    }
+    w.inputs = std::move(inputs);
+    waiting_.emplace(task, std::move(w));
+}
+
+std::vector<task_id> task_graph::take_consumers(task_id producer) {
+    const auto it = consumers_.find(producer);
+    if (it == consumers_.end()) return {};
+    auto out = std::move(it->second);
+    consumers_.erase(it);
+    return out;
+}
+
+bool task_graph::arrived(task_id task, task_id producer, std::span<const std::byte> result) {
+    const auto it = waiting_.find(task);
+    if (it == waiting_.end()) return false;
+    waiting& w = it->second;
+    for (std::size_t k = 0; k < w.inputs.size(); ++k) {
+        if (w.in[k] || w.inputs[k].from != producer) continue;
+        w.in[k] = true;
+        if (w.inputs[k].at != input::order_only) w.results[k].assign(result.begin(), result.end());
+        --w.missing;
+        break;
+    }
+    return w.missing == 0;
+}
+
+std::vector<std::byte> task_graph::arguments(task_id task) {
+    const auto it = waiting_.find(task);
+    if (it == waiting_.end() || it->second.missing != 0)
+        throw std::logic_error("tide: arguments of a task whose inputs have not all arrived");
+    waiting w = std::move(it->second);
+    waiting_.erase(it);
+    std::size_t size = w.literal.size();
+    for (const auto& r : w.results) size += r.size();
+    std::vector<std::byte> out;
+    out.reserve(size);
+    std::size_t copied = 0;  // of the literal
+    for (std::size_t k = 0; k < w.inputs.size(); ++k) {
+        const auto at = w.inputs[k].at;
+        if (at == input::order_only) continue;
+        out.insert(out.end(), w.literal.begin() + static_cast<std::ptrdiff_t>(copied),
+                   w.literal.begin() + static_cast<std::ptrdiff_t>(at));
+        copied = at;
+        out.insert(out.end(), w.results[k].begin(), w.results[k].end());
+    }
+    out.insert(out.end(), w.literal.begin() + static_cast<std::ptrdiff_t>(copied), w.literal.end());
+    return out;
+}
+
+void task_graph::drop(task_id task) { waiting_.erase(task); }
+
+std::vector<task_id> task_graph::missing_inputs(task_id task) const {
+    std::vector<task_id> out;
+    if (const auto it = waiting_.find(task); it != waiting_.end())
+        for (std::size_t k = 0; k < it->second.inputs.size(); ++k)
+            if (!it->second.in[k]) out.push_back(it->second.inputs[k].from);
+    return out;
+}
+
+}  // namespace tide::sched

@@ -1,0 +1,213 @@
+// Task graphs end to end, at 1, 2, 3 and 5 ranks: futures as arguments of the driver's tasks
+// (readiness counted on rank 0) and of nested tasks (counted on the submitting worker).
+// Every value is checked against the plain computation.
+
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <tide/tide.hpp>
+
+#include "with_tide.hpp"
+
+namespace {
+
+long add(long a, long b) { return a + b; }
+TIDE_TASK(add);
+long plus_one(long a) { return a + 1; }
+TIDE_TASK(plus_one);
+long twice(const long& a) { return 2 * a; }
+TIDE_TASK(twice);
+long sum_all(const std::vector<long>& xs) { return std::accumulate(xs.begin(), xs.end(), 0L); }
+TIDE_TASK(sum_all);
+long fails_on(long a, long bad) {
+    if (a == bad) throw std::runtime_error("input " + std::to_string(a) + " is bad");
+    return a;
+}
+TIDE_TASK(fails_on);
+std::string label(const std::string& prefix, long n) { return prefix + std::to_string(n); }
+TIDE_TASK(label);
+std::vector<double> spread_of(long n) {
+    return std::vector<double>(static_cast<std::size_t>(n), 0.5);
+}
+TIDE_TASK(spread_of);
+double weight(const std::vector<double>& xs, double w) {
+    return w * std::accumulate(xs.begin(), xs.end(), 0.0);
+}
+TIDE_TASK(weight);
+
+TEST(Graph, DiamondOfTheDriver) {
+    with_tide([](tide::driver& d) {
+        auto top = d.submit(plus_one, 1L).share();  // 2
+        auto left = d.submit(twice, top);           // 4
+        auto right = d.submit(add, top, 10L);       // 12
+        auto bottom = d.submit(add, std::move(left), std::move(right));
+        EXPECT_FALSE(left.valid());  // used up
+        EXPECT_EQ(bottom.get(), 16);
+        EXPECT_EQ(top.get(), 2);  // a shared future reads any number of times
+        EXPECT_EQ(top.get(), 2);
+    });
+}
+
+TEST(Graph, LongChainOfTheDriverTakesNoStack) {
+    with_tide([](tide::driver& d) {
+        constexpr long depth = 100000;
+        auto f = d.submit(plus_one, 0L);
+        for (long i = 1; i < depth; ++i) f = d.submit(plus_one, std::move(f));
+        EXPECT_EQ(f.get(), depth);
+        EXPECT_EQ(d.stats().ok, static_cast<std::uint64_t>(depth));
+    });
+}
+
+TEST(Graph, WideFanInAndFanOut) {
+    with_tide([](tide::driver& d) {
+        constexpr long width = 10000;
+        std::vector<tide::shared_future<long>> parts;
+        for (long i = 0; i < width; ++i) parts.push_back(d.submit(plus_one, i).share());
+        auto total = d.submit(sum_all, parts);
+        // Fan-out: one shared result to many consumers.
+        auto root = d.submit(plus_one, 41L).share();
+        std::vector<tide::future<long>> uses;
+        for (int i = 0; i < 1000; ++i) uses.push_back(d.submit(add, root, static_cast<long>(i)));
+        EXPECT_EQ(total.get(), width * (width + 1) / 2);
+        for (int i = 0; i < 1000; ++i) EXPECT_EQ(uses[static_cast<std::size_t>(i)].get(), 42 + i);
+    });
+}
+
+TEST(Graph, InputsOfEveryKindKeepTheirPlace) {
+    with_tide([](tide::driver& d) {
+        auto n = d.submit(plus_one, 2L);
+        auto text = d.submit(label, std::string("n="), std::move(n));
+        EXPECT_EQ(text.get(), "n=3");
+        auto xs = d.submit(spread_of, 4L);
+        EXPECT_DOUBLE_EQ(d.submit(weight, std::move(xs), 3.0).get(), 6.0);
+        // An input already finished when the task is submitted.
+        auto done = d.submit(plus_one, 9L).share();
+        done.wait();
+        EXPECT_EQ(d.submit(twice, done).get(), 20);
+    });
+}
+
+TEST(Graph, AFailedInputFailsItsDependentsNamingIt) {
+    with_tide([](tide::driver& d) {
+        auto bad = d.submit(fails_on, 3L, 3L).share();
+        auto mid = d.submit(plus_one, bad);
+        auto end = d.submit(add, std::move(mid), 1L);
+        auto fine = d.submit(plus_one, 1L);
+        auto joined = tide::when_all(std::move(end), std::move(fine));
+        try {
+            joined.get();
+            ADD_FAILURE() << "a dependent of a failed task succeeded";
+        } catch (const tide::task_error& e) {
+            EXPECT_EQ(e.task_name(), "fails_on");
+            EXPECT_EQ(e.reason(), tide::task_error::kind::threw);
+            EXPECT_EQ(e.message(), "input 3 is bad");
+        }
+        EXPECT_THROW(bad.get(), tide::task_error);
+        // The run goes on: the failure took nothing else with it.
+        EXPECT_EQ(d.submit(plus_one, 1L).get(), 2);
+        const auto st = d.stats();
+        EXPECT_EQ(st.failed, 3u);  // fails_on, then plus_one and add, which did not run
+    });
+}
+
+TEST(Graph, WhenAllThenAndAfter) {
+    with_tide([](tide::driver& d) {
+        auto [a, b] = tide::when_all(d.submit(plus_one, 1L), d.submit(twice, 5L)).get();
+        EXPECT_EQ(a, 2);
+        EXPECT_EQ(b, 10);
+        std::vector<tide::shared_future<long>> fs;
+        for (long i = 0; i < 8; ++i) fs.push_back(d.submit(twice, i).share());
+        EXPECT_EQ(tide::when_all(fs).get(), (std::vector<long>{0, 2, 4, 6, 8, 10, 12, 14}));
+        EXPECT_EQ(d.submit(plus_one, 4L).then(twice).then(add, 1L).get(), 11);
+        auto first = d.submit(plus_one, 0L);
+        auto second = d.submit(tide::after(first, fs), plus_one, 100L);
+        EXPECT_TRUE(first.valid());  // ordering does not use a future up
+        EXPECT_EQ(second.get(), 101);
+        EXPECT_TRUE(first.ready());
+        EXPECT_EQ(first.get(), 1);
+    });
+}
+
+TEST(Graph, BadInputsGetClearErrors) {
+    with_tide([](tide::driver& d) {
+        tide::future<long> empty;
+        EXPECT_THROW(d.submit(plus_one, std::move(empty)), tide::error);
+        auto once = d.submit(plus_one, 1L);
+        EXPECT_EQ(once.get(), 2);
+        EXPECT_THROW(d.submit(plus_one, std::move(once)), tide::error);
+        std::vector<tide::shared_future<long>> none;
+        EXPECT_THROW(tide::when_all(none), tide::error);
+        // The run is unharmed.
+        EXPECT_EQ(d.submit(plus_one, 1L).get(), 2);
+    });
+}
+
+// --- graphs built inside tasks ---------------------------------------------------------------
+
+long nested_diamond(long x) {
+    auto top = tide::submit(plus_one, x).share();
+    auto left = tide::submit(twice, top);
+    auto right = tide::submit(add, top, 10L);
+    return tide::submit(add, std::move(left), std::move(right)).get();
+}
+TIDE_TASK(nested_diamond);
+
+long nested_chain(long depth) {
+    auto f = tide::submit(plus_one, 0L);
+    for (long i = 1; i < depth; ++i) f = tide::submit(plus_one, std::move(f));
+    return f.get();
+}
+TIDE_TASK(nested_chain);
+
+long nested_fan_in(long width) {
+    std::vector<tide::shared_future<long>> parts;
+    for (long i = 0; i < width; ++i) parts.push_back(tide::submit(plus_one, i).share());
+    auto total = tide::submit(sum_all, parts);
+    auto gathered = tide::when_all(parts).then(sum_all);
+    auto [a, b] = tide::when_all(std::move(total), std::move(gathered)).get();
+    return a == b ? a : -1;
+}
+TIDE_TASK(nested_fan_in);
+
+long nested_failure(long bad) {
+    auto x = tide::submit(fails_on, bad, bad);
+    auto y = tide::submit(plus_one, std::move(x));
+    try {
+        return y.get();
+    } catch (const tide::task_error& e) {
+        return e.task_name() == "fails_on" && e.message() == "input 7 is bad" ? -7 : -1;
+    }
+}
+TIDE_TASK(nested_failure);
+
+long nested_after(long n) {
+    auto first = tide::submit(plus_one, n);
+    auto second = tide::submit(tide::after(first), plus_one, n);
+    const long b = second.get();
+    return first.ready() ? b : -1;
+}
+TIDE_TASK(nested_after);
+
+TEST(Graph, GraphsInsideTasks) {
+    with_tide([](tide::driver& d) {
+        EXPECT_EQ(d.submit(nested_diamond, 1L).get(), 16);
+        EXPECT_EQ(d.submit(nested_chain, 100000L).get(), 100000);
+        EXPECT_EQ(d.submit(nested_fan_in, 10000L).get(), 10000L * 10001L / 2);
+        EXPECT_EQ(d.submit(nested_failure, 7L).get(), -7);
+        EXPECT_EQ(d.submit(nested_after, 5L).get(), 6);
+        // Many at once, so that idle workers steal the ready parts of each other's graphs.
+        std::vector<tide::future<long>> many;
+        for (long i = 0; i < 64; ++i) many.push_back(d.submit(nested_diamond, i));
+        for (long i = 0; i < 64; ++i)
+            EXPECT_EQ(many[static_cast<std::size_t>(i)].get(), 2 * (i + 1) + (i + 1) + 10);
+    });
+}
+
+}  // namespace
