@@ -82,6 +82,8 @@ check(tasks == 700, f"700 tasks, the program counted {tasks}")
 stats = json.loads(stats_path.read_text())
 check(stats["tasks"] == {"submitted": tasks, "resumed": 0, "ok": tasks, "failed": 0, "retried": 0,
                          "outstanding": 0}, f"tasks by outcome: {stats['tasks']}")
+check(stats["graph"] == {"sent_ahead": 0, "returned": 0, "forwarded": 0},
+      f"no task graph: {stats['graph']}")
 check(stats["journal"] == {"path": "", "recorded": 0, "bytes": 0},
       f"no journal: {stats['journal']}")
 per_rank = {w["rank"]: w["tasks"] for w in stats["workers"]}

@@ -6,21 +6,20 @@
 namespace tide::sched {
 
 void task_graph::hold(task_id task, std::vector<std::byte> literal, std::vector<input> inputs) {
+    std::size_t last = 0;
+    for (const auto& i : inputs) {
+        if (i.at == input::order_only) continue;
+        if (i.at > literal.size() || i.at < last)
+            throw std::invalid_argument(
+                "tide: inputs' offsets must increase and lie within the arguments");
+        last = i.at;
+    }
+    for (const auto& i : inputs) consumers_[i.from].push_back(task);
     waiting w;
     w.literal = std::move(literal);
     w.results.resize(inputs.size());
     w.in.assign(inputs.size(), false);
     w.missing = inputs.size();
-    std::size_t last = 0;
-    for (const auto& i : inputs) {
-        if (i.at != input::order_only) {
-            if (i.at > w.literal.size() || i.at < last)
-                throw std::invalid_argument(
-                    "tide: inputs' offsets must increase and lie within the arguments");
-            last = i.at;
-        }
-        consumers_[i.from].push_back(task);
-    }
     w.inputs = std::move(inputs);
     waiting_.emplace(task, std::move(w));
 }
@@ -51,23 +50,42 @@ std::vector<std::byte> task_graph::arguments(task_id task) {
     const auto it = waiting_.find(task);
     if (it == waiting_.end() || it->second.missing != 0)
         throw std::logic_error("tide: arguments of a task whose inputs have not all arrived");
-    waiting w = std::move(it->second);
+    auto args = partial(task).first;
     waiting_.erase(it);
-    std::size_t size = w.literal.size();
-    for (const auto& r : w.results) size += r.size();
+    return args;
+}
+
+const std::vector<task_id>& task_graph::consumers_of(task_id producer) const {
+    static const std::vector<task_id> none;
+    const auto it = consumers_.find(producer);
+    return it == consumers_.end() ? none : it->second;
+}
+
+std::pair<std::vector<std::byte>, std::vector<task_graph::input>> task_graph::partial(
+    task_id task) const {
+    const auto it = waiting_.find(task);
+    if (it == waiting_.end()) throw std::logic_error("tide: partial() of a task not held");
+    const waiting& w = it->second;
     std::vector<std::byte> out;
-    out.reserve(size);
+    std::vector<input> missing;
     std::size_t copied = 0;  // of the literal
     for (std::size_t k = 0; k < w.inputs.size(); ++k) {
         const auto at = w.inputs[k].at;
-        if (at == input::order_only) continue;
+        if (at == input::order_only) {
+            if (!w.in[k]) missing.push_back(w.inputs[k]);
+            continue;
+        }
         out.insert(out.end(), w.literal.begin() + static_cast<std::ptrdiff_t>(copied),
                    w.literal.begin() + static_cast<std::ptrdiff_t>(at));
         copied = at;
-        out.insert(out.end(), w.results[k].begin(), w.results[k].end());
+        if (w.in[k]) {
+            out.insert(out.end(), w.results[k].begin(), w.results[k].end());
+        } else {
+            missing.push_back({out.size(), w.inputs[k].from});
+        }
     }
     out.insert(out.end(), w.literal.begin() + static_cast<std::ptrdiff_t>(copied), w.literal.end());
-    return out;
+    return {std::move(out), std::move(missing)};
 }
 
 void task_graph::drop(task_id task) { waiting_.erase(task); }

@@ -32,6 +32,12 @@ struct run_stats {
     std::uint64_t failed = 0;   // threw, wrong arguments, unknown name, lost too often, ...
     std::uint64_t retried = 0;  // queued again after their worker died (each time it happened)
     std::uint64_t outstanding = 0;
+    // Task graphs: tasks sent ahead to wait on the worker that makes their inputs, those sent
+    // back (an input had finished there and was no longer at hand), and inputs forwarded to
+    // them from other workers through rank 0.
+    std::uint64_t graph_sent_ahead = 0;
+    std::uint64_t graph_returned = 0;
+    std::uint64_t graph_forwarded = 0;
     double elapsed_seconds = 0;  // since the run started
     // From the first task submitted to the last one finished: the time the tasks took.
     double makespan_seconds = 0;

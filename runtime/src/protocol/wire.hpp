@@ -45,6 +45,12 @@
 // |                |             | f64 seconds} (times on the worker's steady clock)        | rank 0 maps the worker's clock to its own       |
 // | lent_forecast  | 0 -> origin | u32 n, n x {u64 token, f64 seconds, f64 variance}        | a task waiting for a lent child polls around    |
 // |                |             | (estimated duration of each lent task sent to a thief)   | when its result should come back                |
+// | pending_batch  | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, blob     | tasks of a graph wait on the worker for inputs  |
+// |                |             | arguments, u32 k, k x {u64 at, u64 from, u32 local}}:    | produced there (or forwarded); each starts when |
+// |                |             | arguments without the k inputs' results, where each goes | its last input is in (counts as a batch)        |
+// | input_forward  | 0 -> worker | u32 n, n x {u64 task, u64 from, u32 failed, blob result} | a pending task's input, made on another worker  |
+// | pending_bounced| worker -> 0 | u32 n, n x u64 id                                        | pending tasks whose input had already finished  |
+// |                |             |                                                          | here when they came: rank 0 feeds them itself   |
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -76,7 +82,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 6;
+inline constexpr std::uint32_t protocol_version = 7;
 
 enum class msg : int {
     hello = 1,
@@ -99,7 +105,10 @@ enum class msg : int {
     tracing = 18,
     spans = 19,
     lent_forecast = 20,
-    last = lent_forecast,  // the highest tag: a new message type moves it
+    pending_batch = 21,
+    input_forward = 22,
+    pending_bounced = 23,
+    last = pending_bounced,  // the highest tag: a new message type moves it
 };
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -118,6 +127,7 @@ public:
     void operator()(std::uint64_t v) { u64(v); }
     void operator()(double v) { f64(v); }
     void operator()(const std::string& v) { str(v); }
+    void operator()(bytes& v) { blob(v); }  // not const: preferred to the vector template
     template <class T>
     void operator()(std::vector<T>& items) {
         u32(static_cast<std::uint32_t>(items.size()));
@@ -159,6 +169,10 @@ public:
     void operator()(std::uint64_t& v) { v = u64(); }
     void operator()(double& v) { v = f64(); }
     void operator()(std::string& v) { v = str(); }
+    void operator()(bytes& v) {
+        const auto b = blob();
+        v.assign(b.begin(), b.end());
+    }
     // Elements are read one by one (never reserved from the count, which may lie); every
     // element takes at least a byte, so a count beyond the bytes left is rejected at once.
     template <class T>
@@ -420,6 +434,69 @@ struct steal_order {
     template <class V>
     void fields(V& v) {
         v(order), v(thief);
+    }
+};
+
+// ---- task graphs sent ahead (see rank0/graph.cpp) ------------------------------------------
+
+// Where an input's result goes in a pending task's arguments, and the task that makes it.
+struct graph_input {
+    static constexpr std::uint64_t order_only = ~std::uint64_t{0};  // carries no value
+    std::uint64_t at = 0;
+    std::uint64_t from = 0;
+    std::uint32_t local = 0;  // made on the same worker (else rank 0 forwards it)
+    template <class V>
+    void fields(V& v) {
+        v(at), v(from), v(local);
+    }
+};
+struct pending_task {
+    std::uint64_t id = 0;
+    std::uint64_t name_hash = 0;
+    std::uint64_t signature = 0;
+    bytes arguments;  // without the inputs' results
+    std::vector<graph_input> inputs;
+    template <class V>
+    void fields(V& v) {
+        v(id), v(name_hash), v(signature), v(arguments), v(inputs);
+    }
+};
+struct pending_batch {
+    static constexpr const char* name = "pending_batch";
+    static constexpr msg tag = msg::pending_batch;
+    std::uint64_t seq = 0;  // in the same sequence as task batches
+    std::vector<pending_task> tasks;
+    template <class V>
+    void fields(V& v) {
+        v(seq), v(tasks);
+    }
+};
+struct forwarded_input {
+    std::uint64_t task = 0;
+    std::uint64_t from = 0;
+    std::uint32_t failed = 0;  // `result` is then the encoded task_error (as child_failed)
+    bytes result;
+    template <class V>
+    void fields(V& v) {
+        v(task), v(from), v(failed), v(result);
+    }
+};
+struct input_forward {
+    static constexpr const char* name = "input_forward";
+    static constexpr msg tag = msg::input_forward;
+    std::vector<forwarded_input> inputs;
+    template <class V>
+    void fields(V& v) {
+        v(inputs);
+    }
+};
+struct pending_bounced {
+    static constexpr const char* name = "pending_bounced";
+    static constexpr msg tag = msg::pending_bounced;
+    std::vector<std::uint64_t> ids;
+    template <class V>
+    void fields(V& v) {
+        v(ids);
     }
 };
 

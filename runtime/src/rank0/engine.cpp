@@ -111,6 +111,8 @@ void engine_state::route_messages() {
     router.on_raw<wire::stolen_writer>(
         [this](message& m, std::size_t w) { accept_stolen(w, m.body); });
     router.on<wire::hello>([this](const wire::hello& h, std::size_t w) { accept_hello(w, h); });
+    router.on<wire::pending_bounced>(
+        [this](const wire::pending_bounced& b, std::size_t w) { accept_bounced(w, b); });
     router.on<wire::batch_rejected>([this](const wire::batch_rejected& b, std::size_t w) {
         ++counters.protocol_errors;
         fail_running(static_cast<int>(w), b.seq,
@@ -185,7 +187,7 @@ void engine_state::accept_goodbye(std::size_t w, const wire::goodbye& g) {
     left_pool(w, last_pump);
     // Only idle workers retire, so this is a worker that left on its own: what it held will
     // not come back.
-    if (!shutting_down && worker.load.in_hand > 0)
+    if (!shutting_down && (worker.load.in_hand > 0 || worker.ahead > 0))
         fail_running(static_cast<int>(w), std::nullopt, "the worker left the run");
 }
 
@@ -293,8 +295,9 @@ void engine_state::requeue_lost_batches(std::size_t i, std::uint64_t messages_re
     const std::vector<std::uint64_t> lost = w.batches.lost_within(messages_received);
     if (lost.empty()) return;
     const auto ids = running_on(static_cast<int>(i), lost);
-    requeue(ids);
-    w.load.in_hand -= ids.size();
+    w.load.in_hand -= static_cast<std::size_t>(std::count_if(
+        ids.begin(), ids.end(), [&](sched::task_id id) { return !tasks.find(id)->ahead; }));
+    requeue(ids);  // and the graph tasks sent ahead there
     counters.batches_lost += lost.size();
     log().error(
         "rank {} has received {} message(s) from rank 0 but not {} task batch(es) sent among "
@@ -365,7 +368,11 @@ void rank0_context::report_to(sched::load_estimator& estimator, std::uint64_t& e
 
 void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                             std::span<const std::byte> payload, int worker) {
-    if (worker >= 0) --workers[static_cast<std::size_t>(worker)].load.in_hand;
+    if (worker >= 0) {
+        auto& w = workers[static_cast<std::size_t>(worker)];
+        --(rec.ahead ? w.ahead : w.load.in_hand);
+    }
+    rec.ahead = false;
     if (!loss_history.empty() && why != sched::outcome::worker_lost) loss_history.erase(id);
     // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
     // join runs nothing.
@@ -518,6 +525,12 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
     }
     w.hungry = false;
     w.dry = false;
+    if (!graph.empty()) {
+        std::vector<sched::task_id> consumers;
+        for (const auto id : ids)
+            for (const auto c : graph.consumers_of(id)) consumers.push_back(c);
+        if (!consumers.empty()) send_ahead(std::move(consumers));
+    }
 }
 
 bool engine_state::run_one_locally() {
@@ -588,7 +601,7 @@ bool engine_state::brokering() const {
 bool engine_state::outstanding() const {
     if (!queue.empty()) return true;
     return std::any_of(workers.begin(), workers.end(),
-                       [](const worker_info& w) { return w.load.in_hand > 0; });
+                       [](const worker_info& w) { return w.load.in_hand > 0 || w.ahead > 0; });
 }
 
 std::optional<sched::expected_result> engine_state::next_expected_result(bool lent_only) const {
@@ -607,7 +620,7 @@ std::optional<sched::expected_result> engine_state::next_expected_result(bool le
 
 std::size_t engine_state::running() const {
     std::size_t n = 0;
-    for (const auto& w : workers) n += w.load.in_hand;
+    for (const auto& w : workers) n += w.load.in_hand + w.ahead;
     return n;
 }
 

@@ -36,6 +36,7 @@
 #include "tide/scheduler/backoff.hpp"
 #include "tide/scheduler/central_queue.hpp"
 #include "tide/scheduler/dispatch.hpp"
+#include "tide/scheduler/graph_placement.hpp"
 #include "tide/scheduler/load_estimator.hpp"
 #include "tide/scheduler/placement.hpp"
 #include "tide/scheduler/scaling_policy.hpp"
@@ -75,6 +76,10 @@ double median(std::vector<double> samples);
 // Spawns that never return before rank 0 stops trying: each one leaves a thread inside MPI,
 // and a spawn after a hung one may well hang behind it.
 constexpr int max_hung_spawns = 3;
+// What forwarding an input to a task sent ahead costs, worker to rank 0 to worker: about a
+// round trip on one host (7 us measured on the development machine, tide-bench latency; more
+// when rank 0 shares a core).
+constexpr double forward_hop_seconds = 20e-6;
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
 // The longest rank 0 goes without a pump while the driver thread works under its mutex.
@@ -127,6 +132,9 @@ struct engine_counters {
     std::uint64_t spawns_hung = 0;     // of those, spawns that never returned in time
     std::uint64_t retired = 0;
     std::uint64_t workers_lost = 0;
+    std::uint64_t sent_ahead = 0;      // graph tasks sent to wait where their inputs are made
+    std::uint64_t ahead_returned = 0;  // of those, bounced back (an input had finished there)
+    std::uint64_t inputs_forwarded = 0;  // to them, from other workers
     std::uint64_t tasks_rerun = 0;         // queued again after their worker was lost
     std::uint64_t driver_tasks_rerun = 0;  // of those, the driver's (not lent nested tasks)
     std::vector<double> spawn_seconds;
@@ -279,6 +287,24 @@ struct engine_state {
     // length takes no stack).
     void feed_consumers(sched::task_id producer, sched::outcome why,
                         std::span<const std::byte> payload, int worker);
+    // Sends held tasks ahead to the worker where their missing inputs are made (run there or
+    // waiting there themselves), to wait there: a chain then runs without a round trip
+    // through rank 0 per step. `candidates` are tasks that may have become eligible; those
+    // sent are followed by their own consumers. At most --tide-prefetch tasks wait ahead on
+    // a worker; the rest wait here, as they would anyway.
+    void send_ahead(std::vector<sched::task_id> candidates);
+    // Where a held task should wait, if every input it misses is running or waiting on some
+    // worker: the one that makes most of them, unless the backlog there outweighs the hops
+    // saved (as Dask's worker_objective weighs them).
+    std::optional<std::size_t> ahead_target(sched::task_id id);
+    // Queues `from`'s result (or error) for `task`, which waits ahead on `worker`.
+    void forward_input(sched::task_id task, int worker, sched::task_id from, bool failed,
+                       std::span<const std::byte> result);
+    // Sends the inputs collected for tasks waiting ahead, one message per worker.
+    void flush_forwards();
+    // Tasks sent ahead that the worker could not take (an input had finished there before
+    // they came): held here again, or started if all their inputs are here.
+    void accept_bounced(std::size_t worker, const wire::pending_bounced& b);
     // The error a failed task passes to the tasks that take its result, encoded as a child's
     // failure: get() on them throws the failed task's own task_error.
     bytes failure_for_consumers(sched::task_id producer, sched::outcome why,
@@ -342,6 +368,8 @@ struct engine_state {
     };
     std::vector<ended_in_graph> graph_work;
     bool feeding = false;
+    std::unordered_map<std::size_t, wire::input_forward> forwards;  // by worker, to send
+    std::vector<sched::graph_worker> placement_scratch;
     sched::central_queue queue;
     worker_pool workers;
     std::vector<sched::worker_load> loads_scratch;

@@ -3,9 +3,12 @@
 // counted here, where they were submitted, as results come in: no step of a graph waits for
 // the driver.
 
+#include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 #include "exec/executor.hpp"
+#include "protocol/messaging.hpp"
 #include "rank0/engine_state.hpp"
 
 namespace tide::detail {
@@ -55,6 +58,7 @@ sched::task_id engine_state::enqueue_after(const task_entry* entry, bytes litera
         const auto& p = *tasks.find(producer);
         feed_consumers(producer, p.why, p.payload, p.owner);
     }
+    if (graph.holds(id) && entry) send_ahead({id});
     return id;
 }
 
@@ -79,13 +83,27 @@ void engine_state::feed_consumers(sched::task_id producer, sched::outcome why,
         for (const auto consumer : graph.take_consumers(from)) {
             if (!graph.holds(consumer)) continue;  // failed by another input
             sched::task_record& rec = *tasks.find(consumer);
+            // Sent ahead: its worker runs it (or fails it). It gets the inputs made elsewhere;
+            // rank 0 keeps them too, to run it again if that worker is lost.
+            const bool ahead = rec.ahead;
+            const bool elsewhere = ahead && rec.owner != ran_on;
             if (status != sched::outcome::ok) {
                 if (!failure) failure = failure_for_consumers(from, status, result, ran_on);
                 graph.drop(consumer);
-                complete(consumer, rec, sched::outcome::child_failed, *failure, -1);
-            } else if (graph.arrived(consumer, from, result)) {
+                if (!ahead) {
+                    complete(consumer, rec, sched::outcome::child_failed, *failure, -1);
+                    continue;
+                }
+                rec.why = sched::outcome::child_failed;  // if its worker is lost meanwhile
+                rec.payload = *failure;
+                if (elsewhere) forward_input(consumer, rec.owner, from, true, *failure);
+            } else {
+                if (elsewhere) forward_input(consumer, rec.owner, from, false, result);
+                if (!graph.arrived(consumer, from, result)) continue;
                 bytes args = graph.arguments(consumer);
-                if (rec.join) {
+                if (ahead) {
+                    rec.payload = std::move(args);
+                } else if (rec.join) {
                     complete(consumer, rec, sched::outcome::ok, args, -1);
                 } else {
                     start(consumer, rec, std::move(args));
@@ -99,6 +117,102 @@ void engine_state::feed_consumers(sched::task_id producer, sched::outcome why,
         graph_work.pop_back();
         pass_on(next.id, next.why, next.payload, -1);
     }
+    flush_forwards();
+}
+
+void engine_state::forward_input(sched::task_id task, int worker, sched::task_id from,
+                                 bool failed, std::span<const std::byte> result) {
+    ++counters.inputs_forwarded;
+    auto& msg = forwards[static_cast<std::size_t>(worker)];
+    msg.inputs.push_back({task, from, failed ? 1u : 0u, bytes(result.begin(), result.end())});
+}
+
+void engine_state::flush_forwards() {
+    for (auto& [w, msg] : forwards)
+        if (!msg.inputs.empty() && !workers[w].gone())
+            send_message(net, workers[w].rank, std::move(msg));
+    forwards.clear();
+}
+
+std::optional<std::size_t> engine_state::ahead_target(sched::task_id id) {
+    // Only while every input it misses is on its way on some worker (running, or waiting
+    // there itself).
+    const auto missing = graph.missing_inputs(id);
+    placement_scratch.assign(workers.size(), {});
+    for (const auto from : missing) {
+        const auto* rec = tasks.find(from);
+        if (!rec || rec->state != task_state::running || rec->owner < 0 || rec->lent)
+            return std::nullopt;
+        ++placement_scratch[static_cast<std::size_t>(rec->owner)].inputs_made;
+    }
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        const worker_info& w = workers[i];
+        placement_scratch[i].usable = !w.gone() && w.phase == sched::worker_phase::active &&
+                                      w.load.accepting && !w.isolating &&
+                                      w.ahead < cfg.prefetch;
+        placement_scratch[i].backlog = w.load.in_hand + w.ahead;
+    }
+    // Before the first of its kind has finished, a task is guessed to take a hop's time.
+    const auto* d = estimator.duration_of(tasks.find(id)->name_hash);
+    const double task_seconds = d && d->samples > 0 ? d->latest : forward_hop_seconds;
+    return sched::choose_graph_worker(placement_scratch, missing.size(), task_seconds,
+                                      forward_hop_seconds);
+}
+
+void engine_state::send_ahead(std::vector<sched::task_id> candidates) {
+    if (shutting_down) return;
+    std::unordered_map<std::size_t, wire::pending_batch> out;  // by worker
+    while (!candidates.empty()) {
+        const auto id = candidates.back();
+        candidates.pop_back();
+        sched::task_record* rec = tasks.find(id);
+        if (!rec || rec->state != task_state::held || rec->join || !graph.holds(id)) continue;
+        const auto target = ahead_target(id);
+        if (!target) continue;
+        auto [args, missing] = graph.partial(id);
+        wire::pending_task t{id, rec->name_hash, rec->signature, std::move(args), {}};
+        for (const auto& in : missing) {
+            const int maker = tasks.find(in.from)->owner;
+            t.inputs.push_back({in.at == sched::task_graph::input::order_only
+                                    ? wire::graph_input::order_only
+                                    : static_cast<std::uint64_t>(in.at),
+                                in.from, maker == static_cast<int>(*target) ? 1u : 0u});
+        }
+        auto& batch = out[*target];
+        if (batch.tasks.empty()) batch.seq = next_seq++;
+        batch.tasks.push_back(std::move(t));
+        rec->state = task_state::running;
+        rec->owner = static_cast<int>(*target);
+        rec->batch = batch.seq;
+        rec->ahead = true;
+        ++workers[*target].ahead;  // not in hand: it cannot run before its inputs
+        ++counters.sent_ahead;
+        // Its own consumers may wait on this worker now.
+        for (const auto c : graph.consumers_of(id)) candidates.push_back(c);
+    }
+    for (auto& [w, batch] : out) {
+        worker_info& info = workers[w];
+        const auto seq = batch.seq;
+        send_message(net, info.rank, std::move(batch));
+        info.batches.sent(seq, net.sent_to(info.rank));
+        ++counters.batches_sent;
+    }
+}
+
+void engine_state::accept_bounced(std::size_t worker, const wire::pending_bounced& b) {
+    std::vector<sched::task_id> back;
+    for (const auto id : b.ids) {
+        const auto* rec = tasks.find(id);
+        if (!rec || !rec->ahead || rec->state != task_state::running ||
+            rec->owner != static_cast<int>(worker)) {
+            protocol_fault(workers[worker].rank,
+                           "returned graph task " + std::to_string(id) + ", which it does not hold");
+            continue;
+        }
+        back.push_back(id);
+    }
+    counters.ahead_returned += back.size();
+    requeue(back);  // held again if inputs are missing, else queued with all of them
 }
 
 bytes engine_state::failure_for_consumers(sched::task_id producer, sched::outcome why,

@@ -22,13 +22,36 @@ using clock = std::chrono::steady_clock;
 using sched::task_state;
 
 void engine_state::requeue(std::span<const sched::task_id> ids) {
+    std::vector<sched::task_id> still_held;  // graph tasks sent ahead: not queued
     for (const auto id : ids) {
         sched::task_record* rec = tasks.find(id);
-        rec->state = task_state::queued;
+        if (rec->ahead && rec->owner >= 0) --workers[static_cast<std::size_t>(rec->owner)].ahead;
+        rec->ahead = false;
         rec->owner = -1;
+        if (!graph.empty() && graph.holds(id)) {
+            rec->state = task_state::held;  // it waits here for its inputs now
+            still_held.push_back(id);
+            continue;
+        }
+        if (rec->why == sched::outcome::child_failed) {
+            // Sent ahead, then an input failed: its worker was to report the failure.
+            const bytes error = rec->payload;
+            complete(id, *rec, sched::outcome::child_failed, error, -1);
+            still_held.push_back(id);
+            continue;
+        }
+        rec->state = task_state::queued;
         estimator.queued_centrally(rec->name_hash, 1);
     }
-    queue.put_back(ids, tasks);
+    if (still_held.empty()) {
+        queue.put_back(ids, tasks);
+    } else {
+        std::vector<sched::task_id> queued;
+        for (const auto id : ids)
+            if (const auto* rec = tasks.find(id); rec && rec->state == task_state::queued)
+                queued.push_back(id);
+        queue.put_back(queued, tasks);
+    }
 }
 
 void engine_state::watch_heartbeats() {
@@ -150,6 +173,7 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
     requeue(again);
     counters.tasks_rerun += again.size();
     w.load.in_hand = 0;
+    w.ahead = 0;
     w.batches.clear();
     observer.note("worker " + std::to_string(w.rank) + " lost");
     log().error("worker rank {} on {} is lost: {}; {} task(s) it held run again, {} failed", w.rank,

@@ -58,6 +58,7 @@ public:
         return pending_ > 0 && (pending_ >= cfg_.batch_max || in_hand == 0 || pending_ >= in_hand ||
                                 now - first_pending_ >= flush_interval);
     }
+    bool has_results() const { return pending_ > 0; }
     // The oldest result has waited long enough (what the keeper thread looks at).
     bool overdue(clock::time_point now) const {
         return pending_ > 0 && now - first_pending_ >= flush_interval;

@@ -22,6 +22,7 @@
 #include "protocol/router.hpp"
 #include "protocol/wire.hpp"
 #include "worker/outbox.hpp"
+#include "worker/pending_tasks.hpp"
 
 namespace tide::detail {
 
@@ -68,7 +69,7 @@ double cpu_seconds() {
 class worker final : public task_context {
 public:
     worker(const config& cfg, transport& net, int rank, const std::string& host)
-        : task_context(rank, host), cfg_(cfg), net_(net), outbox_(cfg, net) {
+        : task_context(rank, host), cfg_(cfg), net_(net), outbox_(cfg, net), pending_(rank, host) {
         route_messages();
     }
 
@@ -242,17 +243,26 @@ private:
         last_asked_ = clock::now();
     }
 
-    // Runs the next task received from rank 0; called and returns with the lock held.
+    // Runs the next task received from rank 0 (a graph's task whose inputs came in here
+    // first: it continues what just ran); called and returns with the lock held.
     void run_received_task(std::unique_lock<std::mutex>& lock) {
         batch* b = nullptr;
-        for (auto& candidate : batches_)
-            if (candidate.next < candidate.tasks.size()) {
-                b = &candidate;
-                break;
-            }
-        const wire::task_view t = b->tasks[b->next++];
-        ++b->running;
+        pending_tasks::ready_task ready{};
+        wire::task_view t{};
+        if (pending_.ready()) {
+            ready = pending_.take_ready();
+            t = {ready.id, ready.name_hash, ready.signature, ready.arguments};
+        } else {
+            for (auto& candidate : batches_)
+                if (candidate.next < candidate.tasks.size()) {
+                    b = &candidate;
+                    break;
+                }
+            t = b->tasks[b->next++];
+            ++b->running;
+        }
         --in_hand_;
+        running_ids_.push_back(t.id);
         // A task may wait, and run another inside the wait: one result buffer per depth.
         // (A deque keeps the outer buffers where they are when it grows.)
         if (results_by_depth_.size() <= received_depth_) results_by_depth_.emplace_back();
@@ -271,12 +281,62 @@ private:
         current_task_ = outer;
         lock.lock();
         --received_depth_;
+        running_ids_.pop_back();
         count_task(end);
         if (traced) outbox_.add_span(t.id, t.name_hash, start, end);
         outbox_.add_result(t.id, status, out, end, in_hand_);
-        --b->running;
-        release_finished_batches();
+        if (status == sched::outcome::ok) pending_.remember(t.id, out);
+        if (pending_.awaited(t.id)) {
+            const std::size_t before = pending_.ready_count();
+            pending_.finished(t.id, t.name_hash, status, out, failed_scratch_);
+            in_hand_ += pending_.ready_count() - before;
+            report_failed_pending(end);
+        }
+        if (b) {
+            --b->running;
+            release_finished_batches();
+        }
         if (outbox_.due(end, in_hand_)) outbox_.flush(in_hand_);
+    }
+
+    // Graph tasks waiting here whose input failed: they fail with its error, and are done.
+    void report_failed_pending(clock::time_point now) {
+        for (const auto& f : failed_scratch_)
+            outbox_.add_result(f.id, sched::outcome::child_failed, f.error, now, in_hand_);
+        failed_scratch_.clear();
+    }
+
+    // Graph tasks sent ahead to wait here for their inputs (see pending_tasks).
+    void accept_pending(wire::pending_batch batch) {
+        ++batches_received_;
+        const std::size_t before = pending_.ready_count();
+        const auto returned =
+            pending_.accept(batch, [this](std::uint64_t id) { return unfinished_here(id); });
+        in_hand_ += pending_.ready_count() - before;
+        if (returned.empty()) return;
+        // Rank 0 must see the results of their inputs first, or it would send them here again.
+        if (outbox_.has_results()) outbox_.flush(in_hand_);
+        send_message(net_, 0, wire::pending_bounced{returned});
+    }
+
+    void accept_forward(const wire::input_forward& forward) {
+        const std::size_t before = pending_.ready_count();
+        for (const auto& in : forward.inputs) pending_.forwarded(in, failed_scratch_);
+        in_hand_ += pending_.ready_count() - before;
+        report_failed_pending(clock::now());
+        if (outbox_.due(clock::now(), in_hand_)) outbox_.flush(in_hand_);
+    }
+
+    // A task rank 0 sent here that has not finished: not started, running, or a graph's
+    // task waiting or ready here.
+    bool unfinished_here(std::uint64_t id) const {
+        if (pending_.holds(id) || pending_.is_ready(id)) return true;
+        if (std::find(running_ids_.begin(), running_ids_.end(), id) != running_ids_.end())
+            return true;
+        for (const auto& b : batches_)
+            for (std::size_t i = b.next; i < b.tasks.size(); ++i)
+                if (b.tasks[i].id == id) return true;
+        return false;
     }
 
     // Frees the buffers of leading batches whose tasks have all finished or moved away.
@@ -291,6 +351,8 @@ private:
     // What a worker accepts from rank 0.
     void route_messages() {
         router_.on_raw<wire::task_batch_writer>([this](message& m) { accept_batch(m); });
+        router_.on<wire::pending_batch>([this](wire::pending_batch b) { accept_pending(std::move(b)); });
+        router_.on<wire::input_forward>([this](const wire::input_forward& f) { accept_forward(f); });
         router_.on<wire::steal_order>([this](const wire::steal_order& o) { give_away(o); });
         router_.on_raw<wire::child_results_writer>(
             [this](message& m) { accept_child_results(m.body); });
@@ -431,8 +493,14 @@ private:
         // worker that starts it now to one that may be asleep only delays it.
         const bool busy = received_depth_ > 0 || in_task_;
         std::size_t share = busy ? (in_hand_ + 1) / 2 : in_hand_ / 2;
+        // A task whose result a graph's task waits for here stays, and so does what is
+        // before it.
         for (auto b = batches_.rbegin(); b != batches_.rend() && share > 0; ++b)
             for (; share > 0 && b->tasks.size() > b->next; --share, --in_hand_) {
+                if (pending_.awaited(b->tasks.back().id)) {
+                    share = 0;
+                    break;
+                }
                 head.returned.push_back(b->tasks.back().id);
                 b->tasks.pop_back();
             }
@@ -586,7 +654,7 @@ private:
     int say_goodbye() {
         wire::goodbye g;
         g.executed = total_executed_ + executed_;
-        g.dropped = in_hand_;
+        g.dropped = in_hand_ + pending_.waiting();
         g.protocol_errors = protocol_errors_;
         g.cpu_seconds = cpu_seconds();
         g.busy_seconds = total_busy_ + busy_seconds_;
@@ -610,7 +678,10 @@ private:
     std::unique_ptr<machine_binding> machine_;  // null when hwloc could not load
     std::mutex mu_;  // guards everything below (but the task thread's own counters) and net_
     std::deque<batch> batches_;
-    std::size_t in_hand_ = 0;  // received tasks not started
+    pending_tasks pending_;  // graph tasks sent ahead, waiting for their inputs here
+    std::vector<pending_tasks::failed_task> failed_scratch_;
+    std::vector<std::uint64_t> running_ids_;  // received tasks running, outermost first
+    std::size_t in_hand_ = 0;  // received tasks not started (graph tasks ready here included)
     std::deque<bytes> results_by_depth_;
     std::size_t received_depth_ = 0;
     result_outbox outbox_;

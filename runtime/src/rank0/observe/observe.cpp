@@ -52,6 +52,9 @@ run_stats engine_state::stats() {
     run_stats s;
     s.submitted = counters.submitted;
     s.resumed = counters.resumed;
+    s.graph_sent_ahead = counters.sent_ahead;
+    s.graph_returned = counters.ahead_returned;
+    s.graph_forwarded = counters.inputs_forwarded;
     s.ok = counters.completed;
     s.failed = counters.failed;
     s.retried = counters.driver_tasks_rerun;

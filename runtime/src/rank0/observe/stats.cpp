@@ -21,6 +21,11 @@ std::string to_table(const run_stats& s) {
                            s.journal_bytes < 1000000
                                ? fmt::format("{:.1f} kB", s.journal_bytes / 1e3)
                                : fmt::format("{:.1f} MB", s.journal_bytes / 1e6));
+    if (s.graph_sent_ahead > 0)
+        out += fmt::format(
+            "[tide summary] task graphs: {} task(s) sent ahead to wait where their inputs are "
+            "made, {} sent back, {} input(s) forwarded\n",
+            s.graph_sent_ahead, s.graph_returned, s.graph_forwarded);
     out += fmt::format("[tide summary] makespan {:.3f} s ({:.1f} tasks/s), run time {:.3f} s\n",
                        s.makespan_seconds, s.tasks_per_second, s.elapsed_seconds);
     std::size_t host_width = 4;
@@ -81,6 +86,10 @@ std::string to_json(const run_stats& s) {
           {"failed", s.failed},
           {"retried", s.retried},
           {"outstanding", s.outstanding}}},
+        {"graph",
+         {{"sent_ahead", s.graph_sent_ahead},
+          {"returned", s.graph_returned},
+          {"forwarded", s.graph_forwarded}}},
         {"elapsed_seconds", s.elapsed_seconds},
         {"makespan_seconds", s.makespan_seconds},
         {"tasks_per_second", s.tasks_per_second},

@@ -12,6 +12,7 @@
 #include <limits>
 #include <span>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "tide/scheduler/task_table.hpp"
@@ -45,6 +46,13 @@ public:
     // A task that will not run (an input failed): it leaves the graph. Its other inputs may
     // still list it; they are ignored when they finish.
     void drop(task_id task);
+
+    // The waiting tasks that take `producer`'s result, without forgetting them.
+    const std::vector<task_id>& consumers_of(task_id producer) const;
+    // A waiting task's arguments as far as they are known: the inputs that have arrived are
+    // put in, and the others listed with their offsets in those bytes (for sending the task
+    // ahead to where its missing inputs are made). It stays in the graph.
+    std::pair<std::vector<std::byte>, std::vector<input>> partial(task_id task) const;
 
     bool holds(task_id task) const { return waiting_.count(task) != 0; }
     bool empty() const { return waiting_.empty(); }

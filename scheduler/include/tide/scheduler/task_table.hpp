@@ -43,6 +43,7 @@ struct task_record {
     bool abandoned : 1 = false;  // its future is gone: drop the record when the task finishes
     bool lent : 1 = false;       // a worker's nested task moved by a steal, not the driver's
     bool join : 1 = false;       // runs nothing: tide::when_all's gathering of its inputs
+    bool ahead : 1 = false;      // sent ahead to the worker where its inputs are made
     // Times it was on a worker that died. A task lost before runs alone on a worker (no other
     // task in hand there), so that a second loss can be blamed on it.
     std::uint8_t losses = 0;

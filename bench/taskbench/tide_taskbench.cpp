@@ -1,0 +1,130 @@
+// Task Bench on tide: the graph of bench/taskbench/patterns.hpp, every task a tide task that
+// checks it received exactly the outputs the pattern says and then runs the compute kernel.
+// One result line per kernel size:
+//   system=tide mode=<dataflow|barrier> pattern=<p> workers=<n> width=<w> steps=<t>
+//   iterations=<i> tasks=<n> seconds=<median>
+// dataflow: every task is submitted at once, its inputs passed as shared futures (readiness is
+// counted on rank 0). barrier: the way a graph is written without futures as arguments: the
+// driver get()s each step's outputs before submitting the next step with them.
+//   mpirun -n 3 tide-taskbench --pattern stencil_1d --width 2 --steps 1000 --iterations 4096,1024
+
+#include <tide/tide.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "patterns.hpp"
+
+namespace {
+
+using taskbench::token;
+
+taskbench::token point_task(int kind, long width, long radix, long period, long step, long point,
+                            long iterations, const std::vector<token>& inputs) {
+    const taskbench::graph_shape g{static_cast<taskbench::pattern>(kind), width, 0, radix, period};
+    if (!taskbench::inputs_match(g, step, point, inputs))
+        throw std::runtime_error("task (" + std::to_string(step) + ", " + std::to_string(point) +
+                                 ") of " + taskbench::name_of(g.kind) +
+                                 " did not receive the outputs its pattern says");
+    taskbench::compute_kernel(iterations);
+    return {step, point};
+}
+TIDE_TASK(point_task);
+
+// Runs the whole graph once; returns its seconds.
+double run_graph(tide::driver& d, const taskbench::graph_shape& g, long iterations, bool barrier) {
+    const int kind = static_cast<int>(g.kind);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<tide::shared_future<token>> before, now;
+    std::vector<token> outputs;  // barrier: the step before, collected by the driver
+    for (long step = 0; step < g.steps; ++step) {
+        const long active = taskbench::width_at(g, step);
+        now.clear();
+        if (barrier) {
+            std::vector<tide::future<token>> step_futures;
+            for (long x = 0; x < active; ++x) {
+                std::vector<token> in;
+                for (const long p : taskbench::inputs_of(g, step, x))
+                    in.push_back(outputs[static_cast<std::size_t>(p)]);
+                step_futures.push_back(d.submit(point_task, kind, g.width, g.radix, g.period,
+                                                step, x, iterations, std::move(in)));
+            }
+            outputs = tide::get_all(step_futures);
+            continue;
+        }
+        for (long x = 0; x < active; ++x) {
+            std::vector<tide::shared_future<token>> in;
+            for (const long p : taskbench::inputs_of(g, step, x))
+                in.push_back(before[static_cast<std::size_t>(p)]);
+            now.push_back(d.submit(point_task, kind, g.width, g.radix, g.period, step, x,
+                                   iterations, in)
+                              .share());
+        }
+        std::swap(before, now);
+    }
+    for (const auto& f : before) f.get();  // throws if any task saw the wrong inputs
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+long task_count(const taskbench::graph_shape& g) {
+    long n = 0;
+    for (long t = 0; t < g.steps; ++t) n += taskbench::width_at(g, t);
+    return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return tide::run(argc, argv, [](tide::driver& d) -> int {
+        CLI::App app{"Task Bench's dependency patterns on tide", "tide-taskbench"};
+        std::string pattern = "stencil_1d";
+        taskbench::graph_shape g;
+        std::vector<long> sizes{4096};
+        int repeat = 1;
+        bool barrier = false;
+        app.add_option("--pattern", pattern, "trivial, no_comm, stencil_1d, nearest, spread, fft, "
+                                             "tree or all_to_all");
+        app.add_option("--width", g.width, "points per step")->check(CLI::Range(1L, 1L << 20));
+        app.add_option("--steps", g.steps, "time steps")->check(CLI::Range(1L, 1L << 30));
+        app.add_option("--radix", g.radix, "nearest, spread: inputs per task")
+            ->check(CLI::Range(0L, 1L << 20));
+        app.add_option("--period", g.period, "spread: steps before the offsets repeat")
+            ->check(CLI::Range(1L, 1L << 20));
+        app.add_option("--iterations", sizes, "kernel sizes to run, in order")
+            ->delimiter(',')
+            ->check(CLI::Range(0L, 1L << 40));
+        app.add_option("--repeat", repeat, "runs per size; the median is reported")
+            ->check(CLI::Range(1, 1000));
+        app.add_flag("--barrier", barrier, "the driver collects each step before the next");
+        std::vector<std::string> args(d.args().rbegin(), d.args().rend() - 1);
+        try {
+            app.parse(args);
+        } catch (const CLI::ParseError& e) {
+            return app.exit(e);
+        }
+        const auto kind = taskbench::pattern_named(pattern);
+        if (!kind) {
+            std::fprintf(stderr, "tide-taskbench: unknown pattern '%s'\n", pattern.c_str());
+            return 2;
+        }
+        g.kind = *kind;
+        for (const long iterations : sizes) {
+            std::vector<double> runs;
+            for (int r = 0; r < repeat; ++r) runs.push_back(run_graph(d, g, iterations, barrier));
+            std::sort(runs.begin(), runs.end());
+            std::printf(
+                "system=tide mode=%s pattern=%s workers=%d width=%ld steps=%ld iterations=%ld "
+                "tasks=%ld seconds=%.6f\n",
+                barrier ? "barrier" : "dataflow", pattern.c_str(), d.workers(), g.width, g.steps,
+                iterations, task_count(g), runs[runs.size() / 2]);
+            std::fflush(stdout);
+        }
+        return 0;
+    });
+}

@@ -1,0 +1,126 @@
+#include "worker/pending_tasks.hpp"
+
+#include <utility>
+
+#include "exec/executor.hpp"
+#include "tide/detail/registry.hpp"
+
+namespace tide::detail {
+
+std::vector<std::uint64_t> pending_tasks::accept(
+    wire::pending_batch& batch, const std::function<bool(std::uint64_t)>& unfinished_here) {
+    std::vector<std::uint64_t> returned;
+    std::vector<const recent_result*> arrived;
+    for (auto& t : batch.tasks) {
+        bool missed = false;
+        arrived.clear();
+        std::vector<sched::task_graph::input> inputs;
+        for (const auto& in : t.inputs) {
+            // An input made here must still be to come (or wait here itself), or be among the
+            // recent results: one that has finished sent its result to rank 0 before this
+            // task came, and rank 0 does not forward it here.
+            if (in.local && !unfinished_here(in.from) && !graph_.holds(in.from)) {
+                const auto* r = recalled(in.from);
+                if (!r) missed = true;
+                arrived.push_back(r);
+            }
+            inputs.push_back({static_cast<std::size_t>(in.at), in.from});
+        }
+        if (missed || inputs.empty()) {
+            returned.push_back(t.id);
+            continue;
+        }
+        graph_.hold(t.id, std::move(t.arguments), std::move(inputs));
+        kinds_[t.id] = {t.name_hash, t.signature};
+        std::vector<failed_task> none;  // a recent result is a success
+        for (const auto* r : arrived) pass(t.id, r->id, true, r->result, none);
+    }
+    return returned;
+}
+
+void pending_tasks::finished(std::uint64_t id, std::uint64_t name_hash, sched::outcome status,
+                             std::span<const std::byte> payload, std::vector<failed_task>& failed) {
+    if (!graph_.has_consumers(id)) return;
+    const bool ok = status == sched::outcome::ok;
+    bytes error;
+    if (!ok) {
+        if (status == sched::outcome::child_failed) {
+            error.assign(payload.begin(), payload.end());
+        } else {
+            const auto* entry = registry::instance().by_hash(name_hash);
+            const std::string name = entry ? entry->name : "task " + std::to_string(id);
+            encode_task_error(error_of(status, payload, name, rank_, host_), error);
+        }
+    }
+    for (const auto consumer : graph_.take_consumers(id))
+        pass(consumer, id, ok, ok ? payload : std::span<const std::byte>(error), failed);
+}
+
+void pending_tasks::forwarded(const wire::forwarded_input& in, std::vector<failed_task>& failed) {
+    if (!graph_.holds(in.task)) return;  // returned to rank 0, or failed meanwhile
+    pass(in.task, in.from, in.failed == 0, in.result, failed);
+}
+
+void pending_tasks::pass(std::uint64_t consumer, std::uint64_t from, bool ok,
+                         std::span<const std::byte> payload, std::vector<failed_task>& failed) {
+    if (!graph_.holds(consumer)) return;
+    if (!ok) {
+        fail(consumer, bytes(payload.begin(), payload.end()), failed);
+        return;
+    }
+    if (!graph_.arrived(consumer, from, payload)) return;
+    const auto k = kinds_.at(consumer);
+    kinds_.erase(consumer);
+    ready_.push_back({consumer, k.name_hash, k.signature, graph_.arguments(consumer)});
+}
+
+void pending_tasks::fail(std::uint64_t task, const bytes& error, std::vector<failed_task>& failed) {
+    // Those waiting for a failed task fail with the same error, which names the task that
+    // failed first: a work list, so a long chain takes no stack.
+    std::vector<std::uint64_t> work{task};
+    while (!work.empty()) {
+        const auto t = work.back();
+        work.pop_back();
+        if (!graph_.holds(t)) continue;
+        graph_.drop(t);
+        kinds_.erase(t);
+        failed.push_back({t, error});
+        for (const auto c : graph_.take_consumers(t)) work.push_back(c);
+    }
+}
+
+void pending_tasks::remember(std::uint64_t id, std::span<const std::byte> result) {
+    if (result.size() > recent_bytes) return;
+    auto& slot = recent_[recent_next_];
+    recent_next_ = (recent_next_ + 1) % recent_.size();
+    slot.id = id;
+    slot.result.assign(result.begin(), result.end());
+}
+
+const pending_tasks::recent_result* pending_tasks::recalled(std::uint64_t id) const {
+    for (const auto& r : recent_)
+        if (r.id == id) return &r;
+    return nullptr;
+}
+
+bool pending_tasks::is_ready(std::uint64_t id) const {
+    for (const auto& t : ready_)
+        if (t.id == id) return true;
+    return false;
+}
+
+pending_tasks::ready_task pending_tasks::take_ready() {
+    ready_task t = std::move(ready_.front());
+    ready_.pop_front();
+    return t;
+}
+
+std::size_t pending_tasks::clear() {
+    const std::size_t n = graph_.size() + ready_.size();
+    graph_ = {};
+    kinds_.clear();
+    ready_.clear();
+    return n;
+}
+
+}  // namespace tide::detail
