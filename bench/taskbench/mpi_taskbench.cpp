@@ -119,12 +119,13 @@ int main(int argc, char** argv) {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     CLI::App app{"Task Bench's dependency patterns in plain MPI", "mpi-taskbench"};
-    std::string pattern = "stencil_1d";
+    std::vector<std::string> patterns{"stencil_1d"};
+    std::vector<long> widths{2};
     taskbench::graph_shape g;
     std::vector<long> sizes{4096};
     int repeat = 1;
-    app.add_option("--pattern", pattern);
-    app.add_option("--width", g.width)->check(CLI::Range(1L, 1L << 20));
+    app.add_option("--pattern", patterns, "as tide-taskbench's")->delimiter(',');
+    app.add_option("--width", widths)->delimiter(',')->check(CLI::Range(1L, 1L << 20));
     app.add_option("--steps", g.steps)->check(CLI::Range(1L, 1L << 30));
     app.add_option("--radix", g.radix)->check(CLI::Range(0L, 1L << 20));
     app.add_option("--period", g.period)->check(CLI::Range(1L, 1L << 20));
@@ -137,29 +138,44 @@ int main(int argc, char** argv) {
         MPI_Finalize();
         return code;
     }
-    const auto kind = taskbench::pattern_named(pattern);
-    if (!kind || g.width < ranks) {
-        if (rank == 0)
-            std::fprintf(stderr, "mpi-taskbench: %s\n",
-                         kind ? "needs at least one point per rank" : "unknown pattern");
-        MPI_Finalize();
-        return 2;
-    }
-    g.kind = *kind;
-    for (const long iterations : sizes) {
-        std::vector<double> runs;
-        for (int r = 0; r < repeat; ++r) runs.push_back(run_graph(g, iterations, rank, ranks));
-        std::sort(runs.begin(), runs.end());
-        long tasks = 0;
-        for (long t = 0; t < g.steps; ++t) tasks += taskbench::width_at(g, t);
-        if (rank == 0) {
-            std::printf(
-                "system=mpi mode=p2p pattern=%s workers=%d width=%ld steps=%ld iterations=%ld "
-                "tasks=%ld seconds=%.6f\n",
-                pattern.c_str(), ranks, g.width, g.steps, iterations, tasks, runs[runs.size() / 2]);
-            std::fflush(stdout);
+    std::vector<taskbench::pattern> kinds;
+    for (const auto& name : patterns) {
+        if (name == "all") {
+            for (const auto& [p, n] : taskbench::pattern_names) kinds.push_back(p);
+        } else if (const auto kind = taskbench::pattern_named(name)) {
+            kinds.push_back(*kind);
+        } else {
+            if (rank == 0) std::fprintf(stderr, "mpi-taskbench: unknown pattern '%s'\n", name.c_str());
+            MPI_Finalize();
+            return 2;
         }
     }
+    for (const long width : widths)
+        if (width < ranks) {
+            if (rank == 0) std::fprintf(stderr, "mpi-taskbench: needs at least one point per rank\n");
+            MPI_Finalize();
+            return 2;
+        }
+    for (const auto kind : kinds)
+        for (const long width : widths) {
+            g.kind = kind;
+            g.width = width;
+            for (const long iterations : sizes) {
+                std::vector<double> runs;
+                for (int r = 0; r < repeat; ++r) runs.push_back(run_graph(g, iterations, rank, ranks));
+                std::sort(runs.begin(), runs.end());
+                long tasks = 0;
+                for (long t = 0; t < g.steps; ++t) tasks += taskbench::width_at(g, t);
+                if (rank == 0) {
+                    std::printf(
+                        "system=mpi mode=p2p pattern=%s workers=%d width=%ld steps=%ld "
+                        "iterations=%ld tasks=%ld seconds=%.6f\n",
+                        taskbench::name_of(kind), ranks, g.width, g.steps, iterations, tasks,
+                        runs[runs.size() / 2]);
+                    std::fflush(stdout);
+                }
+            }
+        }
     MPI_Finalize();
     return 0;
 }

@@ -37,38 +37,52 @@ taskbench::token point_task(int kind, long width, long radix, long period, long 
 }
 TIDE_TASK(point_task);
 
-// Runs the whole graph once; returns its seconds.
+// Throws unless the last step's outputs are those of its points.
+void check_last_step(const taskbench::graph_shape& g, const std::vector<token>& last) {
+    for (std::size_t x = 0; x < last.size(); ++x)
+        if (last[x] != token{g.steps - 1, static_cast<long>(x)})
+            throw std::runtime_error("the last step's outputs are not those of its points");
+}
+
+// Runs the whole graph once; returns its seconds. Every task checks its inputs: a mismatch
+// fails it, and its dependents with it, up to the driver.
 double run_graph(tide::driver& d, const taskbench::graph_shape& g, long iterations, bool barrier) {
     const int kind = static_cast<int>(g.kind);
     const auto start = std::chrono::steady_clock::now();
-    std::vector<tide::shared_future<token>> before, now;
     std::vector<token> outputs;  // barrier: the step before, collected by the driver
+    std::vector<tide::shared_future<token>> before, all;
     for (long step = 0; step < g.steps; ++step) {
         const long active = taskbench::width_at(g, step);
-        now.clear();
         if (barrier) {
-            std::vector<tide::future<token>> step_futures;
+            std::vector<tide::future<token>> now;
             for (long x = 0; x < active; ++x) {
                 std::vector<token> in;
                 for (const long p : taskbench::inputs_of(g, step, x))
                     in.push_back(outputs[static_cast<std::size_t>(p)]);
-                step_futures.push_back(d.submit(point_task, kind, g.width, g.radix, g.period,
-                                                step, x, iterations, std::move(in)));
+                now.push_back(d.submit(point_task, kind, g.width, g.radix, g.period, step, x,
+                                       iterations, std::move(in)));
             }
-            outputs = tide::get_all(step_futures);
+            outputs = tide::get_all(now);
             continue;
         }
+        std::vector<tide::shared_future<token>> now;
         for (long x = 0; x < active; ++x) {
             std::vector<tide::shared_future<token>> in;
             for (const long p : taskbench::inputs_of(g, step, x))
                 in.push_back(before[static_cast<std::size_t>(p)]);
-            now.push_back(d.submit(point_task, kind, g.width, g.radix, g.period, step, x,
-                                   iterations, in)
-                              .share());
+            now.push_back(
+                d.submit(point_task, kind, g.width, g.radix, g.period, step, x, iterations, in)
+                    .share());
         }
-        std::swap(before, now);
+        all.insert(all.end(), now.begin(), now.end());
+        before = std::move(now);
     }
-    for (const auto& f : before) f.get();  // throws if any task saw the wrong inputs
+    // Done when every task is (a pattern without edges has no last step that waits for all);
+    // a task that failed throws here.
+    for (const auto& f : all) f.get();
+    if (!barrier)
+        for (const auto& f : before) outputs.push_back(f.get());
+    check_last_step(g, outputs);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -83,14 +97,19 @@ long task_count(const taskbench::graph_shape& g) {
 int main(int argc, char** argv) {
     return tide::run(argc, argv, [](tide::driver& d) -> int {
         CLI::App app{"Task Bench's dependency patterns on tide", "tide-taskbench"};
-        std::string pattern = "stencil_1d";
+        std::vector<std::string> patterns{"stencil_1d"};
+        std::vector<long> widths{2};
         taskbench::graph_shape g;
         std::vector<long> sizes{4096};
         int repeat = 1;
         bool barrier = false;
-        app.add_option("--pattern", pattern, "trivial, no_comm, stencil_1d, nearest, spread, fft, "
-                                             "tree or all_to_all");
-        app.add_option("--width", g.width, "points per step")->check(CLI::Range(1L, 1L << 20));
+        app.add_option("--pattern", patterns,
+                       "trivial, no_comm, stencil_1d, nearest, spread, fft, tree, all_to_all, "
+                       "or all; several, comma-separated")
+            ->delimiter(',');
+        app.add_option("--width", widths, "points per step; several, comma-separated")
+            ->delimiter(',')
+            ->check(CLI::Range(1L, 1L << 20));
         app.add_option("--steps", g.steps, "time steps")->check(CLI::Range(1L, 1L << 30));
         app.add_option("--radix", g.radix, "nearest, spread: inputs per task")
             ->check(CLI::Range(0L, 1L << 20));
@@ -108,23 +127,34 @@ int main(int argc, char** argv) {
         } catch (const CLI::ParseError& e) {
             return app.exit(e);
         }
-        const auto kind = taskbench::pattern_named(pattern);
-        if (!kind) {
-            std::fprintf(stderr, "tide-taskbench: unknown pattern '%s'\n", pattern.c_str());
-            return 2;
+        std::vector<taskbench::pattern> kinds;
+        for (const auto& name : patterns) {
+            if (name == "all") {
+                for (const auto& [p, n] : taskbench::pattern_names) kinds.push_back(p);
+            } else if (const auto kind = taskbench::pattern_named(name)) {
+                kinds.push_back(*kind);
+            } else {
+                std::fprintf(stderr, "tide-taskbench: unknown pattern '%s'\n", name.c_str());
+                return 2;
+            }
         }
-        g.kind = *kind;
-        for (const long iterations : sizes) {
-            std::vector<double> runs;
-            for (int r = 0; r < repeat; ++r) runs.push_back(run_graph(d, g, iterations, barrier));
-            std::sort(runs.begin(), runs.end());
-            std::printf(
-                "system=tide mode=%s pattern=%s workers=%d width=%ld steps=%ld iterations=%ld "
-                "tasks=%ld seconds=%.6f\n",
-                barrier ? "barrier" : "dataflow", pattern.c_str(), d.workers(), g.width, g.steps,
-                iterations, task_count(g), runs[runs.size() / 2]);
-            std::fflush(stdout);
-        }
+        for (const auto kind : kinds)
+            for (const long width : widths) {
+                g.kind = kind;
+                g.width = width;
+                for (const long iterations : sizes) {
+                    std::vector<double> runs;
+                    for (int r = 0; r < repeat; ++r)
+                        runs.push_back(run_graph(d, g, iterations, barrier));
+                    std::sort(runs.begin(), runs.end());
+                    std::printf(
+                        "system=tide mode=%s pattern=%s workers=%d width=%ld steps=%ld "
+                        "iterations=%ld tasks=%ld seconds=%.6f\n",
+                        barrier ? "barrier" : "dataflow", taskbench::name_of(kind), d.workers(),
+                        g.width, g.steps, iterations, task_count(g), runs[runs.size() / 2]);
+                    std::fflush(stdout);
+                }
+            }
         return 0;
     });
 }

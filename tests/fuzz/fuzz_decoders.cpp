@@ -164,6 +164,15 @@ bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
             case static_cast<int>(wire::msg::lent_forecast):
                 round_trip<wire::lent_forecast>(body);
                 break;
+            case static_cast<int>(wire::msg::pending_batch):
+                round_trip<wire::pending_batch>(body);
+                break;
+            case static_cast<int>(wire::msg::input_forward):
+                round_trip<wire::input_forward>(body);
+                break;
+            case static_cast<int>(wire::msg::pending_bounced):
+                round_trip<wire::pending_bounced>(body);
+                break;
             case static_cast<int>(wire::msg::stolen):
                 stolen(body);
                 break;
@@ -250,6 +259,10 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     add(wire::msg::steal_request, wire::encode(wire::steal_request{3, 5}));
     add(wire::msg::steal_order, wire::encode(wire::steal_order{9, 2}));
     add(wire::msg::lent_forecast, wire::encode(wire::lent_forecast{{{4, 0.01, 1e-6}}}));
+    add(wire::msg::pending_batch,
+        wire::encode(wire::pending_batch{5, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {~0ull, 71, 0}}}}}));
+    add(wire::msg::input_forward, wire::encode(wire::input_forward{{{77, 71, 0, args}}}));
+    add(wire::msg::pending_bounced, wire::encode(wire::pending_bounced{{77, 78}}));
     {
         bytes b;
         wire::stolen_head head;

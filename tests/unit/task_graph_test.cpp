@@ -1,8 +1,10 @@
 #include "tide/scheduler/task_graph.hpp"
+#include "tide/scheduler/graph_placement.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -76,6 +78,46 @@ TEST(TaskGraph, BadOffsetsAreRefused) {
     EXPECT_THROW(g.hold(1, bytes(4), {{5, 2}}), std::invalid_argument);
     EXPECT_THROW(g.hold(1, bytes(4), {{3, 2}, {1, 3}}), std::invalid_argument);
     EXPECT_THROW(g.arguments(1), std::logic_error);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(TaskGraph, PartialArgumentsShiftTheMissingInputs) {
+    task_graph g;
+    // f(<int from 5>, std::string, <int from 6>)
+    bytes literal = encoded(std::string("mid"));
+    g.hold(1, literal, {{0, 5}, {literal.size(), 6}, {input::order_only, 7}});
+    EXPECT_FALSE(g.arrived(1, 5, encoded(11)));
+    const auto [args, missing] = g.partial(1);
+    ASSERT_EQ(missing.size(), 2u);
+    EXPECT_EQ(missing[0].from, 6u);
+    EXPECT_EQ(missing[0].at, args.size());  // after 11 and the string
+    EXPECT_EQ(missing[1].at, input::order_only);
+    EXPECT_TRUE(g.holds(1));  // still held
+    // Completed elsewhere from the partial bytes, the call decodes whole.
+    bytes whole = args;
+    append_values(whole, 22);
+    using call = std::tuple<int, std::string, int>;
+    EXPECT_EQ(read_value<call>(whole), std::make_tuple(11, std::string("mid"), 22));
+    EXPECT_EQ(g.consumers_of(6), std::vector<task_id>{1});
+}
+
+TEST(GraphPlacement, WeighsForwardedInputsAgainstBacklog) {
+    const double hop = 20e-6;
+    // Worker 0 makes both inputs but has 10 tasks of 10 us ahead; worker 1 none and is idle.
+    std::vector<graph_worker> w{{true, 2, 10}, {true, 0, 0}};
+    EXPECT_EQ(choose_graph_worker(w, 2, 10e-6, hop), std::optional<std::size_t>(1));
+    // With 1 task ahead, waiting where the inputs are made costs less than two hops.
+    w[0].backlog = 1;
+    EXPECT_EQ(choose_graph_worker(w, 2, 10e-6, hop), std::optional<std::size_t>(0));
+    // Equal costs: the one that makes more of the inputs.
+    std::vector<graph_worker> tie{{true, 0, 0}, {true, 1, 1}};
+    EXPECT_EQ(choose_graph_worker(tie, 1, hop, hop), std::optional<std::size_t>(1));
+    // Nobody usable: the task waits on rank 0.
+    std::vector<graph_worker> none{{false, 1, 0}};
+    EXPECT_EQ(choose_graph_worker(none, 1, hop, hop), std::nullopt);
 }
 
 }  // namespace

@@ -324,3 +324,24 @@ TEST(Wire, StealMessagesRoundTrip) {
     short_body.resize(short_body.size() - 1);
     EXPECT_THROW(decode<lent_forecast>(short_body), protocol_error);
 }
+
+TEST(Wire, GraphMessagesRoundTripAndRefuseTruncation) {
+    const bytes args = some_bytes(5, 7);
+    const auto body = encode(pending_batch{
+        9, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {graph_input::order_only, 71, 0}}}}});
+    const auto b = decode<pending_batch>(body);
+    EXPECT_EQ(b.seq, 9u);
+    ASSERT_EQ(b.tasks.size(), 1u);
+    EXPECT_EQ(b.tasks[0].arguments, args);
+    ASSERT_EQ(b.tasks[0].inputs.size(), 2u);
+    EXPECT_EQ(b.tasks[0].inputs[0].local, 1u);
+    EXPECT_EQ(b.tasks[0].inputs[1].at, graph_input::order_only);
+    for (std::size_t n = 0; n < body.size(); ++n)
+        EXPECT_THROW(decode<pending_batch>(std::span(body).first(n)), protocol_error) << n;
+    const auto f = decode<input_forward>(encode(input_forward{{{77, 70, 1, args}}}));
+    ASSERT_EQ(f.inputs.size(), 1u);
+    EXPECT_EQ(f.inputs[0].failed, 1u);
+    EXPECT_EQ(f.inputs[0].result, args);
+    EXPECT_EQ(decode<pending_bounced>(encode(pending_bounced{{4, 5}})).ids,
+              (std::vector<std::uint64_t>{4, 5}));
+}
