@@ -49,8 +49,10 @@ sched::task_id engine_state::enqueue_after(const task_entry* entry, bytes litera
         return id;
     }
     std::vector<sched::task_id> ended;
-    for (const auto& in : inputs)
+    for (const auto& in : inputs) {
         if (finished(in.from)) ended.push_back(in.from);
+        observer.edge(in.from, id);
+    }
     graph.hold(id, std::move(literal), std::move(inputs));
     // Inputs that finished before: their results are passed on now, as if they just had.
     for (const auto producer : ended) {

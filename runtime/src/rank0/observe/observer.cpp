@@ -67,6 +67,10 @@ void run_observer::lent(std::uint64_t id, std::uint64_t parent, int origin) {
     if (trace_) trace_->lent(id, parent, origin);
 }
 
+void run_observer::edge(std::uint64_t from, std::uint64_t to) {
+    if (trace_) trace_->edge(from, to);
+}
+
 void run_observer::result_lost(int rank, std::uint64_t id) {
     if (trace_) trace_->result_lost(rank, id);
 }

@@ -40,6 +40,8 @@ public:
     void spans_from(int rank, const wire::spans_view& message);
     void own_span(const wire::span_report& span);
     void lent(std::uint64_t id, std::uint64_t parent, int origin);
+    // Task `to` of a graph takes the result of task `from`.
+    void edge(std::uint64_t from, std::uint64_t to);
     void result_lost(int rank, std::uint64_t id);
 
     // Whether the progress line is due (asked on every pump: inline, and no facts gathered).

@@ -68,6 +68,12 @@ void trace::lent(std::uint64_t id, std::uint64_t parent, int origin) {
     if (lent_.size() < max_spans_) lent_[id] = lent_link{parent, origin};
 }
 
+void trace::edge(std::uint64_t from, std::uint64_t to) {
+    if (edges_ >= max_spans_) return;
+    ++edges_;
+    inputs_[to].push_back(from);
+}
+
 void trace::result_lost(int rank, std::uint64_t id) {
     if (results_lost_.size() < max_spans_) results_lost_.emplace(rank, id);
 }
@@ -199,6 +205,11 @@ void trace::write_spans(json_events& out, std::vector<task_span>& spans,
     std::unordered_map<std::uint64_t, std::string> names;  // task_name once per name
     int track = -1;
     std::uint64_t flows = 0;
+    // Where each task of a graph ended, for the arrows to the tasks that took its result (the
+    // last run of a task run twice).
+    std::unordered_map<std::uint64_t, const task_span*> ends;
+    if (!inputs_.empty())
+        for (const auto& s : spans) ends[s.id] = &s;
     for (auto& s : spans) {
         if (s.rank != track) {
             open_ends.clear();
@@ -256,6 +267,31 @@ void trace::write_spans(json_events& out, std::vector<task_span>& spans,
                       {"name", "lent"},
                       {"cat", "steal"},
                       {"args", {{"task", s.id}}}});
+        }
+        const auto in = inputs_.find(s.id);
+        if (in == inputs_.end()) continue;
+        for (const auto from : in->second) {
+            const auto producer = ends.find(from);
+            if (producer == ends.end()) continue;  // its span was not kept (or it was resumed)
+            const task_span& p = *producer->second;
+            ++flows;
+            out.emit({{"ph", "s"},
+                      {"pid", ranks_pid},
+                      {"tid", p.rank},
+                      {"ts", micros_of(p.end)},
+                      {"id", flows},
+                      {"name", "input"},
+                      {"cat", "graph"},
+                      {"args", {{"from", from}, {"to", s.id}}}});
+            out.emit({{"ph", "f"},
+                      {"bp", "e"},
+                      {"pid", ranks_pid},
+                      {"tid", s.rank},
+                      {"ts", micros_of(s.start)},
+                      {"id", flows},
+                      {"name", "input"},
+                      {"cat", "graph"},
+                      {"args", {{"from", from}, {"to", s.id}}}});
         }
     }
 }

@@ -42,6 +42,9 @@ public:
     void own_span(const wire::span_report& s);
     // A lent task `id`, submitted by task `parent` (0: none known) on `origin`.
     void lent(std::uint64_t id, std::uint64_t parent, int origin);
+    // Task `to` takes the result of task `from` (a task graph's edge): an arrow from the end of
+    // the one to the start of the other.
+    void edge(std::uint64_t from, std::uint64_t to);
     // `rank` died holding task `id`: a span of it there is a run whose result never came back
     // (the task runs again elsewhere, with a span of its own).
     void result_lost(int rank, std::uint64_t id);
@@ -92,6 +95,8 @@ private:
     std::size_t dropped_ = 0;
     std::unordered_map<int, double> offsets_;  // rank -> its clock minus rank 0's, at most
     std::unordered_map<std::uint64_t, lent_link> lent_;
+    std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> inputs_;  // task -> inputs
+    std::size_t edges_ = 0;
     std::set<std::pair<int, std::uint64_t>> results_lost_;
     std::vector<event> events_;
     std::map<int, std::string> ranks_;
