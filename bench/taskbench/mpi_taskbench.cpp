@@ -76,8 +76,8 @@ double run_graph(const taskbench::graph_shape& g, long iterations, int rank, int
                 }
             }
             if (!taskbench::inputs_match(g, step, x, in)) {
-                std::fprintf(stderr, "mpi-taskbench: task (%ld, %ld) got the wrong inputs\n",
-                             step, x);
+                std::fprintf(stderr, "mpi-taskbench: task (%ld, %ld) got the wrong inputs\n", step,
+                             x);
                 MPI_Abort(MPI_COMM_WORLD, 1);
             }
             taskbench::compute_kernel(iterations);
@@ -91,7 +91,8 @@ double run_graph(const taskbench::graph_shape& g, long iterations, int rank, int
             const int to = at.owner(y);
             if (to == rank) continue;
             for (const long p : taskbench::inputs_of(g, step + 1, y))
-                if (p >= mine_first && p < mine_end) sent.push_back(outputs[static_cast<std::size_t>(p)]);
+                if (p >= mine_first && p < mine_end)
+                    sent.push_back(outputs[static_cast<std::size_t>(p)]);
         }
         sends.resize(sent.size());
         std::size_t k = 0;
@@ -145,14 +146,16 @@ int main(int argc, char** argv) {
         } else if (const auto kind = taskbench::pattern_named(name)) {
             kinds.push_back(*kind);
         } else {
-            if (rank == 0) std::fprintf(stderr, "mpi-taskbench: unknown pattern '%s'\n", name.c_str());
+            if (rank == 0)
+                std::fprintf(stderr, "mpi-taskbench: unknown pattern '%s'\n", name.c_str());
             MPI_Finalize();
             return 2;
         }
     }
     for (const long width : widths)
         if (width < ranks) {
-            if (rank == 0) std::fprintf(stderr, "mpi-taskbench: needs at least one point per rank\n");
+            if (rank == 0)
+                std::fprintf(stderr, "mpi-taskbench: needs at least one point per rank\n");
             MPI_Finalize();
             return 2;
         }
@@ -162,7 +165,8 @@ int main(int argc, char** argv) {
             g.width = width;
             for (const long iterations : sizes) {
                 std::vector<double> runs;
-                for (int r = 0; r < repeat; ++r) runs.push_back(run_graph(g, iterations, rank, ranks));
+                for (int r = 0; r < repeat; ++r)
+                    runs.push_back(run_graph(g, iterations, rank, ranks));
                 std::sort(runs.begin(), runs.end());
                 long tasks = 0;
                 for (long t = 0; t < g.steps; ++t) tasks += taskbench::width_at(g, t);

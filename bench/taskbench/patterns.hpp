@@ -18,10 +18,14 @@ namespace taskbench {
 enum class pattern { trivial, no_comm, stencil_1d, nearest, spread, fft, tree, all_to_all };
 
 inline constexpr std::pair<pattern, const char*> pattern_names[] = {
-    {pattern::trivial, "trivial"}, {pattern::no_comm, "no_comm"},
-    {pattern::stencil_1d, "stencil_1d"}, {pattern::nearest, "nearest"},
-    {pattern::spread, "spread"}, {pattern::fft, "fft"},
-    {pattern::tree, "tree"}, {pattern::all_to_all, "all_to_all"}};
+    {pattern::trivial, "trivial"},
+    {pattern::no_comm, "no_comm"},
+    {pattern::stencil_1d, "stencil_1d"},
+    {pattern::nearest, "nearest"},
+    {pattern::spread, "spread"},
+    {pattern::fft, "fft"},
+    {pattern::tree, "tree"},
+    {pattern::all_to_all, "all_to_all"}};
 
 inline std::optional<pattern> pattern_named(std::string_view name) {
     for (const auto& [p, n] : pattern_names)

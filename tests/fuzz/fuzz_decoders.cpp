@@ -260,7 +260,8 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     add(wire::msg::steal_order, wire::encode(wire::steal_order{9, 2}));
     add(wire::msg::lent_forecast, wire::encode(wire::lent_forecast{{{4, 0.01, 1e-6}}}));
     add(wire::msg::pending_batch,
-        wire::encode(wire::pending_batch{5, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {~0ull, 71, 0}}}}}));
+        wire::encode(
+            wire::pending_batch{5, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {~0ull, 71, 0}}}}}));
     add(wire::msg::input_forward, wire::encode(wire::input_forward{{{77, 71, 0, args}}}));
     add(wire::msg::pending_bounced, wire::encode(wire::pending_bounced{{77, 78}}));
     {

@@ -6,6 +6,8 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -42,6 +44,21 @@ double weight(const std::vector<double>& xs, double w) {
 }
 TIDE_TASK(weight);
 
+std::vector<long> grow(const std::vector<long>& xs) {
+    std::vector<long> out(xs);
+    for (auto& x : out) ++x;
+    return out;
+}
+TIDE_TASK(grow);
+long refuses(long, long) { throw std::runtime_error("this step refuses"); }
+TIDE_TASK(refuses);
+
+int world_size() {
+    int n = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &n);
+    return n;
+}
+
 TEST(Graph, DiamondOfTheDriver) {
     with_tide([](tide::driver& d) {
         auto top = d.submit(plus_one, 1L).share();  // 2
@@ -62,6 +79,60 @@ TEST(Graph, LongChainOfTheDriverTakesNoStack) {
         for (long i = 1; i < depth; ++i) f = d.submit(plus_one, std::move(f));
         EXPECT_EQ(f.get(), depth);
         EXPECT_EQ(d.stats().ok, static_cast<std::uint64_t>(depth));
+    });
+}
+
+// Results too large for a worker's recent results (4 KiB): a task sent ahead after its input
+// finished there goes back to rank 0, which feeds it itself.
+TEST(Graph, ChainsOfLargeResults) {
+    with_tide([](tide::driver& d) {
+        constexpr long depth = 300;
+        std::vector<tide::future<std::vector<long>>> chains;
+        for (int c = 0; c < 4; ++c) {
+            auto f = d.submit(grow, std::vector<long>(2000, c));
+            for (long i = 1; i < depth; ++i) f = d.submit(grow, std::move(f));
+            chains.push_back(std::move(f));
+        }
+        for (int c = 0; c < 4; ++c)
+            EXPECT_EQ(chains[static_cast<std::size_t>(c)].get(),
+                      std::vector<long>(2000, c + depth));
+        const auto st = d.stats();
+        EXPECT_EQ(st.ok, static_cast<std::uint64_t>(4 * depth));
+        // With workers, the chains wait ahead on them (bounced or not, every task ran once).
+        if (world_size() > 1) EXPECT_GT(st.graph_sent_ahead, 0u);
+    });
+}
+
+// Two columns, each step taking both of the step before: a failure at step 3 fails every later
+// task, on both workers, with that failure's error (forwarded to the other worker).
+TEST(Graph, AFailureInTheMiddleOfAGraphReachesEveryDependent) {
+    with_tide([](tide::driver& d) {
+        std::vector<tide::shared_future<long>> prev{d.submit(plus_one, 0L).share(),
+                                                    d.submit(plus_one, 1L).share()};
+        auto all = prev;
+        for (int step = 1; step < 10; ++step) {
+            std::vector<tide::shared_future<long>> now;
+            for (int x = 0; x < 2; ++x)
+                now.push_back((step == 3 && x == 0 ? d.submit(refuses, prev[0], prev[1])
+                                                   : d.submit(add, prev[0], prev[1]))
+                                  .share());
+            all.insert(all.end(), now.begin(), now.end());
+            prev = now;
+        }
+        for (const auto& f : all) f.wait();
+        for (const auto& f : prev) {
+            try {
+                f.get();
+                ADD_FAILURE() << "a task after the failure succeeded";
+            } catch (const tide::task_error& e) {
+                EXPECT_EQ(e.task_name(), "refuses");
+                EXPECT_EQ(e.message(), "this step refuses");
+            }
+        }
+        const auto st = d.stats();
+        EXPECT_EQ(st.ok, 7u);       // steps 0-2, and step 3's other task
+        EXPECT_EQ(st.failed, 13u);  // the refusal and the 12 tasks of steps 4-9
+        EXPECT_EQ(d.submit(plus_one, 1L).get(), 2);
     });
 }
 
@@ -147,6 +218,34 @@ TEST(Graph, BadInputsGetClearErrors) {
         // The run is unharmed.
         EXPECT_EQ(d.submit(plus_one, 1L).get(), 2);
     });
+}
+
+// A graph run again with the journal of its first run: every task, whose arguments are its
+// inputs' results, is answered from the journal, and nothing runs.
+TEST(Graph, AGraphResumesFromTheJournal) {
+    const char* job = std::getenv("PMIX_NAMESPACE");
+    const std::string path =
+        "/tmp/tide-graph-journal-" + std::string(job ? job : "single") + ".jrnl";
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0) std::remove(path.c_str());
+    constexpr long depth = 20;
+    const auto chain = [](tide::driver& d) {
+        auto f = d.submit(plus_one, 0L).share();
+        auto side = d.submit(twice, f);
+        for (long i = 1; i < depth; ++i) f = d.submit(plus_one, f).share();
+        return tide::when_all(f, std::move(side)).get();
+    };
+    for (int round = 0; round < 2; ++round)
+        with_tide(
+            [&](tide::driver& d) {
+                EXPECT_EQ(chain(d), std::make_tuple(depth, 2L));
+                const auto st = d.stats();
+                EXPECT_EQ(st.resumed, round == 0 ? 0u : static_cast<std::uint64_t>(depth + 1));
+                EXPECT_EQ(st.ok, round == 0 ? static_cast<std::uint64_t>(depth + 1) : 0u);
+            },
+            {"--tide-journal=" + path});
+    if (rank == 0) std::remove(path.c_str());
 }
 
 // --- graphs built inside tasks ---------------------------------------------------------------

@@ -57,8 +57,8 @@ TEST(PendingTasks, AnInputThatFinishedBeforeIsRecalledOrTheTaskSentBack) {
 TEST(PendingTasks, AFailureFailsTheWholeChainWithTheFirstError) {
     pending_tasks p(3, "node");
     // 10 takes 1 (made here); 11 takes 10; 12 takes 11.
-    wire::pending_batch b{7, {task(10, {{0, 1, 1}}), task(11, {{0, 10, 1}}),
-                              task(12, {{0, 11, 1}})}};
+    wire::pending_batch b{7,
+                          {task(10, {{0, 1, 1}}), task(11, {{0, 10, 1}}), task(12, {{0, 11, 1}})}};
     EXPECT_TRUE(p.accept(b, [](std::uint64_t id) { return id == 1; }).empty());
     std::vector<pending_tasks::failed_task> failed;
     const std::string text = "boom";

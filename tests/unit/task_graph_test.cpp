@@ -47,8 +47,8 @@ TEST(TaskGraph, SplicedArgumentsDecodeAsTheWholeCall) {
     EXPECT_FALSE(g.holds(100));
     const auto call = read_value<std::tuple<std::string, long, double, std::vector<int>>>(args);
     EXPECT_EQ(call, std::make_tuple(std::string("label"), 42L, 2.5, std::vector<int>{20, 30}));
-    EXPECT_EQ(args, encoded(std::make_tuple(std::string("label"), 42L, 2.5,
-                                            std::vector<int>{20, 30})));
+    EXPECT_EQ(args,
+              encoded(std::make_tuple(std::string("label"), 42L, 2.5, std::vector<int>{20, 30})));
 }
 
 TEST(TaskGraph, TheSameInputTwiceAndOrderingEdges) {

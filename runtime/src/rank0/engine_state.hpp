@@ -132,9 +132,9 @@ struct engine_counters {
     std::uint64_t spawns_hung = 0;     // of those, spawns that never returned in time
     std::uint64_t retired = 0;
     std::uint64_t workers_lost = 0;
-    std::uint64_t sent_ahead = 0;      // graph tasks sent to wait where their inputs are made
-    std::uint64_t ahead_returned = 0;  // of those, bounced back (an input had finished there)
-    std::uint64_t inputs_forwarded = 0;  // to them, from other workers
+    std::uint64_t sent_ahead = 0;          // graph tasks sent to wait where their inputs are made
+    std::uint64_t ahead_returned = 0;      // of those, bounced back (an input had finished there)
+    std::uint64_t inputs_forwarded = 0;    // to them, from other workers
     std::uint64_t tasks_rerun = 0;         // queued again after their worker was lost
     std::uint64_t driver_tasks_rerun = 0;  // of those, the driver's (not lent nested tasks)
     std::vector<double> spawn_seconds;

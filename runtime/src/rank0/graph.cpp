@@ -122,8 +122,8 @@ void engine_state::feed_consumers(sched::task_id producer, sched::outcome why,
     flush_forwards();
 }
 
-void engine_state::forward_input(sched::task_id task, int worker, sched::task_id from,
-                                 bool failed, std::span<const std::byte> result) {
+void engine_state::forward_input(sched::task_id task, int worker, sched::task_id from, bool failed,
+                                 std::span<const std::byte> result) {
     ++counters.inputs_forwarded;
     auto& msg = forwards[static_cast<std::size_t>(worker)];
     msg.inputs.push_back({task, from, failed ? 1u : 0u, bytes(result.begin(), result.end())});
@@ -150,8 +150,7 @@ std::optional<std::size_t> engine_state::ahead_target(sched::task_id id) {
     for (std::size_t i = 0; i < workers.size(); ++i) {
         const worker_info& w = workers[i];
         placement_scratch[i].usable = !w.gone() && w.phase == sched::worker_phase::active &&
-                                      w.load.accepting && !w.isolating &&
-                                      w.ahead < cfg.prefetch;
+                                      w.load.accepting && !w.isolating && w.ahead < cfg.prefetch;
         placement_scratch[i].backlog = w.load.in_hand + w.ahead;
     }
     // Before the first of its kind has finished, a task is guessed to take a hop's time.
@@ -207,8 +206,8 @@ void engine_state::accept_bounced(std::size_t worker, const wire::pending_bounce
         const auto* rec = tasks.find(id);
         if (!rec || !rec->ahead || rec->state != task_state::running ||
             rec->owner != static_cast<int>(worker)) {
-            protocol_fault(workers[worker].rank,
-                           "returned graph task " + std::to_string(id) + ", which it does not hold");
+            protocol_fault(workers[worker].rank, "returned graph task " + std::to_string(id) +
+                                                     ", which it does not hold");
             continue;
         }
         back.push_back(id);

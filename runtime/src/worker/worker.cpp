@@ -351,8 +351,10 @@ private:
     // What a worker accepts from rank 0.
     void route_messages() {
         router_.on_raw<wire::task_batch_writer>([this](message& m) { accept_batch(m); });
-        router_.on<wire::pending_batch>([this](wire::pending_batch b) { accept_pending(std::move(b)); });
-        router_.on<wire::input_forward>([this](const wire::input_forward& f) { accept_forward(f); });
+        router_.on<wire::pending_batch>(
+            [this](wire::pending_batch b) { accept_pending(std::move(b)); });
+        router_.on<wire::input_forward>(
+            [this](const wire::input_forward& f) { accept_forward(f); });
         router_.on<wire::steal_order>([this](const wire::steal_order& o) { give_away(o); });
         router_.on_raw<wire::child_results_writer>(
             [this](message& m) { accept_child_results(m.body); });
