@@ -139,18 +139,12 @@ int main(int argc, char** argv) {
         MPI_Finalize();
         return code;
     }
-    std::vector<taskbench::pattern> kinds;
-    for (const auto& name : patterns) {
-        if (name == "all") {
-            for (const auto& [p, n] : taskbench::pattern_names) kinds.push_back(p);
-        } else if (const auto kind = taskbench::pattern_named(name)) {
-            kinds.push_back(*kind);
-        } else {
-            if (rank == 0)
-                std::fprintf(stderr, "mpi-taskbench: unknown pattern '%s'\n", name.c_str());
-            MPI_Finalize();
-            return 2;
-        }
+    std::string bad;
+    const auto kinds = taskbench::patterns_named(patterns, bad);
+    if (!kinds) {
+        if (rank == 0) std::fprintf(stderr, "mpi-taskbench: unknown pattern '%s'\n", bad.c_str());
+        MPI_Finalize();
+        return 2;
     }
     for (const long width : widths)
         if (width < ranks) {
@@ -159,7 +153,7 @@ int main(int argc, char** argv) {
             MPI_Finalize();
             return 2;
         }
-    for (const auto kind : kinds)
+    for (const auto kind : *kinds)
         for (const long width : widths) {
             g.kind = kind;
             g.width = width;

@@ -38,6 +38,24 @@ inline const char* name_of(pattern p) {
     return "?";
 }
 
+// The patterns named in a list ("all": every one), or none if a name is unknown (`bad` says
+// which).
+inline std::optional<std::vector<pattern>> patterns_named(const std::vector<std::string>& names,
+                                                          std::string& bad) {
+    std::vector<pattern> out;
+    for (const auto& name : names) {
+        if (name == "all") {
+            for (const auto& [p, n] : pattern_names) out.push_back(p);
+        } else if (const auto p = pattern_named(name)) {
+            out.push_back(*p);
+        } else {
+            bad = name;
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
 struct graph_shape {
     pattern kind = pattern::stencil_1d;
     long width = 2;

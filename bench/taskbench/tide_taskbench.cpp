@@ -127,18 +127,13 @@ int main(int argc, char** argv) {
         } catch (const CLI::ParseError& e) {
             return app.exit(e);
         }
-        std::vector<taskbench::pattern> kinds;
-        for (const auto& name : patterns) {
-            if (name == "all") {
-                for (const auto& [p, n] : taskbench::pattern_names) kinds.push_back(p);
-            } else if (const auto kind = taskbench::pattern_named(name)) {
-                kinds.push_back(*kind);
-            } else {
-                std::fprintf(stderr, "tide-taskbench: unknown pattern '%s'\n", name.c_str());
-                return 2;
-            }
+        std::string bad;
+        const auto kinds = taskbench::patterns_named(patterns, bad);
+        if (!kinds) {
+            std::fprintf(stderr, "tide-taskbench: unknown pattern '%s'\n", bad.c_str());
+            return 2;
         }
-        for (const auto kind : kinds)
+        for (const auto kind : *kinds)
             for (const long width : widths) {
                 g.kind = kind;
                 g.width = width;

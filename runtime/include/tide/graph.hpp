@@ -289,6 +289,13 @@ void inputs_of(const S& s, std::vector<nested_task*>& out) {
     }
 }
 
+template <class... S>
+std::vector<nested_task*> inputs_of_slots(const std::tuple<S...>& slots) {
+    std::vector<nested_task*> out;
+    std::apply([&](const auto&... s) { (inputs_of(s, out), ...); }, slots);
+    return out;
+}
+
 // A nested task some of whose arguments are inputs: it waits off the deque until they have
 // all finished (see spawn_after).
 template <class R, class... P>
@@ -305,11 +312,7 @@ public:
             [&](const auto&... s) { append_values(out, std::forward_as_tuple(read_slot(s)...)); },
             slots_);
     }
-    std::vector<nested_task*> inputs() const {
-        std::vector<nested_task*> out;
-        std::apply([&](const auto&... s) { (inputs_of(s, out), ...); }, slots_);
-        return out;
-    }
+    std::vector<nested_task*> inputs() const { return inputs_of_slots(slots_); }
 
 private:
     void invoke() override {
@@ -335,11 +338,7 @@ public:
     void encode_arguments(bytes&) const override {
         throw error("tide::when_all runs where it was made");
     }
-    std::vector<nested_task*> inputs() const {
-        std::vector<nested_task*> out;
-        std::apply([&](const auto&... s) { (inputs_of(s, out), ...); }, slots_);
-        return out;
-    }
+    std::vector<nested_task*> inputs() const { return inputs_of_slots(slots_); }
 
 private:
     void invoke() override {

@@ -101,6 +101,33 @@ private:
 };
 
 namespace {
+// A flow arrow (numbered: a task run twice has two) from a point of one rank's track to one
+// of another's, in nanoseconds on rank 0's clock.
+struct track_point {
+    int rank;
+    std::int64_t at;
+};
+void emit_arrow(json_events& out, std::uint64_t id, const char* name, const char* category,
+                const json& args, track_point from, track_point to) {
+    out.emit({{"ph", "s"},
+              {"pid", ranks_pid},
+              {"tid", from.rank},
+              {"ts", micros_of(from.at)},
+              {"id", id},
+              {"name", name},
+              {"cat", category},
+              {"args", args}});
+    out.emit({{"ph", "f"},
+              {"bp", "e"},
+              {"pid", ranks_pid},
+              {"tid", to.rank},
+              {"ts", micros_of(to.at)},
+              {"id", id},
+              {"name", name},
+              {"cat", category},
+              {"args", args}});
+}
+
 // The pool's counters (workers by state, queued tasks, backlog) and its scaling decisions.
 void write_pool_rows(json_events& out, const std::vector<timeline_row>& rows) {
     for (const auto& r : rows) {
@@ -249,24 +276,8 @@ void trace::write_spans(json_events& out, std::vector<task_span>& spans,
         if (origin != lent_.end() && origin->second.parent != 0) {
             // An arrow from the parent's track (its task waits there meanwhile) to this span;
             // a task run twice (its first worker died) gets two, so arrows are numbered.
-            ++flows;
-            out.emit({{"ph", "s"},
-                      {"pid", ranks_pid},
-                      {"tid", origin->second.origin},
-                      {"ts", micros_of(s.start)},
-                      {"id", flows},
-                      {"name", "lent"},
-                      {"cat", "steal"},
-                      {"args", {{"task", s.id}}}});
-            out.emit({{"ph", "f"},
-                      {"bp", "e"},
-                      {"pid", ranks_pid},
-                      {"tid", s.rank},
-                      {"ts", micros_of(s.start)},
-                      {"id", flows},
-                      {"name", "lent"},
-                      {"cat", "steal"},
-                      {"args", {{"task", s.id}}}});
+            emit_arrow(out, ++flows, "lent", "steal", {{"task", s.id}},
+                       {origin->second.origin, s.start}, {s.rank, s.start});
         }
         const auto in = inputs_.find(s.id);
         if (in == inputs_.end()) continue;
@@ -274,24 +285,8 @@ void trace::write_spans(json_events& out, std::vector<task_span>& spans,
             const auto producer = ends.find(from);
             if (producer == ends.end()) continue;  // its span was not kept (or it was resumed)
             const task_span& p = *producer->second;
-            ++flows;
-            out.emit({{"ph", "s"},
-                      {"pid", ranks_pid},
-                      {"tid", p.rank},
-                      {"ts", micros_of(p.end)},
-                      {"id", flows},
-                      {"name", "input"},
-                      {"cat", "graph"},
-                      {"args", {{"from", from}, {"to", s.id}}}});
-            out.emit({{"ph", "f"},
-                      {"bp", "e"},
-                      {"pid", ranks_pid},
-                      {"tid", s.rank},
-                      {"ts", micros_of(s.start)},
-                      {"id", flows},
-                      {"name", "input"},
-                      {"cat", "graph"},
-                      {"args", {{"from", from}, {"to", s.id}}}});
+            emit_arrow(out, ++flows, "input", "graph", {{"from", from}, {"to", s.id}},
+                       {p.rank, p.end}, {s.rank, s.start});
         }
     }
 }
