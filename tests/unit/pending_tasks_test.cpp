@@ -46,10 +46,14 @@ TEST(PendingTasks, ALocalAndAForwardedInputMakeATaskReady) {
 
 TEST(PendingTasks, AnInputThatFinishedBeforeIsRecalledOrTheTaskSentBack) {
     pending_tasks p(1, "node");
+    p.remember(5, encoded(8));  // no graph task has come yet: not kept
+    wire::pending_batch first{6, {}};
+    p.accept(first, [](std::uint64_t) { return false; });
     p.remember(1, encoded(9));
-    wire::pending_batch b{7, {task(10, {{0, 1, 1}}), task(11, {{0, 3, 1}})}};
+    wire::pending_batch b{7, {task(10, {{0, 1, 1}}), task(11, {{0, 3, 1}}), task(12, {{0, 5, 1}})}};
     const auto back = p.accept(b, [](std::uint64_t) { return false; });
-    EXPECT_EQ(back, std::vector<std::uint64_t>{11});  // 3 is neither here nor remembered
+    // 3 is neither here nor remembered; 5 finished before graph tasks came.
+    EXPECT_EQ(back, (std::vector<std::uint64_t>{11, 12}));
     ASSERT_TRUE(p.ready());
     EXPECT_EQ(read_value<int>(p.take_ready().arguments), 9);
 }

@@ -9,6 +9,7 @@ namespace tide::detail {
 
 std::vector<std::uint64_t> pending_tasks::accept(
     wire::pending_batch& batch, const std::function<bool(std::uint64_t)>& unfinished_here) {
+    in_use_ = true;
     std::vector<std::uint64_t> returned;
     std::vector<const recent_result*> arrived;
     for (auto& t : batch.tasks) {
@@ -89,17 +90,18 @@ void pending_tasks::fail(std::uint64_t task, const bytes& error, std::vector<fai
     }
 }
 
-void pending_tasks::remember(std::uint64_t id, std::span<const std::byte> result) {
+void pending_tasks::keep(std::uint64_t id, std::span<const std::byte> result) {
     if (result.size() > recent_bytes) return;
     auto& slot = recent_[recent_next_];
     recent_next_ = (recent_next_ + 1) % recent_.size();
     slot.id = id;
+    slot.used = true;
     slot.result.assign(result.begin(), result.end());
 }
 
 const pending_tasks::recent_result* pending_tasks::recalled(std::uint64_t id) const {
     for (const auto& r : recent_)
-        if (r.id == id) return &r;
+        if (r.used && r.id == id) return &r;
     return nullptr;
 }
 

@@ -45,8 +45,11 @@ public:
     void finished(std::uint64_t id, std::uint64_t name_hash, sched::outcome status,
                   std::span<const std::byte> payload, std::vector<failed_task>& failed);
     // Keeps a successful result of a task run here for a while: rank 0 may send a task that
-    // takes it just after it finished, before its result reached rank 0.
-    void remember(std::uint64_t id, std::span<const std::byte> result);
+    // takes it just after it finished, before its result reached rank 0. Only once graph
+    // tasks have come here: a run without them pays nothing.
+    void remember(std::uint64_t id, std::span<const std::byte> result) {
+        if (in_use_) keep(id, result);
+    }
     // An input made elsewhere, forwarded by rank 0.
     void forwarded(const wire::forwarded_input& in, std::vector<failed_task>& failed);
 
@@ -81,10 +84,13 @@ private:
     static constexpr std::size_t recent_count = 64, recent_bytes = 4096;
     struct recent_result {
         std::uint64_t id = 0;
+        bool used = false;
         bytes result;
     };
     std::vector<recent_result> recent_ = std::vector<recent_result>(recent_count);
     std::size_t recent_next_ = 0;
+    bool in_use_ = false;  // a graph task has come here
+    void keep(std::uint64_t id, std::span<const std::byte> result);
     const recent_result* recalled(std::uint64_t id) const;
 };
 
