@@ -99,7 +99,9 @@ TEST(Graph, ChainsOfLargeResults) {
         const auto st = d.stats();
         EXPECT_EQ(st.ok, static_cast<std::uint64_t>(4 * depth));
         // With workers, the chains wait ahead on them (bounced or not, every task ran once).
-        if (world_size() > 1) EXPECT_GT(st.graph_sent_ahead, 0u);
+        if (world_size() > 1) {
+            EXPECT_GT(st.graph_sent_ahead, 0u);
+        }
     });
 }
 

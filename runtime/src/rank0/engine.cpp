@@ -274,7 +274,19 @@ void engine_state::record_stolen(std::size_t victim, const wire::stolen_view& an
                            "gave back task " + std::to_string(id) + ", which it does not hold");
             continue;
         }
-        --workers[victim].load.in_hand;
+        if (rec->ahead) {
+            // A graph's task that was ready there: its inputs' results came here before the
+            // answer (the victim sends them first), so its arguments are whole.
+            --workers[victim].ahead;
+            rec->ahead = false;
+            if (graph.holds(id)) {  // not so after all: it waits here for the rest
+                rec->state = task_state::held;
+                rec->owner = -1;
+                continue;
+            }
+        } else {
+            --workers[victim].load.in_hand;
+        }
         moving.push_back(id);
     }
     for (const auto& t : answer.lent) {

@@ -117,12 +117,10 @@ pending_tasks::ready_task pending_tasks::take_ready() {
     return t;
 }
 
-std::size_t pending_tasks::clear() {
-    const std::size_t n = graph_.size() + ready_.size();
-    graph_ = {};
-    kinds_.clear();
-    ready_.clear();
-    return n;
+std::uint64_t pending_tasks::take_newest_ready() {
+    const auto id = ready_.back().id;
+    ready_.pop_back();
+    return id;
 }
 
 }  // namespace tide::detail

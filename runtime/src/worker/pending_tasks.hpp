@@ -59,10 +59,10 @@ public:
     bool ready() const { return !ready_.empty(); }
     bool is_ready(std::uint64_t id) const;
     ready_task take_ready();
+    // Gives up the newest ready task (to a thief): its id.
+    std::uint64_t take_newest_ready();
     std::size_t ready_count() const { return ready_.size(); }
     std::size_t waiting() const { return graph_.size(); }
-    // The tasks the run's end leaves waiting or ready (none ran).
-    std::size_t clear();
 
 private:
     // `consumer` gets `from`'s result (or fails with `error`); failures spread to the tasks

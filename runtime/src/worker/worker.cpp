@@ -307,11 +307,11 @@ private:
     }
 
     // Graph tasks sent ahead to wait here for their inputs (see pending_tasks).
-    void accept_pending(wire::pending_batch batch) {
+    void accept_pending(wire::pending_batch incoming) {
         ++batches_received_;
         const std::size_t before = pending_.ready_count();
         const auto returned =
-            pending_.accept(batch, [this](std::uint64_t id) { return unfinished_here(id); });
+            pending_.accept(incoming, [this](std::uint64_t id) { return unfinished_here(id); });
         in_hand_ += pending_.ready_count() - before;
         if (returned.empty()) return;
         // Rank 0 must see the results of their inputs first, or it would send them here again.
@@ -507,6 +507,13 @@ private:
                 b->tasks.pop_back();
             }
         release_finished_batches();
+        // Then graph tasks that are ready here, the newest first, once the results of their
+        // inputs are on their way to rank 0 (it needs them to send the tasks elsewhere).
+        if (share > 0 && pending_.ready()) {
+            if (outbox_.has_results()) outbox_.flush(in_hand_);
+            for (; share > 0 && pending_.ready(); --share, --in_hand_)
+                head.returned.push_back(pending_.take_newest_ready());
+        }
         const std::size_t returned = head.returned.size();
         // Otherwise half the deque, within one message's worth of bytes (at least one task),
         // encoded first (one after another in a scratch buffer): the head names each lent
@@ -680,13 +687,13 @@ private:
     std::unique_ptr<machine_binding> machine_;  // null when hwloc could not load
     std::mutex mu_;  // guards everything below (but the task thread's own counters) and net_
     std::deque<batch> batches_;
-    pending_tasks pending_;  // graph tasks sent ahead, waiting for their inputs here
-    std::vector<pending_tasks::failed_task> failed_scratch_;
     std::vector<std::uint64_t> running_ids_;  // received tasks running, outermost first
     std::size_t in_hand_ = 0;  // received tasks not started (graph tasks ready here included)
     std::deque<bytes> results_by_depth_;
     std::size_t received_depth_ = 0;
     result_outbox outbox_;
+    pending_tasks pending_;  // graph tasks sent ahead, waiting for their inputs here
+    std::vector<pending_tasks::failed_task> failed_scratch_;
     message_router<> router_;
     std::uint64_t pumps_ = 0;       // pumps so far, by either thread
     std::uint64_t pumps_seen_ = 0;  // the count at the keeper's last look

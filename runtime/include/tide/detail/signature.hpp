@@ -31,7 +31,7 @@ template <class R, class... A>
 const signature& signature_of() {
     static const signature sig = [] {
         std::string text = demangle(typeid(R).name()) + "(";
-        const char* sep = "";
+        [[maybe_unused]] const char* sep = "";  // unused for a function of no parameters
         ((text += sep, text += demangle(typeid(A).name()), sep = ", "), ...);
         text += ")";
         return signature{text, fnv1a(text)};
