@@ -153,27 +153,20 @@ int main(int argc, char** argv) {
             MPI_Finalize();
             return 2;
         }
-    for (const auto kind : *kinds)
-        for (const long width : widths) {
-            g.kind = kind;
-            g.width = width;
-            for (const long iterations : sizes) {
-                std::vector<double> runs;
-                for (int r = 0; r < repeat; ++r)
-                    runs.push_back(run_graph(g, iterations, rank, ranks));
-                std::sort(runs.begin(), runs.end());
-                long tasks = 0;
-                for (long t = 0; t < g.steps; ++t) tasks += taskbench::width_at(g, t);
-                if (rank == 0) {
-                    std::printf(
-                        "system=mpi mode=p2p pattern=%s workers=%d width=%ld steps=%ld "
-                        "iterations=%ld tasks=%ld seconds=%.6f\n",
-                        taskbench::name_of(kind), ranks, g.width, g.steps, iterations, tasks,
-                        runs[runs.size() / 2]);
-                    std::fflush(stdout);
-                }
-            }
-        }
+    taskbench::sweep(
+        g, *kinds, widths, sizes, repeat,
+        [&](const taskbench::graph_shape& shape, long iterations) {
+            return run_graph(shape, iterations, rank, ranks);
+        },
+        [&](const taskbench::graph_shape& shape, long iterations, double seconds) {
+            if (rank != 0) return;
+            std::printf(
+                "system=mpi mode=p2p pattern=%s workers=%d width=%ld steps=%ld iterations=%ld "
+                "tasks=%ld seconds=%.6f\n",
+                taskbench::name_of(shape.kind), ranks, shape.width, shape.steps, iterations,
+                taskbench::task_count(shape), seconds);
+            std::fflush(stdout);
+        });
     MPI_Finalize();
     return 0;
 }

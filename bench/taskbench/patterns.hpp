@@ -118,6 +118,31 @@ inline std::vector<long> inputs_of(const graph_shape& g, long step, long point) 
     return in;
 }
 
+// Tasks in the whole graph.
+inline long task_count(const graph_shape& g) {
+    long n = 0;
+    for (long t = 0; t < g.steps; ++t) n += width_at(g, t);
+    return n;
+}
+
+// Runs every graph of the sweep: each pattern at each width, each kernel size `repeat` times;
+// `report` gets the graph, the kernel size and the median of `run`'s seconds.
+template <class Run, class Report>
+void sweep(graph_shape g, const std::vector<pattern>& kinds, const std::vector<long>& widths,
+           const std::vector<long>& sizes, int repeat, Run&& run, Report&& report) {
+    for (const auto kind : kinds)
+        for (const long width : widths) {
+            g.kind = kind;
+            g.width = width;
+            for (const long iterations : sizes) {
+                std::vector<double> runs;
+                for (int r = 0; r < repeat; ++r) runs.push_back(run(g, iterations));
+                std::sort(runs.begin(), runs.end());
+                report(g, iterations, runs[runs.size() / 2]);
+            }
+        }
+}
+
 // What a task outputs and its consumers check: its own step and point.
 using token = std::pair<std::int64_t, std::int64_t>;
 

@@ -86,12 +86,6 @@ double run_graph(tide::driver& d, const taskbench::graph_shape& g, long iteratio
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-long task_count(const taskbench::graph_shape& g) {
-    long n = 0;
-    for (long t = 0; t < g.steps; ++t) n += taskbench::width_at(g, t);
-    return n;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,23 +127,19 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "tide-taskbench: unknown pattern '%s'\n", bad.c_str());
             return 2;
         }
-        for (const auto kind : *kinds)
-            for (const long width : widths) {
-                g.kind = kind;
-                g.width = width;
-                for (const long iterations : sizes) {
-                    std::vector<double> runs;
-                    for (int r = 0; r < repeat; ++r)
-                        runs.push_back(run_graph(d, g, iterations, barrier));
-                    std::sort(runs.begin(), runs.end());
-                    std::printf(
-                        "system=tide mode=%s pattern=%s workers=%d width=%ld steps=%ld "
-                        "iterations=%ld tasks=%ld seconds=%.6f\n",
-                        barrier ? "barrier" : "dataflow", taskbench::name_of(kind), d.workers(),
-                        g.width, g.steps, iterations, task_count(g), runs[runs.size() / 2]);
-                    std::fflush(stdout);
-                }
-            }
+        taskbench::sweep(
+            g, *kinds, widths, sizes, repeat,
+            [&](const taskbench::graph_shape& shape, long iterations) {
+                return run_graph(d, shape, iterations, barrier);
+            },
+            [&](const taskbench::graph_shape& shape, long iterations, double seconds) {
+                std::printf(
+                    "system=tide mode=%s pattern=%s workers=%d width=%ld steps=%ld "
+                    "iterations=%ld tasks=%ld seconds=%.6f\n",
+                    barrier ? "barrier" : "dataflow", taskbench::name_of(shape.kind), d.workers(),
+                    shape.width, shape.steps, iterations, taskbench::task_count(shape), seconds);
+                std::fflush(stdout);
+            });
         return 0;
     });
 }

@@ -161,7 +161,9 @@ std::optional<std::size_t> engine_state::ahead_target(sched::task_id id) {
 }
 
 void engine_state::send_ahead(std::vector<sched::task_id> candidates) {
-    if (shutting_down) return;
+    // A journal with results answers a task by its whole arguments, which only rank 0 sees:
+    // resuming, every task waits here to be looked up.
+    if (shutting_down || (journal && journal->has_results())) return;
     std::unordered_map<std::size_t, wire::pending_batch> out;  // by worker
     while (!candidates.empty()) {
         const auto id = candidates.back();
