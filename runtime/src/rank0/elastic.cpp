@@ -116,6 +116,14 @@ std::vector<int> engine_state::workers_per_node() const {
     return in_use;
 }
 
+bool engine_state::joined_workers_left(std::size_t node) const {
+    for (const auto& [id, g] : groups)
+        if (g.node == node && g.linked)
+            for (int r = g.first; r < g.first + g.count; ++r)
+                if (!workers.of_rank(r)->gone()) return true;
+    return false;
+}
+
 std::size_t engine_state::node_slots_free() const {
     return static_cast<std::size_t>(nodes->free_slots(workers_per_node()));
 }

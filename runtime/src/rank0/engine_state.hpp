@@ -239,6 +239,8 @@ struct engine_state {
     // Workers started or starting on each node of --tide-nodes, and the slots left there.
     std::vector<int> workers_per_node() const;
     std::size_t node_slots_free() const;
+    // Whether a worker of a group that has joined from `node` is still in the run.
+    bool joined_workers_left(std::size_t node) const;
     // Takes in launchers that ended (at the heartbeat check's pace): a group that had not
     // joined failed; one that had lost its workers, unless they all ended normally. Their node
     // is not used again.

@@ -160,8 +160,10 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
         if (auto g = groups.find(w.group); g != groups.end()) {
             g->second.broken = true;
             // A node whose workers are all lost is taken for lost too (its link may be down):
-            // a replacement started there would only wait for the spawn timeout.
-            if (g->second.node && workers_per_node()[*g->second.node] == 0)
+            // a replacement started there would only wait for the spawn timeout. A group still
+            // joining there does not count: after the first of a node's workers was lost, the
+            // policy may have chosen that node again before the others' silence showed.
+            if (g->second.node && !joined_workers_left(*g->second.node))
                 lose_node(*g->second.node, "every worker there was lost");
         }
     stealing.forget_victim(i);

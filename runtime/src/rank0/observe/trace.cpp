@@ -232,11 +232,6 @@ void trace::write_spans(json_events& out, std::vector<task_span>& spans,
     std::unordered_map<std::uint64_t, std::string> names;  // task_name once per name
     int track = -1;
     std::uint64_t flows = 0;
-    // Where each task of a graph ended, for the arrows to the tasks that took its result (the
-    // last run of a task run twice).
-    std::unordered_map<std::uint64_t, const task_span*> ends;
-    if (!inputs_.empty())
-        for (const auto& s : spans) ends[s.id] = &s;
     for (auto& s : spans) {
         if (s.rank != track) {
             open_ends.clear();
@@ -279,6 +274,13 @@ void trace::write_spans(json_events& out, std::vector<task_span>& spans,
             emit_arrow(out, ++flows, "lent", "steal", {{"task", s.id}},
                        {origin->second.origin, s.start}, {s.rank, s.start});
         }
+    }
+    if (inputs_.empty()) return;
+    // A graph's edges, once every span is where it is drawn: from where each task ended (one
+    // of its runs, for a task run twice) to where each task that took its result started.
+    std::unordered_map<std::uint64_t, const task_span*> ends;
+    for (const auto& s : spans) ends[s.id] = &s;
+    for (const auto& s : spans) {
         const auto in = inputs_.find(s.id);
         if (in == inputs_.end()) continue;
         for (const auto from : in->second) {
