@@ -4,7 +4,7 @@
 # output (a REGEX written !REGEX must match none). The REGEXes after `--unless CONDITION` are
 # judged only when no line matches CONDITION: a run in which Open MPI's spawn hung for real
 # (rare, and not tide's doing) cannot show what a run whose spawns all worked shows, and says so.
-# Shows the output always.
+# Shows the output as it comes (a run stopped by ctest's timeout still shows how far it got).
 set -uo pipefail
 want_code=$1
 shift
@@ -19,9 +19,11 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     shift
 done
 [ $# -gt 0 ] && shift  # the "--"
-out=$("$@" 2>&1)
-code=$?
-printf '%s\n' "$out"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+"$@" 2>&1 | tee "$log"
+code=${PIPESTATUS[0]}
+out=$(cat "$log")
 if [ "$code" -ne "$want_code" ]; then
     echo "expect.sh: exit code $code, wanted $want_code" >&2
     exit 1
