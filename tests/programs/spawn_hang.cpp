@@ -10,6 +10,7 @@
 //                          still inside MPI_Init (its exit then counts as a process that
 //                          ended without MPI_Finalize)
 //   SPAWN_HANG_AT=MODE:S   go on after S seconds instead (a spawn that returns late)
+//   SPAWN_HANG_ALL=1       every process stops, not only spawned ones (a start-up that hangs)
 //   SPAWN_HANG_ONCE=DIR    only the first process spawned under each launcher (each mpirun, or
 //                          a singleton's own daemon) stops; a file in DIR, named after the
 //                          launcher's job family, marks that it has
@@ -51,7 +52,7 @@ bool first_of_its_launcher(const char* dir) {
 // Stops here if told to at `point` ("before" or "inside"): for ever, or for the seconds given.
 void hang_if_told(const char* point) {
     const char* setting = std::getenv("SPAWN_HANG_AT");
-    if (!setting || !spawned_by_tide()) return;
+    if (!setting || (!std::getenv("SPAWN_HANG_ALL") && !spawned_by_tide())) return;
     const std::string s(setting);
     const auto colon = s.find(':');
     if (s.substr(0, colon) != point) return;

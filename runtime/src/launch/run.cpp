@@ -39,6 +39,8 @@ constexpr int exit_runtime_failure = 4;
 constexpr int exit_spawned_unconnected = 0;
 // A worker of a group started on another node that could not join rank 0 in time.
 constexpr int exit_join_failed = 6;
+// MPI did not start within --tide-start-timeout.
+constexpr int exit_start_failed = 7;
 
 // Before MPI starts, the launcher's environment tells whether this is rank 0, so a config
 // error is printed once, not once per rank.
@@ -350,11 +352,16 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
     // PMIx_Init). Rank 0 gave up on the spawn by then, and a process stuck there would keep
     // the launcher, and a Slurm job, alive after the run: it ends itself instead. Rank 0 asks
     // for this only where the launcher survives it (--tide-spawned-deadline).
+    // Any other process gives MPI --tide-start-timeout to start: a start-up that hangs (Open
+    // MPI's, not tide's) ends the process with a reason instead of keeping the job waiting.
     std::optional<exit_deadline> connect_deadline;
     if (cfg.spawned_base >= 1 && cfg.spawned_deadline.count() > 0)
         connect_deadline.emplace(cfg.spawned_deadline, exit_spawned_unconnected,
                                  "MPI_Init of this spawned worker (it never connected to rank 0: "
                                  "Open MPI's spawn hang)");
+    else if (cfg.spawned_base < 1 && cfg.start_timeout.count() > 0)
+        connect_deadline.emplace(cfg.start_timeout, exit_start_failed,
+                                 "MPI_Init (Open MPI's start-up; see --tide-start-timeout)");
     mpi_session mpi(argc, argv, cfg.shutdown_timeout);
     connect_deadline.reset();
     // SIGUSR1 says the job's end is near (Slurm's --signal, which mpirun passes to every

@@ -20,7 +20,7 @@ constexpr std::string_view flag_prefix = "--tide-";
 // Values converted once parsed: durations given in seconds, the node list.
 struct raw_values {
     double shutdown = 30, receive = 60, spawn = 10, heartbeat = 3, spawned_deadline = 0,
-           journal_sync = 1;
+           journal_sync = 1, start = 120;
     std::string nodes;  // parsed once checked
 };
 
@@ -103,6 +103,11 @@ void add_options(CLI::App& app, config& c, raw_values& s) {
         ->envname("TIDE_NODE_AGENT");
     app.add_option("--tide-join", c.join_port,
                    "Set by rank 0 on the groups it starts on other nodes: the port to join at");
+    app.add_option("--tide-start-timeout", s.start,
+                   "Seconds MPI may take to start (MPI_Init) before the process gives up with "
+                   "exit code 7 (0: no limit)")
+        ->envname("TIDE_START_TIMEOUT")
+        ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--tide-spawned-deadline", s.spawned_deadline,
                    "Set by rank 0 on the workers it spawns: seconds after which one still inside "
                    "MPI_Init ends itself")
@@ -272,6 +277,7 @@ config parse_config(int& argc, char** argv) {
     c.spawn_timeout = milliseconds(raw.spawn);
     c.heartbeat = milliseconds(raw.heartbeat);
     c.spawned_deadline = milliseconds(raw.spawned_deadline);
+    c.start_timeout = milliseconds(raw.start);
     c.journal_sync = milliseconds(raw.journal_sync);
     if (!raw.nodes.empty()) c.nodes = sched::parse_node_list(raw.nodes);
     if (c.batch_max > c.prefetch) c.batch_max = c.prefetch;

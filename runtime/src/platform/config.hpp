@@ -45,6 +45,9 @@ struct config {
     // Set by rank 0 on the workers it spawns where the launcher survives a process that ends
     // without MPI_Finalize: a worker not through MPI_Init by then ends itself (0: never).
     std::chrono::milliseconds spawned_deadline{0};
+    // How long MPI_Init may take in a process rank 0 did not spawn (0: no limit). Open MPI's
+    // start-up has hung here (a singleton's daemon); the process then ends rather than wait.
+    std::chrono::milliseconds start_timeout{120000};
     // Where workers run: bind each to a core or a NUMA node of its host (or not), filling the
     // host compactly or scattered; print the map when it changes.
     std::string bind = "core";
