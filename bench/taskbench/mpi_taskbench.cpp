@@ -159,13 +159,7 @@ int main(int argc, char** argv) {
             return run_graph(shape, iterations, rank, ranks);
         },
         [&](const taskbench::graph_shape& shape, long iterations, double seconds) {
-            if (rank != 0) return;
-            std::printf(
-                "system=mpi mode=p2p pattern=%s workers=%d width=%ld steps=%ld iterations=%ld "
-                "tasks=%ld seconds=%.6f\n",
-                taskbench::name_of(shape.kind), ranks, shape.width, shape.steps, iterations,
-                taskbench::task_count(shape), seconds);
-            std::fflush(stdout);
+            if (rank == 0) taskbench::print_result("mpi", "p2p", ranks, shape, iterations, seconds);
         });
     MPI_Finalize();
     return 0;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -141,6 +142,17 @@ void sweep(graph_shape g, const std::vector<pattern>& kinds, const std::vector<l
                 report(g, iterations, runs[runs.size() / 2]);
             }
         }
+}
+
+// The result line both programs print (scripts/bench-graph reads it).
+inline void print_result(const char* system, const char* mode, int workers, const graph_shape& g,
+                         long iterations, double seconds) {
+    std::printf(
+        "system=%s mode=%s pattern=%s workers=%d width=%ld steps=%ld iterations=%ld tasks=%ld "
+        "seconds=%.6f\n",
+        system, mode, name_of(g.kind), workers, g.width, g.steps, iterations, task_count(g),
+        seconds);
+    std::fflush(stdout);
 }
 
 // What a task outputs and its consumers check: its own step and point.

@@ -133,12 +133,8 @@ int main(int argc, char** argv) {
                 return run_graph(d, shape, iterations, barrier);
             },
             [&](const taskbench::graph_shape& shape, long iterations, double seconds) {
-                std::printf(
-                    "system=tide mode=%s pattern=%s workers=%d width=%ld steps=%ld "
-                    "iterations=%ld tasks=%ld seconds=%.6f\n",
-                    barrier ? "barrier" : "dataflow", taskbench::name_of(shape.kind), d.workers(),
-                    shape.width, shape.steps, iterations, taskbench::task_count(shape), seconds);
-                std::fflush(stdout);
+                taskbench::print_result("tide", barrier ? "barrier" : "dataflow", d.workers(),
+                                        shape, iterations, seconds);
             });
         return 0;
     });

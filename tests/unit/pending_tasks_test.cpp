@@ -30,7 +30,9 @@ wire::pending_task task(std::uint64_t id, std::vector<wire::graph_input> inputs)
 TEST(PendingTasks, ALocalAndAForwardedInputMakeATaskReady) {
     pending_tasks p(1, "node");
     wire::pending_batch b{7, {task(10, {{0, 1, 1}, {0, 2, 0}})}};
-    const auto back = p.accept(b, [](std::uint64_t id) { return id == 1; });
+    std::vector<std::uint64_t> back;
+    p.accept(
+        b, [](std::uint64_t id) { return id == 1; }, back);
     EXPECT_TRUE(back.empty());
     EXPECT_TRUE(p.awaited(1));
     std::vector<pending_tasks::failed_task> failed;
@@ -48,10 +50,14 @@ TEST(PendingTasks, AnInputThatFinishedBeforeIsRecalledOrTheTaskSentBack) {
     pending_tasks p(1, "node");
     p.remember(5, encoded(8));  // no graph task has come yet: not kept
     wire::pending_batch first{6, {}};
-    p.accept(first, [](std::uint64_t) { return false; });
+    std::vector<std::uint64_t> none;
+    p.accept(
+        first, [](std::uint64_t) { return false; }, none);
     p.remember(1, encoded(9));
     wire::pending_batch b{7, {task(10, {{0, 1, 1}}), task(11, {{0, 3, 1}}), task(12, {{0, 5, 1}})}};
-    const auto back = p.accept(b, [](std::uint64_t) { return false; });
+    std::vector<std::uint64_t> back;
+    p.accept(
+        b, [](std::uint64_t) { return false; }, back);
     // 3 is neither here nor remembered; 5 finished before graph tasks came.
     EXPECT_EQ(back, (std::vector<std::uint64_t>{11, 12}));
     ASSERT_TRUE(p.ready());
@@ -63,7 +69,10 @@ TEST(PendingTasks, AFailureFailsTheWholeChainWithTheFirstError) {
     // 10 takes 1 (made here); 11 takes 10; 12 takes 11.
     wire::pending_batch b{7,
                           {task(10, {{0, 1, 1}}), task(11, {{0, 10, 1}}), task(12, {{0, 11, 1}})}};
-    EXPECT_TRUE(p.accept(b, [](std::uint64_t id) { return id == 1; }).empty());
+    std::vector<std::uint64_t> back;
+    p.accept(
+        b, [](std::uint64_t id) { return id == 1; }, back);
+    EXPECT_TRUE(back.empty());
     std::vector<pending_tasks::failed_task> failed;
     const std::string text = "boom";
     p.finished(1, 0, tide::sched::outcome::threw,

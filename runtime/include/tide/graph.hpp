@@ -75,6 +75,12 @@ constexpr void check_input() {
     }
 }
 
+[[noreturn]] inline void throw_input_without_task() {
+    throw error(
+        "tide: a future passed as a task's input has no task (moved from, or collected with "
+        "get())");
+}
+
 // Reaches the task behind a future or a shared future.
 struct input_access {
     template <class R>
@@ -93,10 +99,7 @@ struct input_access {
             throw error(
                 "tide: a future of a nested task (tide::submit inside a task) cannot be the "
                 "input of a task the driver submits");
-        if (!fut.engine_)
-            throw error(
-                "tide: a future passed as a task's input has no task (moved from, or "
-                "collected with get())");
+        if (!fut.engine_) throw_input_without_task();
         if (fut.engine_.get() != &eng)
             throw error("tide: a future passed as a task's input belongs to another run");
         return fut.id_;
@@ -110,7 +113,7 @@ struct input_access {
     static const std::shared_ptr<engine>& engine_of(const F& f) {
         return source(f).engine_;
     }
-    // The nested task behind an input of a nested task (a new reference to it).
+    // The nested task behind an input of a nested task.
     template <class F>
     static nested_task* nested(const F& f) {
         const auto& fut = source(f);
@@ -118,10 +121,7 @@ struct input_access {
             throw error(
                 "tide: a future of a task the driver submitted cannot be the input of a nested "
                 "task");
-        if (!fut.nested_)
-            throw error(
-                "tide: a future passed as a task's input has no task (moved from, or "
-                "collected with get())");
+        if (!fut.nested_) throw_input_without_task();
         return fut.nested_;
     }
 };
@@ -250,22 +250,7 @@ future<R> submit_on_rank0(const std::shared_ptr<engine>& eng, const task_entry& 
 template <class P, class A>
 using slot_t = std::conditional_t<input_kind<A> == 0, std::decay_t<P>, std::remove_cvref_t<A>>;
 
-// An argument's value when the task runs (inputs have finished by then). A shared input is
-// lent by reference; a future's value is moved out.
-template <class S>
-decltype(auto) take_slot(S& s) {
-    if constexpr (input_kind<S> == 0) {
-        return std::move(s);
-    } else if constexpr (input_kind<S> == 1) {
-        return s.get();
-    } else {
-        std::vector<typename input_traits<S>::value> values;
-        values.reserve(s.size());
-        for (const auto& f : s) values.push_back(f.get());
-        return values;
-    }
-}
-// The same, left in place: what a thief is sent.
+// An argument's value left in place: what a thief is sent.
 template <class S>
 decltype(auto) read_slot(const S& s) {
     if constexpr (input_kind<S> == 0) {
@@ -277,6 +262,18 @@ decltype(auto) read_slot(const S& s) {
         values.reserve(s.size());
         for (const auto& f : s) values.push_back(input_access::peek(f));
         return values;
+    }
+}
+// An argument's value when the task runs (inputs have finished by then). A shared input is
+// lent by reference; a future's value is moved out.
+template <class S>
+decltype(auto) take_slot(S& s) {
+    if constexpr (input_kind<S> == 0) {
+        return std::move(s);
+    } else if constexpr (input_kind<S> == 1) {
+        return s.get();
+    } else {
+        return read_slot(s);  // shared: copied either way
     }
 }
 // The nested tasks an argument waits for.

@@ -73,6 +73,14 @@ task_error decode_task_error(std::span<const std::byte> payload) {
                       std::string(reinterpret_cast<const char*>(text.data()), text.size()));
 }
 
+bytes error_for_dependents(sched::outcome status, std::span<const std::byte> payload,
+                           const std::string& task_name, int rank, const std::string& host) {
+    if (status == sched::outcome::child_failed) return bytes(payload.begin(), payload.end());
+    bytes out;
+    encode_task_error(error_of(status, payload, task_name, rank, host), out);
+    return out;
+}
+
 task_error error_of(sched::outcome status, std::span<const std::byte> payload,
                     const std::string& task_name, int rank, const std::string& host) {
     task_error::kind kind = task_error::kind::threw;

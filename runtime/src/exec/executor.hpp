@@ -22,6 +22,12 @@ void encode_task_error(const task_error& e, bytes& out);
 // Throws protocol_error for a payload that is not an encoded task_error.
 task_error decode_task_error(std::span<const std::byte> payload);
 
+// What a failed task passes to the tasks that take its result (a graph's dependents): its
+// task_error encoded, as a child's failure travels (child_failed). One that is already a
+// passed-on error goes on unchanged, naming the task that failed first.
+bytes error_for_dependents(sched::outcome status, std::span<const std::byte> payload,
+                           const std::string& task_name, int rank, const std::string& host);
+
 // The task_error for a failed result: decoded for child_failed, else built from the text.
 task_error error_of(sched::outcome status, std::span<const std::byte> payload,
                     const std::string& task_name, int rank, const std::string& host);

@@ -247,18 +247,10 @@ void drop_nested(nested_task* t) noexcept {
     t->release();
 }
 
-void spawn_nested(nested_task* t) {
-    task_context* context = task_context::current();
-    if (!context) {
-        delete t;  // nobody else holds it yet
-        throw error(
-            "tide::submit is for tasks submitting child tasks; on rank 0 use the driver's "
-            "submit");
-    }
-    context->spawn(t);
-}
-
-void spawn_after(nested_task* t, std::span<nested_task* const> inputs) {
+namespace {
+// The context a new child task goes to; outside a task, the task is freed (nobody else holds
+// it yet) and the call refused.
+task_context& context_for(nested_task* t) {
     task_context* context = task_context::current();
     if (!context) {
         delete t;
@@ -266,7 +258,14 @@ void spawn_after(nested_task* t, std::span<nested_task* const> inputs) {
             "tide::submit is for tasks submitting child tasks; on rank 0 use the driver's "
             "submit");
     }
-    context->spawn_after(t, inputs);
+    return *context;
+}
+}  // namespace
+
+void spawn_nested(nested_task* t) { context_for(t).spawn(t); }
+
+void spawn_after(nested_task* t, std::span<nested_task* const> inputs) {
+    context_for(t).spawn_after(t, inputs);
 }
 
 bool wait_nested(nested_task& t, std::chrono::steady_clock::time_point deadline) {

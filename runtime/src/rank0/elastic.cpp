@@ -336,7 +336,7 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
         in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
         // Idle: asked for work, holds none, and no steal on its behalf is on the way.
         const bool parked = w.phase == sched::worker_phase::parked;
-        v.idle = !parked && w.hungry && w.load.in_hand == 0 && w.ahead == 0 && !w.stealing;
+        v.idle = !parked && w.hungry && w.holding() == 0 && !w.stealing;
         v.idle_for = parked   ? seconds_of(now - *w.parked_since)
                      : v.idle ? seconds_of(now - std::max(w.idle_since, w.last_result))
                               : 0;

@@ -187,7 +187,7 @@ void engine_state::accept_goodbye(std::size_t w, const wire::goodbye& g) {
     left_pool(w, last_pump);
     // Only idle workers retire, so this is a worker that left on its own: what it held will
     // not come back.
-    if (!shutting_down && (worker.load.in_hand > 0 || worker.ahead > 0))
+    if (!shutting_down && worker.holding() > 0)
         fail_running(static_cast<int>(w), std::nullopt, "the worker left the run");
 }
 
@@ -274,18 +274,12 @@ void engine_state::record_stolen(std::size_t victim, const wire::stolen_view& an
                            "gave back task " + std::to_string(id) + ", which it does not hold");
             continue;
         }
-        if (rec->ahead) {
-            // A graph's task that was ready there: its inputs' results came here before the
-            // answer (the victim sends them first), so its arguments are whole.
-            --workers[victim].ahead;
-            rec->ahead = false;
-            if (graph.holds(id)) {  // not so after all: it waits here for the rest
-                rec->state = task_state::held;
-                rec->owner = -1;
-                continue;
-            }
-        } else {
-            --workers[victim].load.in_hand;
+        let_go(*rec, victim);
+        // A graph's task that was ready there has its arguments whole here (the victim sent
+        // its inputs' results before the answer); one that still misses some waits here.
+        if (!graph.empty() && graph.holds(id)) {
+            requeue({&id, 1});
+            continue;
         }
         moving.push_back(id);
     }
@@ -307,9 +301,8 @@ void engine_state::requeue_lost_batches(std::size_t i, std::uint64_t messages_re
     const std::vector<std::uint64_t> lost = w.batches.lost_within(messages_received);
     if (lost.empty()) return;
     const auto ids = running_on(static_cast<int>(i), lost);
-    w.load.in_hand -= static_cast<std::size_t>(std::count_if(
-        ids.begin(), ids.end(), [&](sched::task_id id) { return !tasks.find(id)->ahead; }));
-    requeue(ids);  // and the graph tasks sent ahead there
+    for (const auto id : ids) let_go(*tasks.find(id), i);
+    requeue(ids);
     counters.batches_lost += lost.size();
     log().error(
         "rank {} has received {} message(s) from rank 0 but not {} task batch(es) sent among "
@@ -380,11 +373,7 @@ void rank0_context::report_to(sched::load_estimator& estimator, std::uint64_t& e
 
 void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                             std::span<const std::byte> payload, int worker) {
-    if (worker >= 0) {
-        auto& w = workers[static_cast<std::size_t>(worker)];
-        --(rec.ahead ? w.ahead : w.load.in_hand);
-    }
-    rec.ahead = false;
+    if (worker >= 0) let_go(rec, static_cast<std::size_t>(worker));
     if (!loss_history.empty() && why != sched::outcome::worker_lost) loss_history.erase(id);
     // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
     // join runs nothing.
@@ -409,6 +398,12 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
     if (rec.payload.capacity() > 2 * rec.payload.size() + 4096) rec.payload.shrink_to_fit();
     rec.state = why == sched::outcome::ok ? task_state::done : task_state::failed;
     rec.why = why;
+}
+
+void engine_state::let_go(sched::task_record& rec, std::size_t worker) {
+    auto& w = workers[worker];
+    --(rec.ahead ? w.ahead : w.load.in_hand);
+    rec.ahead = false;
 }
 
 void engine_state::fail_running(int worker, std::optional<std::uint64_t> batch,
@@ -613,7 +608,7 @@ bool engine_state::brokering() const {
 bool engine_state::outstanding() const {
     if (!queue.empty()) return true;
     return std::any_of(workers.begin(), workers.end(),
-                       [](const worker_info& w) { return w.load.in_hand > 0 || w.ahead > 0; });
+                       [](const worker_info& w) { return w.holding() > 0; });
 }
 
 std::optional<sched::expected_result> engine_state::next_expected_result(bool lent_only) const {
@@ -632,7 +627,7 @@ std::optional<sched::expected_result> engine_state::next_expected_result(bool le
 
 std::size_t engine_state::running() const {
     std::size_t n = 0;
-    for (const auto& w : workers) n += w.load.in_hand + w.ahead;
+    for (const auto& w : workers) n += w.holding();
     return n;
 }
 
@@ -818,10 +813,10 @@ void engine_state::check_journalable(const task_entry& entry) const {
                     "std::set or sorted std::vector instead, or run without --tide-journal");
 }
 
-std::optional<std::span<const std::byte>> engine_state::journaled(const task_entry& entry,
+std::optional<std::span<const std::byte>> engine_state::journaled(std::uint64_t name_hash,
                                                                   const bytes& args) {
     if (!journal->has_results()) return std::nullopt;
-    return journal->find(journal_format::key_of(entry.name_hash, args, journal->salt_hash()));
+    return journal->find(journal_format::key_of(name_hash, args, journal->salt_hash()));
 }
 
 sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
@@ -837,8 +832,7 @@ sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
 
 void engine_state::start(sched::task_id id, sched::task_record& rec, bytes args) {
     if (journal) {
-        const auto* entry = registry::instance().by_hash(rec.name_hash);
-        if (const auto result = journaled(*entry, args)) {
+        if (const auto result = journaled(rec.name_hash, args)) {
             rec.payload.assign(result->begin(), result->end());
             rec.state = task_state::done;
             ++counters.resumed;

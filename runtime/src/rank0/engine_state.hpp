@@ -174,8 +174,12 @@ struct engine_state {
     // batches still unconfirmed among them were lost, and their tasks are queued again (they
     // never started there; a worker waiting asks again every second).
     void requeue_lost_batches(std::size_t worker, std::uint64_t messages_received);
-    // Puts tasks (running somewhere, in submission order) back at the head of the queue.
+    // Puts tasks (running somewhere, in submission order, let go of by their worker) back at
+    // the head of the queue; a graph's task that misses inputs is held again instead.
     void requeue(std::span<const sched::task_id> ids);
+    // `worker` no longer holds the task (it finished, moved, or came back): one task fewer in
+    // hand there, or sent ahead there.
+    void let_go(sched::task_record& rec, std::size_t worker);
     // --- worker loss (rank0/loss.cpp) ---------------------------------------------------
     // Sends rank 0's heartbeats and declares workers silent past --tide-heartbeat lost.
     void watch_heartbeats();
@@ -276,7 +280,7 @@ struct engine_state {
     // Throws tide::error for a task the journal could not recognise (unordered arguments).
     void check_journalable(const task_entry& entry) const;
     // The journal's result for this call, if it has one.
-    std::optional<std::span<const std::byte>> journaled(const task_entry& entry, const bytes& args);
+    std::optional<std::span<const std::byte>> journaled(std::uint64_t name_hash, const bytes& args);
     // --- task graphs (rank0/graph.cpp) -----------------------------------------------------------
     // Records a task (`entry`; none for a join) that takes the results of `inputs`: held in
     // `graph` until the last one finishes, started at once if all have, failed at once if one

@@ -3,7 +3,6 @@
 // counted here, where they were submitted, as results come in: no step of a graph waits for
 // the driver.
 
-#include <algorithm>
 #include <unordered_map>
 #include <utility>
 
@@ -151,7 +150,7 @@ std::optional<std::size_t> engine_state::ahead_target(sched::task_id id) {
         const worker_info& w = workers[i];
         placement_scratch[i].usable = !w.gone() && w.phase == sched::worker_phase::active &&
                                       w.load.accepting && !w.isolating && w.ahead < cfg.prefetch;
-        placement_scratch[i].backlog = w.load.in_hand + w.ahead;
+        placement_scratch[i].backlog = w.holding();
     }
     // Before the first of its kind has finished, a task is guessed to take a hop's time.
     const auto* d = estimator.duration_of(tasks.find(id)->name_hash);
@@ -212,6 +211,7 @@ void engine_state::accept_bounced(std::size_t worker, const wire::pending_bounce
                                                      ", which it does not hold");
             continue;
         }
+        let_go(*tasks.find(id), worker);
         back.push_back(id);
     }
     counters.ahead_returned += back.size();
@@ -220,14 +220,9 @@ void engine_state::accept_bounced(std::size_t worker, const wire::pending_bounce
 
 bytes engine_state::failure_for_consumers(sched::task_id producer, sched::outcome why,
                                           std::span<const std::byte> payload, int worker) {
-    // Already a task's error passed on (a child's, or an input's): it names the task that
-    // failed first, and goes on unchanged.
-    if (why == sched::outcome::child_failed) return bytes(payload.begin(), payload.end());
     const auto* rec = tasks.find(producer);
     const std::string name = rec ? name_of(producer, *rec) : "task " + std::to_string(producer);
-    bytes out;
-    encode_task_error(error_of(why, payload, name, rank_of(worker), host_of(worker)), out);
-    return out;
+    return error_for_dependents(why, payload, name, rank_of(worker), host_of(worker));
 }
 
 }  // namespace tide::detail

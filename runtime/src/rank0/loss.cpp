@@ -25,8 +25,7 @@ void engine_state::requeue(std::span<const sched::task_id> ids) {
     std::vector<sched::task_id> still_held;  // graph tasks sent ahead: not queued
     for (const auto id : ids) {
         sched::task_record* rec = tasks.find(id);
-        if (rec->ahead && rec->owner >= 0) --workers[static_cast<std::size_t>(rec->owner)].ahead;
-        rec->ahead = false;
+        rec->ahead = false;  // let go of by its worker (a lost one's counts are cleared whole)
         rec->owner = -1;
         if (!graph.empty() && graph.holds(id)) {
             rec->state = task_state::held;  // it waits here for its inputs now

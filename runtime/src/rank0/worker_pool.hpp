@@ -40,6 +40,8 @@ struct worker_info {
     bool heard = false;           // any message has come from it (its hello, at first)
     bool isolating = false;       // holds a task lost before: nothing else is sent meanwhile
     std::size_t ahead = 0;        // graph tasks sent ahead to wait there for inputs, or running
+    // Tasks rank 0 sent it that have not come back: in hand, or sent ahead.
+    std::size_t holding() const { return load.in_hand + ahead; }
     std::chrono::steady_clock::time_point last_heard;  // its last message of any kind
     // When it joined the pool: the start for a rank the launcher started, else when its spawn
     // completed or it was last woken. Late in a job it starts no task that could no longer

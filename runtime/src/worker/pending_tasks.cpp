@@ -7,10 +7,11 @@
 
 namespace tide::detail {
 
-std::vector<std::uint64_t> pending_tasks::accept(
-    wire::pending_batch& batch, const std::function<bool(std::uint64_t)>& unfinished_here) {
+std::size_t pending_tasks::accept(wire::pending_batch& batch,
+                                  const std::function<bool(std::uint64_t)>& unfinished_here,
+                                  std::vector<std::uint64_t>& returned) {
     in_use_ = true;
-    std::vector<std::uint64_t> returned;
+    const std::size_t before = ready_.size();
     std::vector<const recent_result*> arrived;
     for (auto& t : batch.tasks) {
         bool missed = false;
@@ -36,30 +37,32 @@ std::vector<std::uint64_t> pending_tasks::accept(
         std::vector<failed_task> none;  // a recent result is a success
         for (const auto* r : arrived) pass(t.id, r->id, true, r->result, none);
     }
-    return returned;
+    return ready_.size() - before;
 }
 
-void pending_tasks::finished(std::uint64_t id, std::uint64_t name_hash, sched::outcome status,
-                             std::span<const std::byte> payload, std::vector<failed_task>& failed) {
-    if (!graph_.has_consumers(id)) return;
+std::size_t pending_tasks::finished(std::uint64_t id, std::uint64_t name_hash,
+                                    sched::outcome status, std::span<const std::byte> payload,
+                                    std::vector<failed_task>& failed) {
+    if (!graph_.has_consumers(id)) return 0;
+    const std::size_t before = ready_.size();
     const bool ok = status == sched::outcome::ok;
     bytes error;
     if (!ok) {
-        if (status == sched::outcome::child_failed) {
-            error.assign(payload.begin(), payload.end());
-        } else {
-            const auto* entry = registry::instance().by_hash(name_hash);
-            const std::string name = entry ? entry->name : "task " + std::to_string(id);
-            encode_task_error(error_of(status, payload, name, rank_, host_), error);
-        }
+        const auto* entry = registry::instance().by_hash(name_hash);
+        error = error_for_dependents(
+            status, payload, entry ? entry->name : "task " + std::to_string(id), rank_, host_);
     }
     for (const auto consumer : graph_.take_consumers(id))
         pass(consumer, id, ok, ok ? payload : std::span<const std::byte>(error), failed);
+    return ready_.size() - before;
 }
 
-void pending_tasks::forwarded(const wire::forwarded_input& in, std::vector<failed_task>& failed) {
-    if (!graph_.holds(in.task)) return;  // returned to rank 0, or failed meanwhile
+std::size_t pending_tasks::forwarded(const wire::forwarded_input& in,
+                                     std::vector<failed_task>& failed) {
+    if (!graph_.holds(in.task)) return 0;  // returned to rank 0, or failed meanwhile
+    const std::size_t before = ready_.size();
     pass(in.task, in.from, in.failed == 0, in.result, failed);
+    return ready_.size() - before;
 }
 
 void pending_tasks::pass(std::uint64_t consumer, std::uint64_t from, bool ok,

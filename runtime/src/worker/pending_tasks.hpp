@@ -35,15 +35,18 @@ public:
         bytes error;  // an encoded task_error (sched::outcome::child_failed)
     };
 
+    // Each call below returns how many tasks it made ready (they count as tasks in hand).
+    //
     // Takes the tasks of a batch in. An input made here that has already finished is taken
     // from the recent results if it is still there; a task that misses one
-    // (`unfinished_here` says no, and it is not among them) is returned, for rank 0.
-    std::vector<std::uint64_t> accept(wire::pending_batch& batch,
-                                      const std::function<bool(std::uint64_t)>& unfinished_here);
+    // (`unfinished_here` says no, and it is not among them) goes to `returned`, for rank 0.
+    std::size_t accept(wire::pending_batch& batch,
+                       const std::function<bool(std::uint64_t)>& unfinished_here,
+                       std::vector<std::uint64_t>& returned);
     // Task `id` finished here (`status`, `payload` as reported to rank 0): the tasks waiting
     // for it get its result, or fail (appended to `failed`, with those waiting for them).
-    void finished(std::uint64_t id, std::uint64_t name_hash, sched::outcome status,
-                  std::span<const std::byte> payload, std::vector<failed_task>& failed);
+    std::size_t finished(std::uint64_t id, std::uint64_t name_hash, sched::outcome status,
+                         std::span<const std::byte> payload, std::vector<failed_task>& failed);
     // Keeps a successful result of a task run here for a while: rank 0 may send a task that
     // takes it just after it finished, before its result reached rank 0. Only once graph
     // tasks have come here: a run without them pays nothing.
@@ -51,7 +54,7 @@ public:
         if (in_use_) keep(id, result);
     }
     // An input made elsewhere, forwarded by rank 0.
-    void forwarded(const wire::forwarded_input& in, std::vector<failed_task>& failed);
+    std::size_t forwarded(const wire::forwarded_input& in, std::vector<failed_task>& failed);
 
     // Some task waits here for `id`'s result: `id` must not move to another worker.
     bool awaited(std::uint64_t id) const { return graph_.has_consumers(id); }
@@ -61,7 +64,6 @@ public:
     ready_task take_ready();
     // Gives up the newest ready task (to a thief): its id.
     std::uint64_t take_newest_ready();
-    std::size_t ready_count() const { return ready_.size(); }
     std::size_t waiting() const { return graph_.size(); }
 
 private:

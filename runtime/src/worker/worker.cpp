@@ -287,9 +287,7 @@ private:
         outbox_.add_result(t.id, status, out, end, in_hand_);
         if (status == sched::outcome::ok) pending_.remember(t.id, out);
         if (pending_.awaited(t.id)) {
-            const std::size_t before = pending_.ready_count();
-            pending_.finished(t.id, t.name_hash, status, out, failed_scratch_);
-            in_hand_ += pending_.ready_count() - before;
+            in_hand_ += pending_.finished(t.id, t.name_hash, status, out, failed_scratch_);
             report_failed_pending(end);
         }
         if (b) {
@@ -309,10 +307,9 @@ private:
     // Graph tasks sent ahead to wait here for their inputs (see pending_tasks).
     void accept_pending(wire::pending_batch incoming) {
         ++batches_received_;
-        const std::size_t before = pending_.ready_count();
-        const auto returned =
-            pending_.accept(incoming, [this](std::uint64_t id) { return unfinished_here(id); });
-        in_hand_ += pending_.ready_count() - before;
+        std::vector<std::uint64_t> returned;
+        in_hand_ += pending_.accept(
+            incoming, [this](std::uint64_t id) { return unfinished_here(id); }, returned);
         if (returned.empty()) return;
         // Rank 0 must see the results of their inputs first, or it would send them here again.
         if (outbox_.has_results()) outbox_.flush(in_hand_);
@@ -320,9 +317,7 @@ private:
     }
 
     void accept_forward(const wire::input_forward& forward) {
-        const std::size_t before = pending_.ready_count();
-        for (const auto& in : forward.inputs) pending_.forwarded(in, failed_scratch_);
-        in_hand_ += pending_.ready_count() - before;
+        for (const auto& in : forward.inputs) in_hand_ += pending_.forwarded(in, failed_scratch_);
         report_failed_pending(clock::now());
         if (outbox_.due(clock::now(), in_hand_)) outbox_.flush(in_hand_);
     }
