@@ -16,7 +16,7 @@ using sched::task_state;
 namespace {
 
 // Messages handled per pump, so a flood from one worker cannot starve dispatch.
-constexpr int receive_budget = 64;
+constexpr int receive_budget = 64;  // messages a pump takes in, so it also gets to send
 // The background thread stays out of the way while the driver itself pumped this recently.
 constexpr auto driver_active_window = std::chrono::milliseconds(5);
 
@@ -67,7 +67,7 @@ bool engine_state::pump() {
     warn_near_end();
     report_progress();
     bool progressed = net.progress_sends();
-    progressed |= receive_some();  // before judging silence: heartbeats may be waiting
+    progressed |= receive_some(receive_budget);  // before judging silence: heartbeats may be waiting
     watch_heartbeats();
     progressed |= dispatch();
     progressed |= broker_steals();
@@ -81,10 +81,10 @@ void engine_state::stay_responsive() {
     if (clock::now() - last_pump >= responsive_within) pump();
 }
 
-bool engine_state::receive_some() {
+bool engine_state::receive_some(int budget) {
     bool any = false;
     message m;
-    for (int i = 0; i < receive_budget && net.try_receive(m); ++i) {
+    for (int i = 0; i < budget && net.try_receive(m); ++i) {
         handle(m);
         net.recycle(std::move(m.body));
         any = true;

@@ -157,7 +157,7 @@ struct engine_state {
     // submission of millions of tasks) calls it as it goes: the background thread cannot pump
     // meanwhile, and workers would take a silent rank 0 for a dead one.
     void stay_responsive();
-    bool receive_some();
+    bool receive_some(int budget);
     void handle(message& m);
     void route_messages();  // fills `router`, at start-up
     void accept_steal_request(std::size_t worker, const wire::steal_request& r);

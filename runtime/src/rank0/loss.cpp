@@ -67,21 +67,36 @@ void engine_state::watch_heartbeats() {
     for (int peer : net.take_failed())
         if (worker_info* w = workers.of_rank(peer))
             lose_worker(workers.index_of(*w), "MPI could not send to it");
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-        worker_info& w = workers[i];
-        if (w.gone() || w.phase == sched::worker_phase::starting) continue;
+    const auto allowed = [&](const worker_info& w) {
+        // First contact with a new worker (its TCP connection to rank 0, for a spawned one)
+        // may take a while on a loaded machine: it gets the spawn timeout for that.
+        return w.heard ? cfg.heartbeat : std::max(cfg.heartbeat, cfg.spawn_timeout);
+    };
+    const auto silent_too_long = [&](worker_info& w) {
+        if (w.gone() || w.phase == sched::worker_phase::starting) return false;
         // A message still arriving is a sign of life (a large one may take a while).
         if (was_away || net.arriving_from(w.rank)) {
             w.last_heard = now;
-            continue;
+            return false;
         }
-        // First contact with a new worker (its TCP connection to rank 0, for a spawned one)
-        // may take a while on a loaded machine: it gets the spawn timeout for that.
-        const auto allowed = w.heard ? cfg.heartbeat : std::max(cfg.heartbeat, cfg.spawn_timeout);
+        return now - w.last_heard > allowed(w);
+    };
+    // Silence is judged on everything that has arrived, not on what this pump's budget took in:
+    // when several workers' messages wait, Open MPI's wildcard probe may serve some before
+    // others (open-mpi/ompi#7533), and a busy worker could keep a quiet one's heartbeats
+    // waiting. Seen once: two of three workers taken for lost at the same instant while the
+    // third kept rank 0 busy. Rare (a worker must be about to be lost), so no budget but a cap.
+    if (std::any_of(workers.begin(), workers.end(), silent_too_long)) {
+        constexpr int drain_cap = 1 << 20;
+        last_pump = clock::now();
+        receive_some(drain_cap);
+    }
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        worker_info& w = workers[i];
+        if (!silent_too_long(w)) continue;
         const double silent = std::chrono::duration<double>(now - w.last_heard).count();
-        if (now - w.last_heard > allowed)
-            lose_worker(i, fmt::format("silent for {:.1f} s (--tide-heartbeat {:.1f} s)", silent,
-                                       cfg.heartbeat.count() / 1000.0));
+        lose_worker(i, fmt::format("silent for {:.1f} s (--tide-heartbeat {:.1f} s)", silent,
+                                   cfg.heartbeat.count() / 1000.0));
     }
     // Rank 0's own heartbeat, to every worker: a worker stops waiting for a rank 0 it has not
     // heard from in a whole period. None after its shutdown: the worker no longer watches then,
