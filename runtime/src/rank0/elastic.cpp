@@ -316,7 +316,8 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
     in.spawn_seconds = median(counters.spawn_seconds);
     in.seconds_left = seconds_left();
     const std::size_t live = live_workers();
-    in.slots_free = policy.settings().max_workers > live && !spawning_off
+    // No spawner (--tide-max-workers=0): a lost worker leaves a slot nobody may fill.
+    in.slots_free = spawns && !spawning_off && policy.settings().max_workers > live
                         ? policy.settings().max_workers - live
                         : 0;
     if (nodes) in.slots_free = std::min(in.slots_free, node_slots_free());

@@ -67,7 +67,7 @@ bool engine_state::pump() {
     warn_near_end();
     report_progress();
     bool progressed = net.progress_sends();
-    progressed |= receive_some(receive_budget);  // before judging silence: heartbeats may be waiting
+    progressed |= receive_some(receive_budget);  // before judging silence: heartbeats may wait
     watch_heartbeats();
     progressed |= dispatch();
     progressed |= broker_steals();
@@ -373,6 +373,17 @@ void rank0_context::report_to(sched::load_estimator& estimator, std::uint64_t& e
 
 void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                             std::span<const std::byte> payload, int worker) {
+    if (rec.state == task_state::done || rec.state == task_state::failed) {
+        // Every path here means to check that the task is still to finish. One did not, twice
+        // in about 150 runs of graph_test under load (dependents of a failed graph task failed
+        // a second time from rank 0's own graph); its cause is not found yet. Counting it twice
+        // and passing its failure on again would be wrong, so it stops here, and says so.
+        log().error(
+            "tide bug: task {} ({}) finished a second time (outcome {}, from worker {}); "
+            "ignored",
+            id, name_of(id, rec), static_cast<int>(why), worker);
+        return;
+    }
     if (worker >= 0) let_go(rec, static_cast<std::size_t>(worker));
     if (!loss_history.empty() && why != sched::outcome::worker_lost) loss_history.erase(id);
     // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
