@@ -374,10 +374,9 @@ void rank0_context::report_to(sched::load_estimator& estimator, std::uint64_t& e
 void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                             std::span<const std::byte> payload, int worker) {
     if (rec.state == task_state::done || rec.state == task_state::failed) {
-        // Every path here means to check that the task is still to finish. One did not, twice
-        // in about 150 runs of graph_test under load (dependents of a failed graph task failed
-        // a second time from rank 0's own graph); its cause is not found yet. Counting it twice
-        // and passing its failure on again would be wrong, so it stops here, and says so.
+        // Every path here checks that the task is still to finish (requeue() once did not, and
+        // failed a bounced chain's tasks twice). One that does not would count it twice and
+        // pass its result on again: refuse, and say so.
         log().error(
             "tide bug: task {} ({}) finished a second time (outcome {}, from worker {}); "
             "ignored",

@@ -22,35 +22,32 @@ using clock = std::chrono::steady_clock;
 using sched::task_state;
 
 void engine_state::requeue(std::span<const sched::task_id> ids) {
-    std::vector<sched::task_id> still_held;  // graph tasks sent ahead: not queued
+    std::vector<sched::task_id> queued;
     for (const auto id : ids) {
         sched::task_record* rec = tasks.find(id);
+        // Every task here was running on a worker that let go of it. One that is no longer
+        // running was finished by this loop: a graph's task earlier in `ids` failed, and the
+        // failure reached it through the graph (its record may be gone, its future dropped).
+        // Completing it again counted it twice (seen: a chain of tasks sent ahead, bounced
+        // back because the input they awaited there had failed).
+        if (!rec || rec->state != task_state::running) continue;
         rec->ahead = false;  // let go of by its worker (a lost one's counts are cleared whole)
         rec->owner = -1;
         if (!graph.empty() && graph.holds(id)) {
             rec->state = task_state::held;  // it waits here for its inputs now
-            still_held.push_back(id);
             continue;
         }
         if (rec->why == sched::outcome::child_failed) {
             // Sent ahead, then an input failed: its worker was to report the failure.
             const bytes error = rec->payload;
             complete(id, *rec, sched::outcome::child_failed, error, -1);
-            still_held.push_back(id);
             continue;
         }
         rec->state = task_state::queued;
         estimator.queued_centrally(rec->name_hash, 1);
+        queued.push_back(id);
     }
-    if (still_held.empty()) {
-        queue.put_back(ids, tasks);
-    } else {
-        std::vector<sched::task_id> queued;
-        for (const auto id : ids)
-            if (const auto* rec = tasks.find(id); rec && rec->state == task_state::queued)
-                queued.push_back(id);
-        queue.put_back(queued, tasks);
-    }
+    queue.put_back(queued, tasks);
 }
 
 void engine_state::watch_heartbeats() {
