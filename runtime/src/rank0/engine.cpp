@@ -16,7 +16,7 @@ using sched::task_state;
 namespace {
 
 // Messages handled per pump, so a flood from one worker cannot starve dispatch.
-constexpr int receive_budget = 64;  // messages a pump takes in, so it also gets to send
+constexpr int receive_budget = 64;
 // The background thread stays out of the way while the driver itself pumped this recently.
 constexpr auto driver_active_window = std::chrono::milliseconds(5);
 
