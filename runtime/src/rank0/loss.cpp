@@ -64,11 +64,6 @@ void engine_state::watch_heartbeats() {
     for (int peer : net.take_failed())
         if (worker_info* w = workers.of_rank(peer))
             lose_worker(workers.index_of(*w), "MPI could not send to it");
-    const auto allowed = [&](const worker_info& w) {
-        // First contact with a new worker (its TCP connection to rank 0, for a spawned one)
-        // may take a while on a loaded machine: it gets the spawn timeout for that.
-        return w.heard ? cfg.heartbeat : std::max(cfg.heartbeat, cfg.spawn_timeout);
-    };
     const auto silent_too_long = [&](worker_info& w) {
         if (w.gone() || w.phase == sched::worker_phase::starting) return false;
         // A message still arriving is a sign of life (a large one may take a while).
@@ -76,18 +71,19 @@ void engine_state::watch_heartbeats() {
             w.last_heard = now;
             return false;
         }
-        return now - w.last_heard > allowed(w);
+        // First contact with a new worker (its TCP connection to rank 0, for a spawned one)
+        // may take a while on a loaded machine: it gets the spawn timeout for that.
+        const auto allowed = w.heard ? cfg.heartbeat : std::max(cfg.heartbeat, cfg.spawn_timeout);
+        return now - w.last_heard > allowed;
     };
     // Silence is judged on everything that has arrived, not on what this pump's budget took in:
     // when several workers' messages wait, Open MPI's wildcard probe may serve some before
     // others (open-mpi/ompi#7533), and a busy worker could keep a quiet one's heartbeats
     // waiting. Seen once: two of three workers taken for lost at the same instant while the
     // third kept rank 0 busy. Rare (a worker must be about to be lost), so no budget but a cap.
-    if (std::any_of(workers.begin(), workers.end(), silent_too_long)) {
-        constexpr int drain_cap = 1 << 20;
-        last_pump = clock::now();
-        receive_some(drain_cap);
-    }
+    // What arrives now counts as heard at this pump's time, `now`.
+    constexpr int drain_cap = 1 << 20;
+    if (std::any_of(workers.begin(), workers.end(), silent_too_long)) receive_some(drain_cap);
     for (std::size_t i = 0; i < workers.size(); ++i) {
         worker_info& w = workers[i];
         if (!silent_too_long(w)) continue;
