@@ -81,7 +81,7 @@ void task_batch_codec(benchmark::State& state) {
     for (auto _ : state) {
         buf.clear();
         tide::wire::task_batch_writer w(buf, 1);
-        for (std::uint64_t i = 0; i < 256; ++i) w.add(i, 1, 2, args);
+        for (std::uint64_t i = 0; i < 256; ++i) w.add(i, 1, 2, args, false);
         tide::wire::decode_task_batch(buf, views);
         benchmark::DoNotOptimize(views.data());
     }

@@ -11,6 +11,11 @@
 //                                            workers over S seconds each (run with
 //                                            --tide-min-workers=0 and --tide-idle-park > S)
 //   granularity --task-us T [--tasks N]      tasks spinning T us; efficiency = ideal / measured
+//   chains --chains C --links L --bytes B    C chains of L tasks, each taking the result (B
+//                                            bytes) of the one before: with B above
+//                                            --tide-keep-results they stay on the workers; the
+//                                            line says how many bytes crossed rank 0 (compare a
+//                                            run with --tide-keep-results=0)
 //   spawns --rounds R                        R bursts, each growing the pool from nothing by
 //                                            spawning and waiting until it has retired again
 //                                            (scripts/bench-spawn runs it)
@@ -49,6 +54,13 @@ TIDE_TASK(noop);
 
 std::uint64_t noop_payload(const std::vector<std::uint8_t>& payload) { return payload.size(); }
 TIDE_TASK(noop_payload);
+// A link of a chain: the bytes of the link before, the first one counting the links.
+std::vector<std::uint8_t> next_link(const std::vector<std::uint8_t>& before) {
+    std::vector<std::uint8_t> out(before);
+    ++out[0];
+    return out;
+}
+TIDE_TASK(next_link);
 
 // A time on the steady clock in seconds: CLOCK_MONOTONIC, one clock for all processes of a host,
 // so times taken in a task and in the driver compare.
@@ -237,6 +249,11 @@ int main(int argc, char** argv) {
             "R bursts that each spawn the pool anew (run with --tide-max-workers=G, a short "
             "--tide-target-backlog, --tide-idle-park=0 and --tide-idle-retire=0)");
         spawns->add_option("--rounds", rounds)->check(CLI::PositiveNumber);
+        auto* chains = app.add_subcommand("chains", "chains of tasks passing large results on");
+        std::uint64_t chain_count = 4, links = 100, link_bytes = 1 << 20;
+        chains->add_option("--chains", chain_count)->check(CLI::Range(1, 1 << 20));
+        chains->add_option("--links", links)->check(CLI::Range(1, 250));
+        chains->add_option("--bytes", link_bytes)->check(CLI::Range(1, 1 << 30));
         granularity->add_option("--task-us", task_us)->check(CLI::PositiveNumber);
         granularity->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
         app.add_option("--repeat", repeat, "runs; the median is reported")
@@ -372,6 +389,35 @@ int main(int argc, char** argv) {
             std::snprintf(extra, sizeof extra, "us_per_task=%.2f",
                           t.median / static_cast<double>(tasks) * 1e6);
             report("latency", tasks, workers, t, extra);
+        } else if (chains->parsed()) {
+            const auto before = d.stats();
+            const auto t = measure(repeat, [&] {
+                const auto start = clock_type::now();
+                std::vector<tide::future<std::vector<std::uint8_t>>> ends;
+                for (std::uint64_t c = 0; c < chain_count; ++c) {
+                    auto f = d.submit(next_link, std::vector<std::uint8_t>(link_bytes, 0));
+                    for (std::uint64_t i = 1; i < links; ++i) f = d.submit(next_link, std::move(f));
+                    ends.push_back(std::move(f));
+                }
+                for (auto& f : ends)
+                    if (f.get()[0] != links) fail("wrong results");
+                return since(start);
+            });
+            const auto after = d.stats();
+            const auto runs = static_cast<std::uint64_t>(repeat);
+            // What crossed rank 0 per run: the results that came back, and inputs fetched.
+            const double kept = static_cast<double>(after.results_kept - before.results_kept);
+            const double returned = static_cast<double>(chain_count * links * runs) - kept;
+            const double mb_through_rank0 =
+                (returned * static_cast<double>(link_bytes) +
+                 static_cast<double>(after.results_fetched_bytes - before.results_fetched_bytes)) /
+                1e6 / static_cast<double>(runs);
+            char extra[160];
+            std::snprintf(extra, sizeof extra,
+                          "bytes=%llu kept_per_run=%.0f mb_through_rank0_per_run=%.1f",
+                          static_cast<unsigned long long>(link_bytes),
+                          kept / static_cast<double>(runs), mb_through_rank0);
+            report("chains", chain_count * links, workers, t, extra);
         } else if (wake->parsed()) {
             if (workers < 2) fail("wake needs at least two workers");
             std::vector<double> wake_ms, parked_cpu, active_idle_cpu;

@@ -84,6 +84,8 @@ check(stats["tasks"] == {"submitted": tasks, "resumed": 0, "ok": tasks, "failed"
                          "outstanding": 0}, f"tasks by outcome: {stats['tasks']}")
 check(stats["graph"] == {"sent_ahead": 0, "returned": 0, "forwarded": 0},
       f"no task graph: {stats['graph']}")
+check(all(v == 0 for v in stats["kept_results"].values()),
+      f"small results are not kept: {stats['kept_results']}")
 check(stats["journal"] == {"path": "", "recorded": 0, "bytes": 0},
       f"no journal: {stats['journal']}")
 per_rank = {w["rank"]: w["tasks"] for w in stats["workers"]}

@@ -1,5 +1,6 @@
 #include "tide/scheduler/task_graph.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -88,7 +89,26 @@ std::pair<std::vector<std::byte>, std::vector<task_graph::input>> task_graph::pa
     return {std::move(out), std::move(missing)};
 }
 
-void task_graph::drop(task_id task) { waiting_.erase(task); }
+std::vector<task_id> task_graph::drop(task_id task) {
+    std::vector<task_id> missed;
+    const auto it = waiting_.find(task);
+    if (it == waiting_.end()) return missed;
+    const waiting& w = it->second;
+    for (std::size_t k = 0; k < w.inputs.size(); ++k) {
+        if (w.in[k]) continue;
+        const task_id from = w.inputs[k].from;
+        missed.push_back(from);
+        // One edge: a task that takes the same input twice is listed twice.
+        const auto c = consumers_.find(from);
+        if (c == consumers_.end()) continue;  // taken by take_consumers already
+        auto& list = c->second;
+        if (const auto at = std::find(list.begin(), list.end(), task); at != list.end())
+            list.erase(at);
+        if (list.empty()) consumers_.erase(c);
+    }
+    waiting_.erase(it);
+    return missed;
+}
 
 std::vector<task_id> task_graph::missing_inputs(task_id task) const {
     std::vector<task_id> out;

@@ -49,7 +49,7 @@ void task_batch(std::span<const std::byte> body) {
     if (h.count != tasks.size()) finding("task_batch count differs from its tasks");
     bytes again;
     wire::task_batch_writer w(again, h.seq);
-    for (const auto& t : tasks) w.add(t.id, t.name_hash, t.signature, t.args);
+    for (const auto& t : tasks) w.add(t.id, t.name_hash, t.signature, t.args, t.keep);
     if (as_vector(body) != again) finding("a task_batch re-encodes differently");
 }
 
@@ -173,6 +173,15 @@ bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
             case static_cast<int>(wire::msg::pending_bounced):
                 round_trip<wire::pending_bounced>(body);
                 break;
+            case static_cast<int>(wire::msg::fetch_results):
+                round_trip<wire::fetch_results>(body);
+                break;
+            case static_cast<int>(wire::msg::fetched_results):
+                round_trip<wire::fetched_results>(body);
+                break;
+            case static_cast<int>(wire::msg::release_results):
+                round_trip<wire::release_results>(body);
+                break;
             case static_cast<int>(wire::msg::stolen):
                 stolen(body);
                 break;
@@ -229,8 +238,8 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     {
         bytes b;
         wire::task_batch_writer w(b, 7);
-        w.add(1, 0x1111, 0x2222, args);
-        w.add(2, 0x1111, 0x2222, {});
+        w.add(1, 0x1111, 0x2222, args, true);
+        w.add(2, 0x1111, 0x2222, {}, false);
         add(wire::msg::task_batch, std::move(b));
     }
     {
@@ -241,6 +250,7 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
         w.end_result(sched::outcome::ok);
         w.begin_result(2);
         w.end_result(sched::outcome::threw);
+        w.add_kept(3, 1 << 20);
         w.set_in_hand(3);
         add(wire::msg::result_batch, std::move(b));
     }
@@ -261,9 +271,13 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
     add(wire::msg::lent_forecast, wire::encode(wire::lent_forecast{{{4, 0.01, 1e-6}}}));
     add(wire::msg::pending_batch,
         wire::encode(
-            wire::pending_batch{5, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {~0ull, 71, 0}}}}}));
+            wire::pending_batch{5, 1, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {~0ull, 71, 0}}}}}));
     add(wire::msg::input_forward, wire::encode(wire::input_forward{{{77, 71, 0, args}}}));
     add(wire::msg::pending_bounced, wire::encode(wire::pending_bounced{{77, 78}}));
+    add(wire::msg::fetch_results, wire::encode(wire::fetch_results{{77}}));
+    add(wire::msg::fetched_results,
+        wire::encode(wire::fetched_results{{{77, 1, args}, {78, 0, {}}}}));
+    add(wire::msg::release_results, wire::encode(wire::release_results{{77, 78}}));
     {
         bytes b;
         wire::stolen_head head;

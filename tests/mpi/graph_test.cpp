@@ -105,6 +105,74 @@ TEST(Graph, ChainsOfLargeResults) {
     });
 }
 
+// Results above --tide-keep-results (100 KiB by default) stay on the worker that made them: the
+// next link of a chain reads its input there. Only get() (or a task placed on another worker)
+// fetches one to rank 0; the others are released on their worker once the next link ran.
+TEST(Graph, LargeResultsStayWhereTheyWereMade) {
+    constexpr long depth = 40;
+    constexpr std::size_t chains = 2, longs = 20000;  // 160 kB a result
+    const auto run_chains = [&](tide::driver& d) {
+        std::vector<tide::future<std::vector<long>>> ends;
+        for (std::size_t c = 0; c < chains; ++c) {
+            auto f = d.submit(grow, std::vector<long>(longs, static_cast<long>(c)));
+            for (long i = 1; i < depth; ++i) f = d.submit(grow, std::move(f));
+            ends.push_back(std::move(f));
+        }
+        for (std::size_t c = 0; c < chains; ++c)
+            EXPECT_EQ(ends[c].get(), std::vector<long>(longs, static_cast<long>(c) + depth));
+        return d.stats();
+    };
+    with_tide([&](tide::driver& d) {
+        const auto st = run_chains(d);
+        EXPECT_EQ(st.ok, chains * depth);
+        if (world_size() == 1) {  // rank 0 runs them itself
+            EXPECT_EQ(st.results_kept, 0u);
+            return;
+        }
+        EXPECT_EQ(st.results_kept, chains * depth);
+        EXPECT_EQ(st.results_kept_bytes, chains * depth * (longs + 1) * sizeof(long));
+        // None is left behind: each was fetched once or released where it was kept.
+        EXPECT_EQ(st.results_fetched + st.results_released, st.results_kept);
+        EXPECT_EQ(st.results_remade, 0u);
+        // One worker: every link ran where its input was kept, and only the get()s fetched.
+        if (world_size() == 2) {
+            EXPECT_EQ(st.results_fetched, chains);
+            EXPECT_EQ(st.results_fetched_bytes, chains * (longs + 1) * sizeof(long));
+        }
+    });
+    // Off: every result comes to rank 0.
+    with_tide(
+        [&](tide::driver& d) {
+            const auto st = run_chains(d);
+            EXPECT_EQ(st.results_kept, 0u);
+            EXPECT_EQ(st.results_fetched, 0u);
+        },
+        {"--tide-keep-results=0"});
+}
+
+// One large kept result taken by many tasks, wherever they run, and read by get() too: it
+// crosses to rank 0 once at most.
+TEST(Graph, AKeptResultFansOutAndIsFetchedOnce) {
+    with_tide([](tide::driver& d) {
+        constexpr long n = 20000;  // 160 kB
+        auto big = d.submit(spread_of, n).share();
+        std::vector<tide::future<double>> parts;
+        for (int i = 0; i < 64; ++i) parts.push_back(d.submit(weight, big, double(i)));
+        for (int i = 0; i < 64; ++i)
+            EXPECT_EQ(parts[static_cast<std::size_t>(i)].get(), i * 0.5 * n);
+        EXPECT_TRUE(big.ready());
+        EXPECT_EQ(big.get().size(), static_cast<std::size_t>(n));
+        EXPECT_EQ(big.get().size(), static_cast<std::size_t>(n));
+        if (world_size() == 1) return;
+        const auto st = d.stats();
+        EXPECT_EQ(st.results_kept, 1u);
+        EXPECT_EQ(st.results_fetched, 1u);
+        // A task submitted after it was fetched gets it from rank 0.
+        EXPECT_EQ(d.submit(weight, big, 2.0).get(), 1.0 * n);
+        EXPECT_EQ(d.stats().results_fetched, 1u);
+    });
+}
+
 // Two columns, each step taking both of the step before: a failure at step 3 fails every later
 // task, on both workers, with that failure's error (forwarded to the other worker).
 TEST(Graph, AFailureInTheMiddleOfAGraphReachesEveryDependent) {

@@ -28,8 +28,9 @@ wire::pending_task task(std::uint64_t id, std::vector<wire::graph_input> inputs)
 }
 
 TEST(PendingTasks, ALocalAndAForwardedInputMakeATaskReady) {
-    pending_tasks p(1, "node");
-    wire::pending_batch b{7, {task(10, {{0, 1, 1}, {0, 2, 0}})}};
+    kept_results kept(0);
+    pending_tasks p(1, "node", kept);
+    wire::pending_batch b{7, 0, {task(10, {{0, 1, 1}, {0, 2, 0}})}};
     std::vector<std::uint64_t> back;
     p.accept(
         b, [](std::uint64_t id) { return id == 1; }, back);
@@ -47,14 +48,16 @@ TEST(PendingTasks, ALocalAndAForwardedInputMakeATaskReady) {
 }
 
 TEST(PendingTasks, AnInputThatFinishedBeforeIsRecalledOrTheTaskSentBack) {
-    pending_tasks p(1, "node");
+    kept_results kept(0);
+    pending_tasks p(1, "node", kept);
     p.remember(5, encoded(8));  // no graph task has come yet: not kept
-    wire::pending_batch first{6, {}};
+    wire::pending_batch first{6, 0, {}};
     std::vector<std::uint64_t> none;
     p.accept(
         first, [](std::uint64_t) { return false; }, none);
     p.remember(1, encoded(9));
-    wire::pending_batch b{7, {task(10, {{0, 1, 1}}), task(11, {{0, 3, 1}}), task(12, {{0, 5, 1}})}};
+    wire::pending_batch b{
+        7, 0, {task(10, {{0, 1, 1}}), task(11, {{0, 3, 1}}), task(12, {{0, 5, 1}})}};
     std::vector<std::uint64_t> back;
     p.accept(
         b, [](std::uint64_t) { return false; }, back);
@@ -65,10 +68,11 @@ TEST(PendingTasks, AnInputThatFinishedBeforeIsRecalledOrTheTaskSentBack) {
 }
 
 TEST(PendingTasks, AFailureFailsTheWholeChainWithTheFirstError) {
-    pending_tasks p(3, "node");
+    kept_results kept(0);
+    pending_tasks p(3, "node", kept);
     // 10 takes 1 (made here); 11 takes 10; 12 takes 11.
-    wire::pending_batch b{7,
-                          {task(10, {{0, 1, 1}}), task(11, {{0, 10, 1}}), task(12, {{0, 11, 1}})}};
+    wire::pending_batch b{
+        7, 0, {task(10, {{0, 1, 1}}), task(11, {{0, 10, 1}}), task(12, {{0, 11, 1}})}};
     std::vector<std::uint64_t> back;
     p.accept(
         b, [](std::uint64_t id) { return id == 1; }, back);
@@ -87,6 +91,29 @@ TEST(PendingTasks, AFailureFailsTheWholeChainWithTheFirstError) {
     }
     EXPECT_EQ(ids, (std::set<std::uint64_t>{10, 11, 12}));
     EXPECT_EQ(p.waiting(), 0u);
+}
+
+TEST(PendingTasks, AKeptResultIsReadWhereItIsKeptAndMarksTheTaskKeep) {
+    kept_results kept(4);
+    EXPECT_FALSE(kept.keeps(true, 3));   // below the threshold
+    EXPECT_FALSE(kept.keeps(false, 9));  // not the driver's task (lent)
+    EXPECT_TRUE(kept.keeps(true, 4));
+    pending_tasks p(1, "node", kept);
+    kept.put(1, encoded(6));  // task 1 finished here long ago; the ring never saw it
+    wire::pending_batch b{7, 1, {task(10, {{0, 1, 1}}), task(11, {{0, 2, 1}})}};
+    std::vector<std::uint64_t> back;
+    p.accept(
+        b, [](std::uint64_t) { return false; }, back);
+    EXPECT_EQ(back, std::vector<std::uint64_t>{11});  // 2 is not kept here
+    ASSERT_TRUE(p.ready());
+    const auto t = p.take_ready();
+    EXPECT_TRUE(t.keep);
+    EXPECT_EQ(read_value<int>(t.arguments), 6);
+    // Fetched by rank 0: gone from here.
+    EXPECT_EQ(kept.take(1), std::optional<bytes>(encoded(6)));
+    EXPECT_EQ(kept.count(), 0u);
+    EXPECT_EQ(kept.bytes_held(), 0u);
+    EXPECT_EQ(kept.take(1), std::nullopt);
 }
 
 }  // namespace

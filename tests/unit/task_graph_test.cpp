@@ -62,15 +62,23 @@ TEST(TaskGraph, TheSameInputTwiceAndOrderingEdges) {
     EXPECT_EQ(read_value<pair>(g.arguments(1)), std::make_tuple(3, 3));
 }
 
-TEST(TaskGraph, ADroppedTaskIsIgnoredByItsOtherInputs) {
+TEST(TaskGraph, ADroppedTaskLeavesItsInputsConsumerLists) {
     task_graph g;
-    g.hold(1, {}, {{0, 5}, {0, 6}});
-    EXPECT_TRUE(g.has_consumers(6));
-    g.drop(1);  // input 5 failed
-    EXPECT_TRUE(g.empty());
-    EXPECT_EQ(g.take_consumers(6), std::vector<task_id>{1});
+    g.hold(1, {}, {{0, 5}, {0, 6}, {0, 6}});
+    g.hold(2, {}, {{0, 6}});
+    EXPECT_EQ(g.take_consumers(5), std::vector<task_id>{1});  // input 5 failed
+    // It names the inputs it still missed: one per edge, those already taken included.
+    EXPECT_EQ(g.drop(1), (std::vector<task_id>{5, 6, 6}));
+    EXPECT_FALSE(g.holds(1));
+    EXPECT_EQ(g.consumers_of(6), std::vector<task_id>{2});  // both edges of task 1 are gone
     EXPECT_FALSE(g.arrived(1, 6, encoded(1)));
-    EXPECT_FALSE(g.has_consumers(6));
+    // An arrived input is not listed, and the last consumer takes the list with it.
+    g.hold(3, {}, {{0, 7}, {0, 8}});
+    EXPECT_EQ(g.take_consumers(7), std::vector<task_id>{3});
+    EXPECT_FALSE(g.arrived(3, 7, encoded(1)));
+    EXPECT_EQ(g.drop(3), std::vector<task_id>{8});
+    EXPECT_FALSE(g.has_consumers(8));
+    EXPECT_TRUE(g.drop(3).empty());  // not held any more
 }
 
 TEST(TaskGraph, BadOffsetsAreRefused) {
@@ -105,19 +113,33 @@ TEST(TaskGraph, PartialArgumentsShiftTheMissingInputs) {
 }
 
 TEST(GraphPlacement, WeighsForwardedInputsAgainstBacklog) {
-    const double hop = 20e-6;
+    const transfer_cost hop{20e-6, 0};
     // Worker 0 makes both inputs but has 10 tasks of 10 us ahead; worker 1 none and is idle.
-    std::vector<graph_worker> w{{true, 2, 10}, {true, 0, 0}};
+    std::vector<graph_worker> w{{true, 2, 0, 10}, {true, 0, 0, 0}};
     EXPECT_EQ(choose_graph_worker(w, 2, 10e-6, hop), std::optional<std::size_t>(1));
     // With 1 task ahead, waiting where the inputs are made costs less than two hops.
     w[0].backlog = 1;
     EXPECT_EQ(choose_graph_worker(w, 2, 10e-6, hop), std::optional<std::size_t>(0));
     // Equal costs: the one that makes more of the inputs.
-    std::vector<graph_worker> tie{{true, 0, 0}, {true, 1, 1}};
-    EXPECT_EQ(choose_graph_worker(tie, 1, hop, hop), std::optional<std::size_t>(1));
+    std::vector<graph_worker> tie{{true, 0, 0, 0}, {true, 1, 0, 1}};
+    EXPECT_EQ(choose_graph_worker(tie, 1, 20e-6, hop), std::optional<std::size_t>(1));
     // Nobody usable: the task waits on rank 0.
-    std::vector<graph_worker> none{{false, 1, 0}};
-    EXPECT_EQ(choose_graph_worker(none, 1, hop, hop), std::nullopt);
+    std::vector<graph_worker> none{{false, 1, 0, 0}};
+    EXPECT_EQ(choose_graph_worker(none, 1, 20e-6, hop), std::nullopt);
+}
+
+TEST(GraphPlacement, GoesWhereMostInputBytesAreKept) {
+    const transfer_cost cost{20e-6, 1e-9};  // 1 GB/s
+    // Worker 0 makes two small inputs, worker 1 holds one of 1 MB: moving the megabyte
+    // (1 ms) costs more than two hops.
+    std::vector<graph_worker> w{{true, 2, 0, 0}, {true, 1, 1'000'000, 0}};
+    EXPECT_EQ(choose_graph_worker(w, 3, 10e-6, cost), std::optional<std::size_t>(1));
+    // Unless worker 1 has 200 tasks of 10 us (2 ms) to run first.
+    w[1].backlog = 200;
+    EXPECT_EQ(choose_graph_worker(w, 3, 10e-6, cost), std::optional<std::size_t>(0));
+    // Equal costs: the one that holds more bytes.
+    std::vector<graph_worker> tie{{true, 1, 0, 0}, {true, 1, 1, 0}};
+    EXPECT_EQ(choose_graph_worker(tie, 2, 10e-6, {20e-6, 0}), std::optional<std::size_t>(1));
 }
 
 }  // namespace

@@ -22,9 +22,9 @@ bytes some_bytes(std::size_t n, int seed) {
 bytes sample_task_batch() {
     bytes buf;
     task_batch_writer w(buf, 77);
-    w.add(1, 100, 200, some_bytes(5, 1));
-    w.add(2, 101, 201, {});
-    w.add(3, 102, 202, some_bytes(300, 2));
+    w.add(1, 100, 200, some_bytes(5, 1), false);
+    w.add(2, 101, 201, {}, true);
+    w.add(3, 102, 202, some_bytes(300, 2), false);
     return buf;
 }
 
@@ -57,6 +57,12 @@ TEST(Wire, TaskBatchRoundTrip) {
     EXPECT_EQ(bytes(tasks[0].args.begin(), tasks[0].args.end()), some_bytes(5, 1));
     EXPECT_TRUE(tasks[1].args.empty());
     EXPECT_EQ(bytes(tasks[2].args.begin(), tasks[2].args.end()), some_bytes(300, 2));
+    EXPECT_EQ((std::vector<bool>{tasks[0].keep, tasks[1].keep, tasks[2].keep}),
+              (std::vector<bool>{false, true, false}));
+    // `keep` is 0 or 1.
+    auto bad = buf;
+    bad[8 + 4 + 24] = std::byte{2};
+    EXPECT_THROW(decode_task_batch(bad, tasks), protocol_error);
 }
 
 TEST(Wire, ResultBatchRoundTrip) {
@@ -138,10 +144,10 @@ TEST(Wire, LyingCountIsRejectedWithoutHugeAllocation) {
 TEST(Wire, LyingLengthIsRejected) {
     bytes buf;
     task_batch_writer w(buf, 1);
-    w.add(1, 2, 3, some_bytes(10, 0));
-    // Patch the blob length (after seq, count, id, name, sig) to claim more than is there.
+    w.add(1, 2, 3, some_bytes(10, 0), false);
+    // Patch the blob length (after seq, count, id, name, sig, keep) to claim more than is there.
     const std::uint32_t lie = 1000;
-    std::memcpy(buf.data() + 8 + 4 + 24, &lie, 4);
+    std::memcpy(buf.data() + 8 + 4 + 24 + 1, &lie, 4);
     std::vector<task_view> tasks;
     EXPECT_THROW(decode_task_batch(buf, tasks), protocol_error);
 }
@@ -303,6 +309,52 @@ TEST(Wire, ChildResultsRoundTripAndStatusRange) {
     r.begin_result(1);
     r.end_result(outcome::protocol);
     EXPECT_THROW(decode_result_batch(rb, out), protocol_error);
+    // A child's result is never kept on a worker.
+    bytes kept;
+    child_results_writer k(kept, 1, "h");
+    k.add(1, outcome::ok, some_bytes(8, 0));
+    kept[4 + 2 + 1 + 4 + 8] |= std::byte{kept_flag};  // status of the first entry
+    EXPECT_THROW(decode_child_results(kept, out), protocol_error);
+}
+
+TEST(Wire, KeptResultsCarryTheirSizeOnly) {
+    bytes buf;
+    result_batch_writer w(buf);
+    w.add_kept(11, 123456789);
+    w.begin_result(12);
+    w.end_result(outcome::threw);
+    std::vector<result_view> out;
+    decode_result_batch(buf, out);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].id, 11u);
+    EXPECT_EQ(out[0].status, outcome::ok);
+    EXPECT_EQ(out[0].kept, std::optional<std::uint64_t>(123456789));
+    EXPECT_TRUE(out[0].payload.empty());
+    EXPECT_EQ(out[1].kept, std::nullopt);
+    // Only a success is kept, and its payload is exactly a size.
+    auto failed = buf;
+    failed[8 + 8] = std::byte{kept_flag | static_cast<std::uint8_t>(outcome::threw)};
+    EXPECT_THROW(decode_result_batch(failed, out), protocol_error);
+    bytes odd;
+    result_batch_writer o(odd);
+    o.begin_result(1);
+    odd.push_back(std::byte{1});
+    o.end_result(outcome::ok);
+    odd[8 + 8] |= std::byte{kept_flag};
+    EXPECT_THROW(decode_result_batch(odd, out), protocol_error);
+    // Fetching and releasing them.
+    const bytes result = some_bytes(9, 5);
+    const auto f = decode<fetched_results>(encode(fetched_results{{{11, 1, result}, {12, 0, {}}}}));
+    ASSERT_EQ(f.results.size(), 2u);
+    EXPECT_EQ(f.results[0].result, result);
+    EXPECT_EQ(f.results[1].found, 0u);
+    EXPECT_EQ(decode<fetch_results>(encode(fetch_results{{11, 12}})).ids,
+              (std::vector<std::uint64_t>{11, 12}));
+    EXPECT_EQ(decode<release_results>(encode(release_results{{13}})).ids,
+              std::vector<std::uint64_t>{13});
+    const auto body = encode(fetched_results{{{11, 1, result}}});
+    for (std::size_t n = 0; n < body.size(); ++n)
+        EXPECT_THROW(decode<fetched_results>(std::span(body).first(n)), protocol_error) << n;
 }
 
 TEST(Wire, StealMessagesRoundTrip) {
@@ -328,9 +380,10 @@ TEST(Wire, StealMessagesRoundTrip) {
 TEST(Wire, GraphMessagesRoundTripAndRefuseTruncation) {
     const bytes args = some_bytes(5, 7);
     const auto body = encode(pending_batch{
-        9, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {graph_input::order_only, 71, 0}}}}});
+        9, 1, {{77, 0x1111, 0x2222, args, {{3, 70, 1}, {graph_input::order_only, 71, 0}}}}});
     const auto b = decode<pending_batch>(body);
     EXPECT_EQ(b.seq, 9u);
+    EXPECT_EQ(b.keep, 1u);
     ASSERT_EQ(b.tasks.size(), 1u);
     EXPECT_EQ(b.tasks[0].arguments, args);
     ASSERT_EQ(b.tasks[0].inputs.size(), 2u);

@@ -38,6 +38,12 @@ struct run_stats {
     std::uint64_t graph_sent_ahead = 0;
     std::uint64_t graph_returned = 0;
     std::uint64_t graph_forwarded = 0;
+    // Results kept on the workers that made them (--tide-keep-results), and their bytes;
+    // fetched to rank 0 (for get(), or a task that ran elsewhere), and their bytes; released
+    // on their worker once nothing wanted them; made again after their worker was lost.
+    std::uint64_t results_kept = 0, results_kept_bytes = 0;
+    std::uint64_t results_fetched = 0, results_fetched_bytes = 0;
+    std::uint64_t results_released = 0, results_remade = 0;
     double elapsed_seconds = 0;  // since the run started
     // From the first task submitted to the last one finished: the time the tasks took.
     double makespan_seconds = 0;

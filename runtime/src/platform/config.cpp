@@ -34,6 +34,12 @@ void add_options(CLI::App& app, config& c, raw_values& s) {
     app.add_option("--tide-batch", c.batch_max, "Most tasks in one message")
         ->envname("TIDE_BATCH")
         ->check(CLI::Range(1u, 1u << 20));
+    app.add_option("--tide-keep-results", c.keep_results,
+                   "Bytes from which a task's result stays on the worker that made it, for the "
+                   "tasks that take it there, until get() or a task elsewhere fetches it (0: "
+                   "every result goes to rank 0; no result is kept with --tide-journal)")
+        ->envname("TIDE_KEEP_RESULTS")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40));
     app.add_option("--tide-shutdown-timeout", s.shutdown,
                    "Seconds to wait for workers at shutdown before aborting the job")
         ->envname("TIDE_SHUTDOWN_TIMEOUT")

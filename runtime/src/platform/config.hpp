@@ -17,6 +17,10 @@ struct config {
     // Most tasks in one message, and the byte size past which a batch is closed early.
     unsigned batch_max = 256;
     std::size_t batch_bytes = std::size_t{1} << 20;
+    // A result of at least this many bytes stays on the worker that made it (the driver's
+    // tasks): tasks that take it run there without it crossing rank 0, which fetches it only
+    // for get() or a task elsewhere. Ray inlines results below 100 KiB the same way. 0: never.
+    std::size_t keep_results = 100 * 1024;
     // How long rank 0 waits for workers to acknowledge shutdown before aborting the job.
     std::chrono::milliseconds shutdown_timeout{30000};
     // How long a message that has started arriving may take to finish.

@@ -82,10 +82,11 @@ task_batch_writer::task_batch_writer(bytes& out, std::uint64_t seq) : w_(out) {
 }
 
 void task_batch_writer::add(std::uint64_t id, std::uint64_t name_hash, std::uint64_t signature,
-                            std::span<const std::byte> args) {
+                            std::span<const std::byte> args, bool keep) {
     w_.u64(id);
     w_.u64(name_hash);
     w_.u64(signature);
+    w_.u8(keep ? 1 : 0);
     w_.blob(args);
     w_.patch_u32(count_at_, ++count_);
 }
@@ -106,6 +107,9 @@ task_batch_header decode_task_batch(std::span<const std::byte> body, std::vector
         t.id = r.u64();
         t.name_hash = r.u64();
         t.signature = r.u64();
+        const auto keep = r.u8();
+        if (keep > 1) throw protocol_error("tide: task_batch has keep " + std::to_string(keep));
+        t.keep = keep == 1;
         t.args = r.blob();
         out.push_back(t);
     }
@@ -141,11 +145,19 @@ void result_batch_writer::end_result(sched::outcome status) {
     w_.patch_u32(count_at_, ++count_);
 }
 
+void result_batch_writer::add_kept(std::uint64_t id, std::uint64_t size) {
+    begin_result(id);
+    w_.u64(size);
+    end_result(sched::outcome::ok);
+    w_.buffer()[status_at_] |= static_cast<std::byte>(kept_flag);
+}
+
 void result_batch_writer::set_in_hand(std::uint32_t in_hand) { w_.patch_u32(in_hand_at_, in_hand); }
 
 namespace {
-// The entries of a result_batch or child_results, up to `highest` status.
-void read_results(reader& r, std::uint32_t count, sched::outcome highest,
+// The entries of a result_batch or child_results, up to `highest` status; kept results only
+// if `kept_allowed`.
+void read_results(reader& r, std::uint32_t count, sched::outcome highest, bool kept_allowed,
                   std::vector<result_view>& out, const char* what) {
     if (count > r.remaining() / result_entry_framing)
         throw protocol_error(std::string("tide: ") + what + " claims " + std::to_string(count) +
@@ -155,12 +167,24 @@ void read_results(reader& r, std::uint32_t count, sched::outcome highest,
     for (std::uint32_t i = 0; i < count; ++i) {
         result_view v;
         v.id = r.u64();
-        const auto status = r.u8();
-        if (status > static_cast<std::uint8_t>(highest))
+        const auto byte = r.u8();
+        const bool kept = kept_allowed && (byte & kept_flag) != 0;
+        const auto status = kept ? static_cast<std::uint8_t>(byte & ~kept_flag) : byte;
+        if (status > static_cast<std::uint8_t>(highest) ||
+            (kept && status != static_cast<std::uint8_t>(sched::outcome::ok)))
             throw protocol_error(std::string("tide: ") + what + " has unknown status " +
-                                 std::to_string(status));
+                                 std::to_string(byte));
         v.status = static_cast<sched::outcome>(status);
         v.payload = r.blob();
+        if (kept) {
+            if (v.payload.size() != 8)
+                throw protocol_error(std::string("tide: ") + what + " has a kept result of " +
+                                     std::to_string(v.payload.size()) + " bytes (8 expected)");
+            std::uint64_t size = 0;
+            std::memcpy(&size, v.payload.data(), 8);
+            v.kept = size;
+            v.payload = {};
+        }
         out.push_back(v);
     }
     r.expect_done(what);
@@ -173,7 +197,7 @@ result_batch_header decode_result_batch(std::span<const std::byte> body,
     result_batch_header h;
     h.in_hand = r.u32();
     h.count = r.u32();
-    read_results(r, h.count, sched::outcome::child_failed, out, "result_batch");
+    read_results(r, h.count, sched::outcome::child_failed, true, out, "result_batch");
     return h;
 }
 
@@ -198,7 +222,7 @@ child_results_header decode_child_results(std::span<const std::byte> body,
     child_results_header h;
     h.rank = r.u32();
     h.host = r.str();
-    read_results(r, r.u32(), sched::outcome::worker_lost, out, "child_results");
+    read_results(r, r.u32(), sched::outcome::worker_lost, false, out, "child_results");
     return h;
 }
 

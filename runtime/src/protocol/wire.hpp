@@ -8,8 +8,11 @@
 // | type           | from -> to  | body                                                     | effect on the receiver                          |
 // |----------------|-------------|----------------------------------------------------------|-------------------------------------------------|
 // | hello          | worker -> 0 | u32 version, u32 pid, str host                           | worker's host known (errors, later binding)     |
-// | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, blob}    | tasks join the worker's local queue             |
-// | result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}        | tasks done/failed, worker's in-hand count drops |
+// | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, u8 keep, | tasks join the worker's local queue; a large    |
+// |                |             | blob}                                                    | result of a `keep` task stays on the worker     |
+// | result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}; a     | tasks done/failed, worker's in-hand count drops;|
+// |                |             | status with kept_flag set: blob = u64 size of a result   | a kept result is recorded as held there         |
+// |                |             | the worker keeps                                         |                                                 |
 // | batch_rejected | worker -> 0 | u64 seq, str reason                                      | every task of batch `seq` fails (protocol)      |
 // | shutdown       | 0 -> worker | u32 without_finalize                                     | worker drops its queue, answers goodbye, exits  |
 // |                |             |                                                          | (without MPI_Finalize after a worker died)      |
@@ -45,12 +48,17 @@
 // |                |             | f64 seconds} (times on the worker's steady clock)        | rank 0 maps the worker's clock to its own       |
 // | lent_forecast  | 0 -> origin | u32 n, n x {u64 token, f64 seconds, f64 variance}        | a task waiting for a lent child polls around    |
 // |                |             | (estimated duration of each lent task sent to a thief)   | when its result should come back                |
-// | pending_batch  | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, blob     | tasks of a graph wait on the worker for inputs  |
-// |                |             | arguments, u32 k, k x {u64 at, u64 from, u32 local}}:    | produced there (or forwarded); each starts when |
+// | pending_batch  | 0 -> worker | u64 seq, u32 keep, u32 n, n x {u64 id, u64 name, u64 sig,| tasks of a graph wait on the worker for inputs  |
+// |                |             | blob arguments, u32 k, k x {u64 at, u64 from, u32 local}}| produced there (or forwarded); each starts when |
 // |                |             | arguments without the k inputs' results, where each goes | its last input is in (counts as a batch)        |
 // | input_forward  | 0 -> worker | u32 n, n x {u64 task, u64 from, u32 failed, blob result} | a pending task's input, made on another worker  |
 // | pending_bounced| worker -> 0 | u32 n, n x u64 id                                        | pending tasks whose input had already finished  |
 // |                |             |                                                          | here when they came: rank 0 feeds them itself   |
+// | fetch_results  | 0 -> worker | u32 n, n x u64 id                                        | the worker answers fetched_results and forgets  |
+// |                |             |                                                          | them (kept results rank 0 needs)                |
+// | fetched_results| worker -> 0 | u32 n, n x {u64 id, u32 found, blob result}              | kept results reach rank 0 (for get(), or a task |
+// |                |             |                                                          | elsewhere); one not found is lost: made again   |
+// | release_results| 0 -> worker | u32 n, n x u64 id                                        | kept results nothing needs any more are freed   |
 // clang-format on
 //
 // Stealing, step by step: an idle worker sends steal_request once and waits. Rank 0 answers
@@ -69,6 +77,7 @@
 // trusted.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,7 +91,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 7;
+inline constexpr std::uint32_t protocol_version = 8;
 
 enum class msg : int {
     hello = 1,
@@ -108,7 +117,10 @@ enum class msg : int {
     pending_batch = 21,
     input_forward = 22,
     pending_bounced = 23,
-    last = pending_bounced,  // the highest tag: a new message type moves it
+    fetch_results = 24,
+    fetched_results = 25,
+    release_results = 26,
+    last = release_results,  // the highest tag: a new message type moves it
 };
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -234,10 +246,12 @@ struct task_view {
     std::uint64_t name_hash;
     std::uint64_t signature;
     std::span<const std::byte> args;
+    bool keep = false;  // a large result may stay on the worker (see kept_results)
 };
-// Bytes of framing around each entry: a task is u64 id, u64 name, u64 signature, u32 length;
-// a result is u64 id, u8 status, u32 length. A count larger than a frame could hold is a lie.
-inline constexpr std::size_t task_entry_framing = 28;
+// Bytes of framing around each entry: a task is u64 id, u64 name, u64 signature, u8 keep, u32
+// length; a result is u64 id, u8 status, u32 length. A count larger than a frame could hold is
+// a lie.
+inline constexpr std::size_t task_entry_framing = 29;
 inline constexpr std::size_t result_entry_framing = 13;
 
 struct task_batch_header {
@@ -250,7 +264,7 @@ public:
     static constexpr msg tag = msg::task_batch;  // of the body it builds
     task_batch_writer(bytes& out, std::uint64_t seq);
     void add(std::uint64_t id, std::uint64_t name_hash, std::uint64_t signature,
-             std::span<const std::byte> args);
+             std::span<const std::byte> args, bool keep);
     std::uint32_t count() const { return count_; }
 
 private:
@@ -264,10 +278,14 @@ task_batch_header decode_task_batch(std::span<const std::byte> body, std::vector
 // is missing).
 bool peek_batch_seq(std::span<const std::byte> body, std::uint64_t& seq);
 
+// Set in a result's status byte: the worker keeps the result, and the payload is its size.
+inline constexpr std::uint8_t kept_flag = 0x80;
 struct result_view {
     std::uint64_t id;
     sched::outcome status;
     std::span<const std::byte> payload;  // result bytes, or the error text
+    // The worker keeps the result (status ok, payload empty): its size in bytes.
+    std::optional<std::uint64_t> kept;
 };
 class result_batch_writer {
 public:
@@ -276,6 +294,8 @@ public:
     // Appends a result whose payload the caller writes next into buffer(); then end_result.
     void begin_result(std::uint64_t id);
     void end_result(sched::outcome status);
+    // A successful result of `size` bytes that the worker keeps.
+    void add_kept(std::uint64_t id, std::uint64_t size);
     void set_in_hand(std::uint32_t in_hand);
     std::uint32_t count() const { return count_; }
     bytes& buffer() { return w_.buffer(); }
@@ -464,11 +484,12 @@ struct pending_task {
 struct pending_batch {
     static constexpr const char* name = "pending_batch";
     static constexpr msg tag = msg::pending_batch;
-    std::uint64_t seq = 0;  // in the same sequence as task batches
+    std::uint64_t seq = 0;   // in the same sequence as task batches
+    std::uint32_t keep = 0;  // as a task_batch task's `keep`, for all of them
     std::vector<pending_task> tasks;
     template <class V>
     void fields(V& v) {
-        v(seq), v(tasks);
+        v(seq), v(keep), v(tasks);
     }
 };
 struct forwarded_input {
@@ -493,6 +514,45 @@ struct input_forward {
 struct pending_bounced {
     static constexpr const char* name = "pending_bounced";
     static constexpr msg tag = msg::pending_bounced;
+    std::vector<std::uint64_t> ids;
+    template <class V>
+    void fields(V& v) {
+        v(ids);
+    }
+};
+
+// ---- results kept on the worker that made them (see worker/kept_results.hpp) ---------------
+
+struct fetch_results {
+    static constexpr const char* name = "fetch_results";
+    static constexpr msg tag = msg::fetch_results;
+    std::vector<std::uint64_t> ids;
+    template <class V>
+    void fields(V& v) {
+        v(ids);
+    }
+};
+struct fetched_result {
+    std::uint64_t id = 0;
+    std::uint32_t found = 0;  // 0: the worker does not have it (the result is lost)
+    bytes result;
+    template <class V>
+    void fields(V& v) {
+        v(id), v(found), v(result);
+    }
+};
+struct fetched_results {
+    static constexpr const char* name = "fetched_results";
+    static constexpr msg tag = msg::fetched_results;
+    std::vector<fetched_result> results;
+    template <class V>
+    void fields(V& v) {
+        v(results);
+    }
+};
+struct release_results {
+    static constexpr const char* name = "release_results";
+    static constexpr msg tag = msg::release_results;
     std::vector<std::uint64_t> ids;
     template <class V>
     void fields(V& v) {
@@ -534,7 +594,7 @@ public:
     stolen_writer(bytes& out, stolen_head head);
     void add(std::uint64_t token, std::uint64_t name_hash, std::uint64_t signature,
              std::span<const std::byte> args) {
-        lent_.add(token, name_hash, signature, args);
+        lent_.add(token, name_hash, signature, args, false);  // its result goes to its origin
     }
     std::uint32_t lent() const { return lent_.count(); }
     void set_queued(std::uint32_t queued);

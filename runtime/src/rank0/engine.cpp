@@ -74,6 +74,7 @@ bool engine_state::pump() {
     progressed |= scale();
     if (places.changed()) places.report(shutting_down);
     if (journal) journal->publish(last_pump);  // the results this pump took in, to the writer
+    if (!maybe_unneeded.empty()) release_unneeded();
     return progressed;
 }
 
@@ -113,6 +114,10 @@ void engine_state::route_messages() {
     router.on<wire::hello>([this](const wire::hello& h, std::size_t w) { accept_hello(w, h); });
     router.on<wire::pending_bounced>(
         [this](const wire::pending_bounced& b, std::size_t w) { accept_bounced(w, b); });
+    router.on_raw<wire::fetched_results>([this](message& m, std::size_t w) {
+        auto f = wire::decode<wire::fetched_results>(m.body);
+        accept_fetched(w, f);
+    });
     router.on<wire::batch_rejected>([this](const wire::batch_rejected& b, std::size_t w) {
         ++counters.protocol_errors;
         fail_running(static_cast<int>(w), b.seq,
@@ -185,6 +190,7 @@ void engine_state::accept_goodbye(std::size_t w, const wire::goodbye& g) {
     worker.load.accepting = false;
     places.leave(w);
     left_pool(w, last_pump);
+    if (!shutting_down) lose_kept(w);  // what it kept left with it
     // Only idle workers retire, so this is a worker that left on its own: what it held will
     // not come back.
     if (!shutting_down && worker.holding() > 0)
@@ -204,8 +210,15 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
             continue;
         }
         ++worker.results;
-        if (!forward_if_lent(r.id, r.status, r.payload, w))
+        if (r.kept) {
+            if (rec->lent) {
+                protocol_fault(worker.rank, "kept the result of lent task " + std::to_string(r.id));
+                continue;
+            }
+            keep_result(r.id, *rec, w, *r.kept);
+        } else if (!forward_if_lent(r.id, r.status, r.payload, w)) {
             complete(r.id, *rec, r.status, r.payload, static_cast<int>(w));
+        }
     }
     lent.send(net, workers, shutting_down);
     // The driver's tasks that finished arrived during this pump, not at its start.
@@ -385,6 +398,9 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
     }
     if (worker >= 0) let_go(rec, static_cast<std::size_t>(worker));
     if (!loss_history.empty() && why != sched::outcome::worker_lost) loss_history.erase(id);
+    // It ran while rank 0 still missed inputs kept where it ran: it needs none of them now.
+    if (!graph.empty() && graph.holds(id))
+        for (const auto in : graph.drop(id)) maybe_unneeded.push_back(in);
     // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
     // join runs nothing.
     if (!rec.lent && !rec.join) {
@@ -515,6 +531,7 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
                               bool from_queue) {
     worker_info& w = workers[worker];
     note_sent(w);
+    const bool keep = keeping();
     for (std::size_t at = 0; at < ids.size();) {
         bytes buf = net.take_buffer();
         const auto seq = next_seq++;
@@ -523,7 +540,7 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
         while (at < ids.size() && batch.count() < cfg.batch_max &&
                (batch.count() == 0 || buf.size() < cfg.batch_bytes)) {
             sched::task_record* rec = tasks.find(ids[at]);
-            batch.add(ids[at], rec->name_hash, rec->signature, rec->payload);
+            batch.add(ids[at], rec->name_hash, rec->signature, rec->payload, keep && !rec->lent);
             batch_records.push_back(rec);
             ++at;
         }
@@ -616,7 +633,7 @@ bool engine_state::brokering() const {
 }
 
 bool engine_state::outstanding() const {
-    if (!queue.empty()) return true;
+    if (!queue.empty() || fetches_in_flight > 0) return true;
     return std::any_of(workers.begin(), workers.end(),
                        [](const worker_info& w) { return w.holding() > 0; });
 }
@@ -934,10 +951,11 @@ bool engine::ready(task_id id) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
     s.check_open();
-    if (s.finished(id)) return true;
+    // A result kept on a worker is fetched from now, for the get() that follows.
+    if (s.result_here(id) || s.finished(id)) return true;
     s.pump();
     if (s.local_mode() && !s.queue.empty()) s.run_one_locally();
-    return s.finished(id);
+    return s.result_here(id) || s.finished(id);
 }
 
 bool engine::wait_until(task_id id, clock::time_point deadline) {
@@ -949,9 +967,9 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
         {
             std::lock_guard lock(s.mu);
             s.check_open();
-            if (s.finished(id)) return true;
+            if (s.result_here(id)) return true;
             const bool progressed = s.pump();
-            if (s.finished(id)) return true;
+            if (s.result_here(id)) return true;
             if (s.local_mode() && !s.queue.empty()) {
                 if (clock::now() >= deadline) return false;
                 if (s.run_one_locally()) continue;
@@ -985,8 +1003,10 @@ sched::task_record& finished_record(engine_state& s, task_id id) {
     s.check_open();
     sched::task_record* rec = s.tasks.find(id);
     if (!rec) throw error("tide: task " + std::to_string(id) + " is not known to rank 0");
-    if (rec->state != task_state::done && rec->state != task_state::failed)
-        throw error("tide: task " + std::to_string(id) + " is not finished");
+    if ((rec->state != task_state::done && rec->state != task_state::failed) || rec->kept)
+        throw error("tide: task " + std::to_string(id) +
+                    " is not finished, or its result is "
+                    "not on rank 0 (wait for it first)");
     return *rec;
 }
 }  // namespace
@@ -1021,7 +1041,12 @@ void engine::release(task_id id) noexcept {
     if (s.closed) return;
     sched::task_record* rec = s.tasks.find(id);
     if (!rec) return;
-    if (s.finished(id)) {
+    if (rec->kept) {
+        // Its worker frees it once no task still to run takes it.
+        rec->abandoned = true;
+        s.maybe_unneeded.push_back(id);
+        s.release_unneeded();
+    } else if (s.finished(id)) {
         s.names_of_unknown.erase(id);
         s.tasks.erase(id);
     } else {

@@ -80,6 +80,9 @@ constexpr int max_hung_spawns = 3;
 // round trip on one host (7 us measured on the development machine, tide-bench latency; more
 // when rank 0 shares a core).
 constexpr double forward_hop_seconds = 20e-6;
+// What each byte of a kept input costs to move to another worker (fetched to rank 0, then
+// forwarded): about 1 GB/s for the two copies on one host.
+constexpr double forward_byte_seconds = 1e-9;
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
 // The longest rank 0 goes without a pump while the driver thread works under its mutex.
@@ -132,9 +135,14 @@ struct engine_counters {
     std::uint64_t spawns_hung = 0;     // of those, spawns that never returned in time
     std::uint64_t retired = 0;
     std::uint64_t workers_lost = 0;
-    std::uint64_t sent_ahead = 0;          // graph tasks sent to wait where their inputs are made
-    std::uint64_t ahead_returned = 0;      // of those, bounced back (an input had finished there)
-    std::uint64_t inputs_forwarded = 0;    // to them, from other workers
+    std::uint64_t sent_ahead = 0;        // graph tasks sent to wait where their inputs are made
+    std::uint64_t ahead_returned = 0;    // of those, bounced back (an input had finished there)
+    std::uint64_t inputs_forwarded = 0;  // to them, from other workers
+    // Results kept on the workers that made them (--tide-keep-results), and their bytes; of
+    // those, fetched to rank 0, released there, and made again (their worker was lost).
+    std::uint64_t results_kept = 0, kept_bytes = 0;
+    std::uint64_t results_fetched = 0, fetched_bytes = 0;
+    std::uint64_t results_released = 0, results_remade = 0;
     std::uint64_t tasks_rerun = 0;         // queued again after their worker was lost
     std::uint64_t driver_tasks_rerun = 0;  // of those, the driver's (not lent nested tasks)
     std::vector<double> spawn_seconds;
@@ -303,6 +311,8 @@ struct engine_state {
     // worker: the one that makes most of them, unless the backlog there outweighs the hops
     // saved (as Dask's worker_objective weighs them).
     std::optional<std::size_t> ahead_target(sched::task_id id);
+    // Whether every input a held task misses is done, its result kept on a worker.
+    bool only_kept_missing(sched::task_id id) const;
     // Queues `from`'s result (or error) for `task`, which waits ahead on `worker`.
     void forward_input(sched::task_id task, int worker, sched::task_id from, bool failed,
                        std::span<const std::byte> result);
@@ -311,6 +321,34 @@ struct engine_state {
     // Tasks sent ahead that the worker could not take (an input had finished there before
     // they came): held here again, or started if all their inputs are here.
     void accept_bounced(std::size_t worker, const wire::pending_bounced& b);
+    // --- results kept on workers (rank0/kept.cpp) ------------------------------------------
+    // Whether workers may keep large results (--tide-keep-results; never with a journal,
+    // which records every result here).
+    bool keeping() const { return cfg.keep_results > 0 && !journal; }
+    // Task `id` finished on `worker`, which keeps its result of `size` bytes.
+    void keep_result(sched::task_id id, sched::task_record& rec, std::size_t worker,
+                     std::uint64_t size);
+    // Asks the worker keeping `id`'s result for it (once; the answer comes as
+    // fetched_results).
+    void fetch_result(sched::task_id id);
+    void accept_fetched(std::size_t worker, wire::fetched_results& f);
+    // The inputs a held task misses that are kept on workers: fetched (unless it waits ahead
+    // where they are kept), or made again if no worker has them any more.
+    void need_inputs(sched::task_id consumer);
+    // Makes kept results that no worker has any more again: from their arguments, or held
+    // for their own inputs (lineage), which are made again in turn if they are gone too.
+    void remake(std::vector<sched::task_id> ids);
+    // `worker` is gone with the results it kept: those still needed are made again.
+    void lose_kept(std::size_t worker);
+    // Whether a task's result is here for get(): finished, and not kept on a worker (whose
+    // result is fetched then).
+    bool result_here(sched::task_id id);
+    // Whether a kept result's bytes are still wanted: by its future, or by a task that has not
+    // run yet.
+    bool bytes_wanted(sched::task_id id, const sched::task_record& rec) const;
+    // Releases the kept results among `maybe_unneeded` that nothing wants (their workers free
+    // them), and forgets the records that nothing needs even to make another result again.
+    void release_unneeded();
     // The error a failed task passes to the tasks that take its result, encoded as a child's
     // failure: get() on them throws the failed task's own task_error.
     bytes failure_for_consumers(sched::task_id producer, sched::outcome why,
@@ -375,6 +413,17 @@ struct engine_state {
     std::vector<ended_in_graph> graph_work;
     bool feeding = false;
     std::unordered_map<std::size_t, wire::input_forward> forwards;  // by worker, to send
+    // Results kept on workers, by task. A record whose result is kept has `kept` set; its
+    // payload keeps its arguments (if rank 0 has them all; else the graph keeps what it has),
+    // to make it again if that worker is lost.
+    struct kept_result {
+        int holder = -1;  // the worker keeping it; -1: released or lost (its lineage remains)
+        std::uint64_t size = 0;
+        bool fetching = false;
+    };
+    std::unordered_map<sched::task_id, kept_result> kept;
+    std::size_t fetches_in_flight = 0;
+    std::vector<sched::task_id> maybe_unneeded;  // kept results to look at (release_unneeded)
     std::vector<sched::graph_worker> placement_scratch;
     sched::central_queue queue;
     worker_pool workers;

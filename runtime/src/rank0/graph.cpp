@@ -3,6 +3,7 @@
 // counted here, where they were submitted, as results come in: no step of a graph waits for
 // the driver.
 
+#include <algorithm>
 #include <unordered_map>
 #include <utility>
 
@@ -49,7 +50,8 @@ sched::task_id engine_state::enqueue_after(const task_entry* entry, bytes litera
     }
     std::vector<sched::task_id> ended;
     for (const auto& in : inputs) {
-        if (finished(in.from)) ended.push_back(in.from);
+        // A result kept on a worker stays missing here: the task may go to wait there.
+        if (finished(in.from) && !tasks.find(in.from)->kept) ended.push_back(in.from);
         observer.edge(in.from, id);
     }
     graph.hold(id, std::move(literal), std::move(inputs));
@@ -59,7 +61,7 @@ sched::task_id engine_state::enqueue_after(const task_entry* entry, bytes litera
         const auto& p = *tasks.find(producer);
         feed_consumers(producer, p.why, p.payload, p.owner);
     }
-    if (graph.holds(id) && entry) send_ahead({id});
+    if (graph.holds(id)) send_ahead({id});
     return id;
 }
 
@@ -78,19 +80,32 @@ void engine_state::feed_consumers(sched::task_id producer, sched::outcome why,
             s.graph_work.clear();
         }
     } guard{*this};
+    std::vector<sched::task_id> placeable;  // held, and may go ahead now
     const auto pass_on = [&](sched::task_id from, sched::outcome status,
                              std::span<const std::byte> result, int ran_on) {
         std::optional<bytes> failure;
         for (const auto consumer : graph.take_consumers(from)) {
             if (!graph.holds(consumer)) continue;  // failed by another input
             sched::task_record& rec = *tasks.find(consumer);
+            if (rec.state == task_state::done) {
+                // It ran where its inputs are kept, and keeps its result there: the graph holds
+                // its inputs as its lineage, which whole arguments here now replace. An input
+                // made again that failed breaks it: its result comes here while it can.
+                if (status != sched::outcome::ok) {
+                    for (const auto in : graph.drop(consumer)) maybe_unneeded.push_back(in);
+                    fetch_result(consumer);
+                } else if (graph.arrived(consumer, from, result)) {
+                    rec.payload = graph.arguments(consumer);
+                }
+                continue;
+            }
             // Sent ahead: its worker runs it (or fails it). It gets the inputs made elsewhere;
             // rank 0 keeps them too, to run it again if that worker is lost.
             const bool ahead = rec.ahead;
             const bool elsewhere = ahead && rec.owner != ran_on;
             if (status != sched::outcome::ok) {
                 if (!failure) failure = failure_for_consumers(from, status, result, ran_on);
-                graph.drop(consumer);
+                for (const auto in : graph.drop(consumer)) maybe_unneeded.push_back(in);
                 if (!ahead) {
                     complete(consumer, rec, sched::outcome::child_failed, *failure, -1);
                     continue;
@@ -100,7 +115,11 @@ void engine_state::feed_consumers(sched::task_id producer, sched::outcome why,
                 if (elsewhere) forward_input(consumer, rec.owner, from, true, *failure);
             } else {
                 if (elsewhere) forward_input(consumer, rec.owner, from, false, result);
-                if (!graph.arrived(consumer, from, result)) continue;
+                if (!graph.arrived(consumer, from, result)) {
+                    // What it still misses may all be kept on a worker: it may go there now.
+                    if (!ahead && !kept.empty()) placeable.push_back(consumer);
+                    continue;
+                }
                 bytes args = graph.arguments(consumer);
                 if (ahead) {
                     rec.payload = std::move(args);
@@ -118,6 +137,7 @@ void engine_state::feed_consumers(sched::task_id producer, sched::outcome why,
         graph_work.pop_back();
         pass_on(next.id, next.why, next.payload, -1);
     }
+    if (!placeable.empty()) send_ahead(std::move(placeable));
     flush_forwards();
 }
 
@@ -135,6 +155,14 @@ void engine_state::flush_forwards() {
     forwards.clear();
 }
 
+bool engine_state::only_kept_missing(sched::task_id id) const {
+    const auto missing = graph.missing_inputs(id);
+    return std::all_of(missing.begin(), missing.end(), [&](sched::task_id in) {
+        const auto* rec = tasks.find(in);
+        return rec && rec->kept;
+    });
+}
+
 std::optional<std::size_t> engine_state::ahead_target(sched::task_id id) {
     // Only while every input it misses is on its way on some worker (running, or waiting
     // there itself).
@@ -142,6 +170,15 @@ std::optional<std::size_t> engine_state::ahead_target(sched::task_id id) {
     placement_scratch.assign(workers.size(), {});
     for (const auto from : missing) {
         const auto* rec = tasks.find(from);
+        if (rec && rec->kept) {
+            // Kept on a worker, and staying there (not on its way here).
+            const auto& k = kept.at(from);
+            if (k.holder < 0 || k.fetching) return std::nullopt;
+            auto& w = placement_scratch[static_cast<std::size_t>(k.holder)];
+            ++w.inputs_made;
+            w.input_bytes += k.size;
+            continue;
+        }
         if (!rec || rec->state != task_state::running || rec->owner < 0 || rec->lent)
             return std::nullopt;
         ++placement_scratch[static_cast<std::size_t>(rec->owner)].inputs_made;
@@ -156,7 +193,7 @@ std::optional<std::size_t> engine_state::ahead_target(sched::task_id id) {
     const auto* d = estimator.duration_of(tasks.find(id)->name_hash);
     const double task_seconds = d && d->samples > 0 ? d->latest : forward_hop_seconds;
     return sched::choose_graph_worker(placement_scratch, missing.size(), task_seconds,
-                                      forward_hop_seconds);
+                                      {forward_hop_seconds, forward_byte_seconds});
 }
 
 void engine_state::send_ahead(std::vector<sched::task_id> candidates) {
@@ -168,20 +205,30 @@ void engine_state::send_ahead(std::vector<sched::task_id> candidates) {
         const auto id = candidates.back();
         candidates.pop_back();
         sched::task_record* rec = tasks.find(id);
-        if (!rec || rec->state != task_state::held || rec->join || !graph.holds(id)) continue;
-        const auto target = ahead_target(id);
-        if (!target) continue;
+        if (!rec || rec->state != task_state::held || !graph.holds(id)) continue;
+        const auto target = rec->join ? std::nullopt : ahead_target(id);
+        if (!target) {
+            // It waits here: for inputs kept on workers once nothing else is missing (a join
+            // at once: it never goes ahead). Until then its place may still change.
+            if (!kept.empty() && (rec->join || only_kept_missing(id))) need_inputs(id);
+            continue;
+        }
         auto [args, missing] = graph.partial(id);
         wire::pending_task t{id, rec->name_hash, rec->signature, std::move(args), {}};
         for (const auto& in : missing) {
-            const int maker = tasks.find(in.from)->owner;
+            const auto* maker = tasks.find(in.from);
+            const bool local = maker->owner == static_cast<int>(*target);
+            if (maker->kept && !local) fetch_result(in.from);  // for forwarding
             t.inputs.push_back({in.at == sched::task_graph::input::order_only
                                     ? wire::graph_input::order_only
                                     : static_cast<std::uint64_t>(in.at),
-                                in.from, maker == static_cast<int>(*target) ? 1u : 0u});
+                                in.from, local ? 1u : 0u});
         }
         auto& batch = out[*target];
-        if (batch.tasks.empty()) batch.seq = next_seq++;
+        if (batch.tasks.empty()) {
+            batch.seq = next_seq++;
+            batch.keep = keeping() ? 1u : 0u;
+        }
         batch.tasks.push_back(std::move(t));
         rec->state = task_state::running;
         rec->owner = static_cast<int>(*target);

@@ -22,7 +22,7 @@ using clock = std::chrono::steady_clock;
 using sched::task_state;
 
 void engine_state::requeue(std::span<const sched::task_id> ids) {
-    std::vector<sched::task_id> queued;
+    std::vector<sched::task_id> queued, held_again;
     for (const auto id : ids) {
         sched::task_record* rec = tasks.find(id);
         // Every task here was running on a worker that let go of it. One that is no longer
@@ -35,6 +35,7 @@ void engine_state::requeue(std::span<const sched::task_id> ids) {
         rec->owner = -1;
         if (!graph.empty() && graph.holds(id)) {
             rec->state = task_state::held;  // it waits here for its inputs now
+            held_again.push_back(id);
             continue;
         }
         if (rec->why == sched::outcome::child_failed) {
@@ -48,6 +49,9 @@ void engine_state::requeue(std::span<const sched::task_id> ids) {
         queued.push_back(id);
     }
     queue.put_back(queued, tasks);
+    // Inputs kept on workers: fetched, or made again if their worker is gone too.
+    if (!kept.empty())
+        for (const auto id : held_again) need_inputs(id);
 }
 
 void engine_state::watch_heartbeats() {
@@ -174,7 +178,8 @@ void engine_state::lose_worker(std::size_t i, const std::string& why) {
                 lose_node(*g->second.node, "every worker there was lost");
         }
     stealing.forget_victim(i);
-    lent.forget_origin(i, tasks);  // its waiting parents died with it
+    lent.forget_origin(i, tasks);      // its waiting parents died with it
+    if (!shutting_down) lose_kept(i);  // before requeue: what its tasks need must be made
 
     std::size_t failed = 0;
     const std::vector<sched::task_id> again = retry_held_by(i, at, failed);

@@ -26,19 +26,18 @@ public:
     // `in_hand`: the worker's unstarted tasks, told to rank 0 if a batch must go first.
     void add_result(std::uint64_t id, sched::outcome status, const bytes& payload,
                     clock::time_point now, std::size_t in_hand) {
-        // A large result travels in a batch of its own rather than push one message past
-        // what MPI can carry.
-        if (pending_ > 0 &&
-            out_.size() + payload.size() + wire::result_entry_framing > cfg_.batch_bytes)
-            flush(in_hand);
-        if (pending_ == 0) {
-            out_ = net_.take_buffer();
-            writer_.emplace(out_);
-            first_pending_ = now;
-        }
+        make_room(payload.size(), now, in_hand);
         writer_->begin_result(id);
         writer_->buffer().insert(writer_->buffer().end(), payload.begin(), payload.end());
         writer_->end_result(status);
+        ++pending_;
+    }
+    // A successful result of `size` bytes that this worker keeps (kept_results): rank 0
+    // learns only that it is done, and where.
+    void add_kept(std::uint64_t id, std::uint64_t size, clock::time_point now,
+                  std::size_t in_hand) {
+        make_room(sizeof size, now, in_hand);
+        writer_->add_kept(id, size);
         ++pending_;
     }
 
@@ -74,6 +73,18 @@ public:
     }
 
 private:
+    // Starts a batch if none is open; a large result travels in a batch of its own rather
+    // than push one message past what MPI can carry.
+    void make_room(std::size_t payload, clock::time_point now, std::size_t in_hand) {
+        if (pending_ > 0 && out_.size() + payload + wire::result_entry_framing > cfg_.batch_bytes)
+            flush(in_hand);
+        if (pending_ == 0) {
+            out_ = net_.take_buffer();
+            writer_.emplace(out_);
+            first_pending_ = now;
+        }
+    }
+
     // A time on this process's steady clock, in seconds (spans carry these; rank 0 maps them).
     static double seconds_on_clock(clock::time_point t) {
         return std::chrono::duration<double>(t.time_since_epoch()).count();

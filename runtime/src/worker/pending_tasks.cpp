@@ -12,19 +12,21 @@ std::size_t pending_tasks::accept(wire::pending_batch& batch,
                                   std::vector<std::uint64_t>& returned) {
     in_use_ = true;
     const std::size_t before = ready_.size();
-    std::vector<const recent_result*> arrived;
+    std::vector<std::pair<std::uint64_t, std::span<const std::byte>>> arrived;
     for (auto& t : batch.tasks) {
         bool missed = false;
         arrived.clear();
         std::vector<sched::task_graph::input> inputs;
         for (const auto& in : t.inputs) {
             // An input made here must still be to come (or wait here itself), or be among the
-            // recent results: one that has finished sent its result to rank 0 before this
-            // task came, and rank 0 does not forward it here.
+            // kept or recent results: one that has finished sent its result (or word that it
+            // keeps it) to rank 0 before this task came, and rank 0 does not forward it here.
             if (in.local && !unfinished_here(in.from) && !graph_.holds(in.from)) {
-                const auto* r = recalled(in.from);
-                if (!r) missed = true;
-                arrived.push_back(r);
+                const auto r = recalled(in.from);
+                if (!r)
+                    missed = true;
+                else
+                    arrived.emplace_back(in.from, *r);
             }
             inputs.push_back({static_cast<std::size_t>(in.at), in.from});
         }
@@ -33,9 +35,9 @@ std::size_t pending_tasks::accept(wire::pending_batch& batch,
             continue;
         }
         graph_.hold(t.id, std::move(t.arguments), std::move(inputs));
-        kinds_[t.id] = {t.name_hash, t.signature};
+        kinds_[t.id] = {t.name_hash, t.signature, batch.keep != 0};
         std::vector<failed_task> none;  // a recent result is a success
-        for (const auto* r : arrived) pass(t.id, r->id, true, r->result, none);
+        for (const auto& [from, result] : arrived) pass(t.id, from, true, result, none);
     }
     return ready_.size() - before;
 }
@@ -75,7 +77,7 @@ void pending_tasks::pass(std::uint64_t consumer, std::uint64_t from, bool ok,
     if (!graph_.arrived(consumer, from, payload)) return;
     const auto k = kinds_.at(consumer);
     kinds_.erase(consumer);
-    ready_.push_back({consumer, k.name_hash, k.signature, graph_.arguments(consumer)});
+    ready_.push_back({consumer, k.name_hash, k.signature, graph_.arguments(consumer), k.keep});
 }
 
 void pending_tasks::fail(std::uint64_t task, const bytes& error, std::vector<failed_task>& failed) {
@@ -102,10 +104,12 @@ void pending_tasks::keep(std::uint64_t id, std::span<const std::byte> result) {
     slot.result.assign(result.begin(), result.end());
 }
 
-const pending_tasks::recent_result* pending_tasks::recalled(std::uint64_t id) const {
+std::optional<std::span<const std::byte>> pending_tasks::recalled(std::uint64_t id) const {
+    if (kept_.count() > 0)
+        if (auto r = kept_.find(id)) return r;
     for (const auto& r : recent_)
-        if (r.used && r.id == id) return &r;
-    return nullptr;
+        if (r.used && r.id == id) return std::span<const std::byte>(r.result);
+    return std::nullopt;
 }
 
 bool pending_tasks::is_ready(std::uint64_t id) const {

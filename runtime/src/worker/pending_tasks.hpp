@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -15,19 +16,23 @@
 
 #include "protocol/wire.hpp"
 #include "tide/scheduler/task_graph.hpp"
+#include "worker/kept_results.hpp"
 
 namespace tide::detail {
 
 class pending_tasks {
 public:
-    // `rank` and `host` name this worker in the errors of tasks that fail here.
-    pending_tasks(int rank, std::string host) : rank_(rank), host_(std::move(host)) {}
+    // `rank` and `host` name this worker in the errors of tasks that fail here; inputs made
+    // here may be among the results it keeps (`kept`).
+    pending_tasks(int rank, std::string host, const kept_results& kept)
+        : rank_(rank), host_(std::move(host)), kept_(kept) {}
 
     struct ready_task {
         std::uint64_t id;
         std::uint64_t name_hash;
         std::uint64_t signature;
         bytes arguments;
+        bool keep;  // as wire::task_view::keep
     };
     // A task that cannot run because an input failed: its result, a child's failure.
     struct failed_task {
@@ -38,7 +43,7 @@ public:
     // Each call below returns how many tasks it made ready (they count as tasks in hand).
     //
     // Takes the tasks of a batch in. An input made here that has already finished is taken
-    // from the recent results if it is still there; a task that misses one
+    // from the kept or recent results if it is still there; a task that misses one
     // (`unfinished_here` says no, and it is not among them) goes to `returned`, for rank 0.
     std::size_t accept(wire::pending_batch& batch,
                        const std::function<bool(std::uint64_t)>& unfinished_here,
@@ -78,6 +83,7 @@ private:
     sched::task_graph graph_;
     struct kind {
         std::uint64_t name_hash, signature;
+        bool keep;
     };
     std::unordered_map<std::uint64_t, kind> kinds_;  // of the tasks waiting
     std::deque<ready_task> ready_;
@@ -92,8 +98,10 @@ private:
     std::vector<recent_result> recent_ = std::vector<recent_result>(recent_count);
     std::size_t recent_next_ = 0;
     bool in_use_ = false;  // a graph task has come here
+    const kept_results& kept_;
     void keep(std::uint64_t id, std::span<const std::byte> result);
-    const recent_result* recalled(std::uint64_t id) const;
+    // A finished input's result, if this worker still has it.
+    std::optional<std::span<const std::byte>> recalled(std::uint64_t id) const;
 };
 
 }  // namespace tide::detail

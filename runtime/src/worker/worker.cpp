@@ -69,7 +69,12 @@ double cpu_seconds() {
 class worker final : public task_context {
 public:
     worker(const config& cfg, transport& net, int rank, const std::string& host)
-        : task_context(rank, host), cfg_(cfg), net_(net), outbox_(cfg, net), pending_(rank, host) {
+        : task_context(rank, host),
+          cfg_(cfg),
+          net_(net),
+          outbox_(cfg, net),
+          kept_(cfg.keep_results),
+          pending_(rank, host, kept_) {
         route_messages();
     }
 
@@ -251,7 +256,7 @@ private:
         wire::task_view t{};
         if (pending_.ready()) {
             ready = pending_.take_ready();
-            t = {ready.id, ready.name_hash, ready.signature, ready.arguments};
+            t = {ready.id, ready.name_hash, ready.signature, ready.arguments, ready.keep};
         } else {
             for (auto& candidate : batches_)
                 if (candidate.next < candidate.tasks.size()) {
@@ -284,12 +289,19 @@ private:
         running_ids_.pop_back();
         count_task(end);
         if (traced) outbox_.add_span(t.id, t.name_hash, start, end);
-        outbox_.add_result(t.id, status, out, end, in_hand_);
-        if (status == sched::outcome::ok) pending_.remember(t.id, out);
+        const bool ok = status == sched::outcome::ok;
+        const bool keep = ok && kept_.keeps(t.keep, out.size());
+        if (keep) {
+            outbox_.add_kept(t.id, out.size(), end, in_hand_);
+        } else {
+            outbox_.add_result(t.id, status, out, end, in_hand_);
+            if (ok) pending_.remember(t.id, out);
+        }
         if (pending_.awaited(t.id)) {
             in_hand_ += pending_.finished(t.id, t.name_hash, status, out, failed_scratch_);
             report_failed_pending(end);
         }
+        if (keep) kept_.put(t.id, std::move(out));
         if (b) {
             --b->running;
             release_finished_batches();
@@ -351,6 +363,18 @@ private:
         router_.on<wire::input_forward>(
             [this](const wire::input_forward& f) { accept_forward(f); });
         router_.on<wire::steal_order>([this](const wire::steal_order& o) { give_away(o); });
+        router_.on<wire::fetch_results>([this](const wire::fetch_results& f) {
+            wire::fetched_results answer;
+            for (const auto id : f.ids) {
+                auto result = kept_.take(id);
+                answer.results.push_back(
+                    {id, result ? 1u : 0u, result ? std::move(*result) : bytes{}});
+            }
+            send_message(net_, 0, std::move(answer));
+        });
+        router_.on<wire::release_results>([this](const wire::release_results& r) {
+            for (const auto id : r.ids) kept_.take(id);
+        });
         router_.on_raw<wire::child_results_writer>(
             [this](message& m) { accept_child_results(m.body); });
         router_.on<wire::lent_forecast>(
@@ -687,6 +711,7 @@ private:
     std::deque<bytes> results_by_depth_;
     std::size_t received_depth_ = 0;
     result_outbox outbox_;
+    kept_results kept_;      // large results kept here for rank 0 (before pending_, which reads it)
     pending_tasks pending_;  // graph tasks sent ahead, waiting for their inputs here
     std::vector<pending_tasks::failed_task> failed_scratch_;
     message_router<> router_;

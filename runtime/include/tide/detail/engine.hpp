@@ -42,8 +42,10 @@ public:
     // Records a task that failed before it could be sent (unknown name, wrong argument types).
     task_id submit_failed(std::string name, std::string message, bool unknown_name);
 
+    // Whether the task has finished (a result kept on a worker starts coming to rank 0).
     bool ready(task_id id);
-    // Drives progress until the task is done or the deadline passes; true if done.
+    // Drives progress until the task is done, and its result on rank 0 (fetched from the
+    // worker that kept it), or the deadline passes; true if done.
     bool wait_until(task_id id, std::chrono::steady_clock::time_point deadline);
     // Hands over the result bytes of a finished task and forgets it; throws task_error for a
     // failed one.

@@ -55,6 +55,12 @@ run_stats engine_state::stats() {
     s.graph_sent_ahead = counters.sent_ahead;
     s.graph_returned = counters.ahead_returned;
     s.graph_forwarded = counters.inputs_forwarded;
+    s.results_kept = counters.results_kept;
+    s.results_kept_bytes = counters.kept_bytes;
+    s.results_fetched = counters.results_fetched;
+    s.results_fetched_bytes = counters.fetched_bytes;
+    s.results_released = counters.results_released;
+    s.results_remade = counters.results_remade;
     s.ok = counters.completed;
     s.failed = counters.failed;
     s.retried = counters.driver_tasks_rerun;

@@ -26,6 +26,12 @@ std::string to_table(const run_stats& s) {
             "[tide summary] task graphs: {} task(s) sent ahead to wait where their inputs are "
             "made, {} sent back, {} input(s) forwarded\n",
             s.graph_sent_ahead, s.graph_returned, s.graph_forwarded);
+    if (s.results_kept > 0)
+        out += fmt::format(
+            "[tide summary] results kept on workers: {} ({:.1f} MB), {} fetched to rank 0 "
+            "({:.1f} MB), {} released there, {} made again\n",
+            s.results_kept, s.results_kept_bytes / 1e6, s.results_fetched,
+            s.results_fetched_bytes / 1e6, s.results_released, s.results_remade);
     out += fmt::format("[tide summary] makespan {:.3f} s ({:.1f} tasks/s), run time {:.3f} s\n",
                        s.makespan_seconds, s.tasks_per_second, s.elapsed_seconds);
     std::size_t host_width = 4;
@@ -90,6 +96,13 @@ std::string to_json(const run_stats& s) {
          {{"sent_ahead", s.graph_sent_ahead},
           {"returned", s.graph_returned},
           {"forwarded", s.graph_forwarded}}},
+        {"kept_results",
+         {{"kept", s.results_kept},
+          {"kept_bytes", s.results_kept_bytes},
+          {"fetched", s.results_fetched},
+          {"fetched_bytes", s.results_fetched_bytes},
+          {"released", s.results_released},
+          {"remade", s.results_remade}}},
         {"elapsed_seconds", s.elapsed_seconds},
         {"makespan_seconds", s.makespan_seconds},
         {"tasks_per_second", s.tasks_per_second},

@@ -43,9 +43,10 @@ public:
     bool arrived(task_id task, task_id producer, std::span<const std::byte> result);
     // The arguments of a task whose inputs have all arrived; it leaves the graph.
     std::vector<std::byte> arguments(task_id task);
-    // A task that will not run (an input failed): it leaves the graph. Its other inputs may
-    // still list it; they are ignored when they finish.
-    void drop(task_id task);
+    // A task that will not run (an input failed), or need not wait any more (it ran): it
+    // leaves the graph, and the inputs it still missed no longer list it as a consumer.
+    // Returns those inputs.
+    std::vector<task_id> drop(task_id task);
 
     // The waiting tasks that take `producer`'s result, without forgetting them.
     const std::vector<task_id>& consumers_of(task_id producer) const;

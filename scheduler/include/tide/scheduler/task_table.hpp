@@ -22,7 +22,7 @@ enum class task_state : std::uint8_t {
     held,     // waiting for its inputs (task_graph); `payload` is empty
     queued,   // in rank 0's central queue
     running,  // sent to a worker (owner), result not yet back
-    done,     // result bytes are in `result`
+    done,     // result bytes are in `payload` (unless kept on a worker)
     failed,   // error text is in `error`
 };
 
@@ -44,6 +44,7 @@ struct task_record {
     bool lent : 1 = false;       // a worker's nested task moved by a steal, not the driver's
     bool join : 1 = false;       // runs nothing: tide::when_all's gathering of its inputs
     bool ahead : 1 = false;      // sent ahead to the worker where its inputs are made
+    bool kept : 1 = false;       // done, its result kept on a worker (engine_state::kept)
     // Times it was on a worker that died. A task lost before runs alone on a worker (no other
     // task in hand there), so that a second loss can be blamed on it.
     std::uint8_t losses = 0;
