@@ -183,7 +183,7 @@ void read_results(reader& r, std::uint32_t count, sched::outcome highest, bool k
             std::uint64_t size = 0;
             std::memcpy(&size, v.payload.data(), 8);
             v.kept = size;
-            v.payload = {};
+            v.payload = v.payload.first(0);  // empty, still within the message
         }
         out.push_back(v);
     }

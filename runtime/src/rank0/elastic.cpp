@@ -290,9 +290,12 @@ bool engine_state::scale() {
         const std::uint64_t id = workers[index[k]].group;
         if (std::find(retiring.begin(), retiring.end(), id) != retiring.end()) continue;
         bool whole = true;
+        // A worker keeping results stays (parked): retiring it would lose them, and the tasks
+        // that made them would run again.
         for (std::size_t j = 0; j < index.size() && whole; ++j)
             if (workers[index[j]].group == id)
-                whole = std::find(d.retire.begin(), d.retire.end(), j) != d.retire.end();
+                whole = std::find(d.retire.begin(), d.retire.end(), j) != d.retire.end() &&
+                        !keeps_results(index[j]);
         if (whole) retiring.push_back(id);
     }
     for (const auto id : retiring) retire_group(id);

@@ -207,12 +207,16 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
         if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(w)) {
             protocol_fault(worker.rank, "result for task " + std::to_string(r.id) +
                                             " which that worker does not hold");
+            // A result it keeps for nothing: it may free it.
+            if (r.kept && !shutting_down)
+                send_message(net, worker.rank, wire::release_results{{r.id}});
             continue;
         }
         ++worker.results;
         if (r.kept) {
             if (rec->lent) {
                 protocol_fault(worker.rank, "kept the result of lent task " + std::to_string(r.id));
+                send_message(net, worker.rank, wire::release_results{{r.id}});
                 continue;
             }
             keep_result(r.id, *rec, w, *r.kept);

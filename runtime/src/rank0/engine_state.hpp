@@ -340,6 +340,8 @@ struct engine_state {
     void remake(std::vector<sched::task_id> ids);
     // `worker` is gone with the results it kept: those still needed are made again.
     void lose_kept(std::size_t worker);
+    // Whether `worker` keeps results for rank 0 (it is then not retired).
+    bool keeps_results(std::size_t worker) const;
     // Whether a task's result is here for get(): finished, and not kept on a worker (whose
     // result is fetched then).
     bool result_here(sched::task_id id);

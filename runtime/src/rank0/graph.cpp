@@ -92,6 +92,11 @@ void engine_state::feed_consumers(sched::task_id producer, sched::outcome why,
                 // its inputs as its lineage, which whole arguments here now replace. An input
                 // made again that failed breaks it: its result comes here while it can.
                 if (status != sched::outcome::ok) {
+                    // Its result cannot be made again: if its worker is lost before the fetch
+                    // comes, it fails with this input's error (see remake).
+                    if (!failure) failure = failure_for_consumers(from, status, result, ran_on);
+                    rec.why = sched::outcome::child_failed;
+                    rec.payload = *failure;
                     for (const auto in : graph.drop(consumer)) maybe_unneeded.push_back(in);
                     fetch_result(consumer);
                 } else if (graph.arrived(consumer, from, result)) {
@@ -201,6 +206,9 @@ void engine_state::send_ahead(std::vector<sched::task_id> candidates) {
     // resuming, every task waits here to be looked up.
     if (shutting_down || (journal && journal->has_results())) return;
     std::unordered_map<std::size_t, wire::pending_batch> out;  // by worker
+    // Kept inputs to forward, fetched once the batches are out: a fetch sent first would take
+    // a result from its worker before a batch there that reads it in place.
+    std::vector<sched::task_id> to_fetch;
     while (!candidates.empty()) {
         const auto id = candidates.back();
         candidates.pop_back();
@@ -218,7 +226,7 @@ void engine_state::send_ahead(std::vector<sched::task_id> candidates) {
         for (const auto& in : missing) {
             const auto* maker = tasks.find(in.from);
             const bool local = maker->owner == static_cast<int>(*target);
-            if (maker->kept && !local) fetch_result(in.from);  // for forwarding
+            if (maker->kept && !local) to_fetch.push_back(in.from);
             t.inputs.push_back({in.at == sched::task_graph::input::order_only
                                     ? wire::graph_input::order_only
                                     : static_cast<std::uint64_t>(in.at),
@@ -246,6 +254,7 @@ void engine_state::send_ahead(std::vector<sched::task_id> candidates) {
         info.batches.sent(seq, net.sent_to(info.rank));
         ++counters.batches_sent;
     }
+    for (const auto id : to_fetch) fetch_result(id);
 }
 
 void engine_state::accept_bounced(std::size_t worker, const wire::pending_bounced& b) {

@@ -54,7 +54,8 @@ void engine_state::keep_result(sched::task_id id, sched::task_record& rec, std::
 
 void engine_state::fetch_result(sched::task_id id) {
     auto& k = kept.at(id);
-    if (k.fetching || k.holder < 0) return;
+    // After shutdown a worker takes no message any more (one left would outlive the run).
+    if (k.fetching || k.holder < 0 || shutting_down) return;
     k.fetching = true;
     ++fetches_in_flight;
     send_message(net, workers[static_cast<std::size_t>(k.holder)].rank, wire::fetch_results{{id}});
@@ -84,6 +85,7 @@ void engine_state::accept_fetched(std::size_t worker, wire::fetched_results& f) 
         counters.fetched_bytes += r.result.size();
         kept.erase(it);
         rec->kept = false;
+        rec->why = sched::outcome::ok;  // a failed input's error kept for remake() is moot
         // Rank 0 holds it now: no lineage is needed for it any more.
         for (const auto in : graph.drop(r.id)) maybe_unneeded.push_back(in);
         // The tasks waiting ahead on its worker read it there; the others get it now.
@@ -128,6 +130,13 @@ void engine_state::remake(std::vector<sched::task_id> ids) {
         ++counters.tasks_rerun;
         ++counters.driver_tasks_rerun;
         --counters.completed;  // it counts again when it finishes again
+        if (rec->why != sched::outcome::ok) {
+            // Its lineage was broken by an input that failed when made again: it fails too.
+            const bytes error = std::move(rec->payload);
+            rec->state = task_state::running;
+            complete(id, *rec, rec->why, error, -1);
+            continue;
+        }
         if (!graph.holds(id)) {
             // Its arguments are whole here.
             rec->state = task_state::queued;
@@ -169,6 +178,12 @@ void engine_state::lose_kept(std::size_t worker) {
     release_unneeded();
 }
 
+bool engine_state::keeps_results(std::size_t worker) const {
+    return std::any_of(kept.begin(), kept.end(), [&](const auto& entry) {
+        return entry.second.holder == static_cast<int>(worker);
+    });
+}
+
 bool engine_state::result_here(sched::task_id id) {
     const sched::task_record* rec = tasks.find(id);
     if (!rec) return true;
@@ -189,6 +204,10 @@ bool engine_state::bytes_wanted(sched::task_id id, const sched::task_record& rec
 }
 
 void engine_state::release_unneeded() {
+    if (shutting_down) {  // the workers end, with what they keep
+        maybe_unneeded.clear();
+        return;
+    }
     std::unordered_map<std::size_t, wire::release_results> out;  // by worker
     while (!maybe_unneeded.empty()) {
         const auto id = maybe_unneeded.back();
