@@ -511,27 +511,26 @@ struct input_forward {
         v(inputs);
     }
 };
-struct pending_bounced {
-    static constexpr const char* name = "pending_bounced";
-    static constexpr msg tag = msg::pending_bounced;
+// The messages whose body is a list of task ids.
+template <msg T>
+struct id_list {
+    static_assert(T == msg::pending_bounced || T == msg::fetch_results || T == msg::release_results,
+                  "only pending_bounced, fetch_results and release_results are lists of ids");
+    static constexpr msg tag = T;
+    static constexpr const char* name = T == msg::pending_bounced ? "pending_bounced"
+                                        : T == msg::fetch_results ? "fetch_results"
+                                                                  : "release_results";
     std::vector<std::uint64_t> ids;
     template <class V>
     void fields(V& v) {
         v(ids);
     }
 };
+using pending_bounced = id_list<msg::pending_bounced>;
 
 // ---- results kept on the worker that made them (see worker/kept_results.hpp) ---------------
 
-struct fetch_results {
-    static constexpr const char* name = "fetch_results";
-    static constexpr msg tag = msg::fetch_results;
-    std::vector<std::uint64_t> ids;
-    template <class V>
-    void fields(V& v) {
-        v(ids);
-    }
-};
+using fetch_results = id_list<msg::fetch_results>;  // rank 0 wants these kept results
 struct fetched_result {
     std::uint64_t id = 0;
     std::uint32_t found = 0;  // 0: the worker does not have it (the result is lost)
@@ -550,15 +549,7 @@ struct fetched_results {
         v(results);
     }
 };
-struct release_results {
-    static constexpr const char* name = "release_results";
-    static constexpr msg tag = msg::release_results;
-    std::vector<std::uint64_t> ids;
-    template <class V>
-    void fields(V& v) {
-        v(ids);
-    }
-};
+using release_results = id_list<msg::release_results>;  // nothing needs these any more
 
 // The end for a worker. After a worker died, MPI_Finalize may wait for it for ever: then
 // every survivor leaves without it.

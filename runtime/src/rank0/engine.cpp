@@ -204,9 +204,13 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
     const auto finished_before = counters.completed + counters.failed;
     for (const auto& r : results_scratch) {
         sched::task_record* rec = tasks.find(r.id);
-        if (!rec || rec->state != task_state::running || rec->owner != static_cast<int>(w)) {
-            protocol_fault(worker.rank, "result for task " + std::to_string(r.id) +
-                                            " which that worker does not hold");
+        const bool held =
+            rec && rec->state == task_state::running && rec->owner == static_cast<int>(w);
+        if (!held || (r.kept && rec->lent)) {
+            protocol_fault(worker.rank, held
+                                            ? "kept the result of lent task " + std::to_string(r.id)
+                                            : "result for task " + std::to_string(r.id) +
+                                                  " which that worker does not hold");
             // A result it keeps for nothing: it may free it.
             if (r.kept && !shutting_down)
                 send_message(net, worker.rank, wire::release_results{{r.id}});
@@ -214,11 +218,6 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
         }
         ++worker.results;
         if (r.kept) {
-            if (rec->lent) {
-                protocol_fault(worker.rank, "kept the result of lent task " + std::to_string(r.id));
-                send_message(net, worker.rank, wire::release_results{{r.id}});
-                continue;
-            }
             keep_result(r.id, *rec, w, *r.kept);
         } else if (!forward_if_lent(r.id, r.status, r.payload, w)) {
             complete(r.id, *rec, r.status, r.payload, static_cast<int>(w));
@@ -388,6 +387,18 @@ void rank0_context::report_to(sched::load_estimator& estimator, std::uint64_t& e
     executed_ = 0;
 }
 
+void engine_state::count_end(sched::task_id id, sched::task_record& rec, sched::outcome why,
+                             int worker) {
+    if (worker >= 0) let_go(rec, static_cast<std::size_t>(worker));
+    if (!loss_history.empty() && why != sched::outcome::worker_lost) loss_history.erase(id);
+    // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
+    // join runs nothing.
+    if (!rec.lent && !rec.join) {
+        ++(why == sched::outcome::ok ? counters.completed : counters.failed);
+        last_finish = last_pump;
+    }
+}
+
 void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                             std::span<const std::byte> payload, int worker) {
     if (rec.state == task_state::done || rec.state == task_state::failed) {
@@ -400,17 +411,10 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
             id, name_of(id, rec), static_cast<int>(why), worker);
         return;
     }
-    if (worker >= 0) let_go(rec, static_cast<std::size_t>(worker));
-    if (!loss_history.empty() && why != sched::outcome::worker_lost) loss_history.erase(id);
+    count_end(id, rec, why, worker);
     // It ran while rank 0 still missed inputs kept where it ran: it needs none of them now.
     if (!graph.empty() && graph.holds(id))
         for (const auto in : graph.drop(id)) maybe_unneeded.push_back(in);
-    // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
-    // join runs nothing.
-    if (!rec.lent && !rec.join) {
-        ++(why == sched::outcome::ok ? counters.completed : counters.failed);
-        last_finish = last_pump;
-    }
     // The driver's successful tasks, by the arguments the record still holds.
     if (journal && why == sched::outcome::ok && !rec.lent && !rec.join)
         journal->append(journal_format::key_of(rec.name_hash, rec.payload, journal->salt_hash()),
@@ -955,11 +959,14 @@ bool engine::ready(task_id id) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
     s.check_open();
-    // A result kept on a worker is fetched from now, for the get() that follows.
-    if (s.result_here(id) || s.finished(id)) return true;
-    s.pump();
-    if (s.local_mode() && !s.queue.empty()) s.run_one_locally();
-    return s.result_here(id) || s.finished(id);
+    if (!s.finished(id)) {
+        s.pump();
+        if (s.local_mode() && !s.queue.empty()) s.run_one_locally();
+        if (!s.finished(id)) return false;
+    }
+    // Finished. A result kept on a worker starts coming now, for the get() that follows.
+    if (const auto* rec = s.tasks.find(id); rec && rec->kept) s.fetch_result(id);
+    return true;
 }
 
 bool engine::wait_until(task_id id, clock::time_point deadline) {

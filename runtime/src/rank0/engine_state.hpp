@@ -80,8 +80,9 @@ constexpr int max_hung_spawns = 3;
 // round trip on one host (7 us measured on the development machine, tide-bench latency; more
 // when rank 0 shares a core).
 constexpr double forward_hop_seconds = 20e-6;
-// What each byte of a kept input costs to move to another worker (fetched to rank 0, then
-// forwarded): about 1 GB/s for the two copies on one host.
+// What each byte of a kept input is taken to cost to move to another worker (fetched to rank
+// 0, then forwarded): 1 GB/s for the two copies, an assumption (not measured) that makes a
+// megabyte weigh as much as 50 hops.
 constexpr double forward_byte_seconds = 1e-9;
 // How often the elastic policy looks: a parked worker is woken within a tick of work arriving.
 constexpr auto scaling_tick = std::chrono::milliseconds(20);
@@ -335,6 +336,8 @@ struct engine_state {
     // The inputs a held task misses that are kept on workers: fetched (unless it waits ahead
     // where they are kept), or made again if no worker has them any more.
     void need_inputs(sched::task_id consumer);
+    // The same, but the inputs to make again are added to `gone` (for remake's work list).
+    void need_inputs(sched::task_id consumer, std::vector<sched::task_id>& gone);
     // Makes kept results that no worker has any more again: from their arguments, or held
     // for their own inputs (lineage), which are made again in turn if they are gone too.
     void remake(std::vector<sched::task_id> ids);
@@ -357,6 +360,9 @@ struct engine_state {
                                 std::span<const std::byte> payload, int worker);
     // The name of a task for an error message.
     std::string name_of(sched::task_id id, const sched::task_record& rec) const;
+    // What every end of a task does, its result kept or not: `worker` (-1: none) no longer
+    // holds it, its loss history goes, and the driver's tasks are counted.
+    void count_end(sched::task_id id, sched::task_record& rec, sched::outcome why, int worker);
     // Records a task's end: `why` is outcome::ok for a result, else the payload is the error.
     void complete(sched::task_id id, sched::task_record& rec, sched::outcome why,
                   std::span<const std::byte> payload, int worker);

@@ -21,10 +21,7 @@ using sched::task_state;
 
 void engine_state::keep_result(sched::task_id id, sched::task_record& rec, std::size_t worker,
                                std::uint64_t size) {
-    let_go(rec, worker);
-    if (!loss_history.empty()) loss_history.erase(id);
-    ++counters.completed;
-    last_finish = last_pump;
+    count_end(id, rec, sched::outcome::ok, static_cast<int>(worker));
     ++counters.results_kept;
     counters.kept_bytes += size;
     rec.state = task_state::done;
@@ -102,8 +99,13 @@ void engine_state::accept_fetched(std::size_t worker, wire::fetched_results& f) 
 }
 
 void engine_state::need_inputs(sched::task_id consumer) {
-    const sched::task_record* crec = tasks.find(consumer);
     std::vector<sched::task_id> gone;
+    need_inputs(consumer, gone);
+    remake(std::move(gone));
+}
+
+void engine_state::need_inputs(sched::task_id consumer, std::vector<sched::task_id>& gone) {
+    const sched::task_record* crec = tasks.find(consumer);
     for (const auto in : graph.missing_inputs(consumer)) {
         const sched::task_record* rec = tasks.find(in);
         if (!rec || !rec->kept) continue;
@@ -114,7 +116,6 @@ void engine_state::need_inputs(sched::task_id consumer) {
             fetch_result(in);
         }
     }
-    remake(std::move(gone));
 }
 
 void engine_state::remake(std::vector<sched::task_id> ids) {
@@ -144,19 +145,10 @@ void engine_state::remake(std::vector<sched::task_id> ids) {
             queue.put_back(std::span<const sched::task_id>(&id, 1), tasks);
             continue;
         }
-        // It waits for its inputs again; those no worker has are made again too.
+        // It waits for its inputs again; those no worker has are made again too (by this
+        // loop: a chain of any length takes no stack).
         rec->state = task_state::held;
-        std::vector<sched::task_id> wanted;
-        for (const auto in : graph.missing_inputs(id)) {
-            const sched::task_record* irec = tasks.find(in);
-            if (!irec || !irec->kept) continue;
-            if (kept.at(in).holder < 0) {
-                ids.push_back(in);
-            } else {
-                wanted.push_back(in);
-            }
-        }
-        for (const auto in : wanted) fetch_result(in);
+        need_inputs(id, ids);
     }
 }
 

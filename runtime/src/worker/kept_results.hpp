@@ -26,7 +26,11 @@ public:
     }
     void put(std::uint64_t id, bytes result) {
         bytes_ += result.size();
-        results_.insert_or_assign(id, std::move(result));
+        auto [it, added] = results_.try_emplace(id, std::move(result));
+        if (!added) {  // the same task again: the newer result replaces the older
+            bytes_ -= it->second.size();
+            it->second = std::move(result);
+        }
     }
     std::optional<std::span<const std::byte>> find(std::uint64_t id) const {
         const auto it = results_.find(id);
@@ -43,7 +47,7 @@ public:
         return out;
     }
     std::size_t count() const { return results_.size(); }
-    std::size_t bytes_held() const { return bytes_; }
+    std::size_t bytes_held() const { return bytes_; }  // for the worker's last words
 
 private:
     std::size_t threshold_;

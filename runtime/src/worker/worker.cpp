@@ -692,8 +692,10 @@ private:
                         cfg_.shutdown_timeout.count() / 1000.0);
             return 1;
         }
-        log().debug("worker done: {} tasks run, {} dropped at shutdown, {:.3f} s waiting for work",
-                    g.executed, in_hand_, hungry_seconds_);
+        log().debug(
+            "worker done: {} tasks run, {} dropped at shutdown, {:.3f} s waiting for work, {} "
+            "result(s) ({} bytes) still kept for rank 0 at the end",
+            g.executed, in_hand_, hungry_seconds_, kept_.count(), kept_.bytes_held());
         for (auto& [token, lent] : lent_) lent.task->release();
         lent_.clear();
         for (auto* t : unmovable_) t->release();
