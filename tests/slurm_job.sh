@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# slurm_job.sh [--fake-cluster] WANT_CODE REGEX... -- TIDE_SBATCH_ARGS...: submits a job to the
-# local Slurm cluster (scripts/slurm-local, brought up by scripts/test) with scripts/tide-sbatch,
-# polls `scontrol show job` until it ends (within 180 s; then it is cancelled); passes when the
-# exit code Slurm recorded is WANT_CODE and every REGEX (grep -E) matches some line of the output
-# (a REGEX written !REGEX must match none). With --fake-cluster, the job goes to the many-node
-# cluster on scripts/fake-cluster (slurm-local up --fake-cluster), with the Open MPI settings
-# that reach its nodes.
+# slurm_job.sh [--fake-cluster] [--during REGEX COMMAND] [--after COMMAND] WANT_CODE REGEX...
+#     -- TIDE_SBATCH_ARGS...: submits a job to the local Slurm cluster (scripts/slurm-local,
+# brought up by scripts/test) with scripts/tide-sbatch, polls `scontrol show job` until it ends
+# (within 180 s; then it is cancelled); passes when the exit code Slurm recorded is WANT_CODE and
+# every REGEX (grep -E) matches some line of the output (a REGEX written !REGEX must match none).
+# With --fake-cluster, the job goes to the many-node cluster on scripts/fake-cluster (slurm-local
+# up --fake-cluster), with the Open MPI settings that reach its nodes. --during runs COMMAND
+# (bash, with OUT naming the job's output file) once, as soon as a line of the output matches
+# REGEX; --after runs COMMAND once the job has ended, and its output joins the job's for the
+# REGEXes.
 set -uo pipefail
-mode=()
-if [ "${1:-}" = --fake-cluster ]; then
-    mode=(--fake-cluster)
-    shift
-fi
+mode=() during_regex="" during="" after=""
+while [ $# -gt 0 ]; do
+    case "${1:-}" in
+        --fake-cluster) mode=(--fake-cluster); shift ;;
+        --during) during_regex=$2 during=$3; shift 3 ;;
+        --after) after=$2; shift 2 ;;
+        *) break ;;
+    esac
+done
 want=$1
 shift
 patterns=()
@@ -32,6 +39,11 @@ echo "job $job submitted"
 # within a deadline; a job still there then is cancelled.
 state="" recorded="" deadline=$((SECONDS + 180))
 while ((SECONDS < deadline)); do
+    if [ -n "$during" ] && grep -qE "$during_regex" "$out" 2>/dev/null; then
+        echo "slurm_job.sh: the output matched '$during_regex': running $during"
+        OUT=$out bash -c "$during"
+        during=""
+    fi
     info=$(scontrol show job "$job" 2>/dev/null)
     state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$info")
     case "$state" in
@@ -39,6 +51,7 @@ while ((SECONDS < deadline)); do
         *) recorded=$(sed -n 's/.*ExitCode=\([0-9]*\):.*/\1/p' <<<"$info"); break ;;
     esac
 done
+if [ -n "$after" ] && [ -n "$recorded" ]; then OUT=$out bash -c "$after" >>"$out" 2>&1; fi
 cat "$out"
 echo "job $job ended $state, Slurm recorded exit code ${recorded:-?}"
 [ -n "$recorded" ] || { echo "slurm_job.sh: the job did not end within 180 s" >&2; exit 1; }

@@ -117,8 +117,9 @@ satellite_decision satellite_policy::tick(const satellite_input& in) {
                 in.longest_task, s_.time_limit);
         else if (in.now < blocked_until_)
             blocked =
-                format("backing off after a failure for %.1f s more", blocked_until_ - in.now);
-        else if (submit_ticks_ >= s_.hold_ticks) {
+                format("backing off after a failure until %.1f s into the run", blocked_until_);
+        // With no worker at all (rank 0 alone runs the work) there is nothing to flap with.
+        else if (submit_ticks_ >= s_.hold_ticks || in.active_workers == 0) {
             d.submit = true;
             submit_ticks_ = 0;
         }

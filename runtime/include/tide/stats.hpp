@@ -14,7 +14,9 @@ namespace tide {
 struct worker_stats {
     int rank = 0;
     std::string host;
-    std::string origin;          // "launcher" (mpirun/srun started it), "spawned", or "rank 0"
+    // "launcher" (mpirun/srun started it), "spawned", "satellite" (a Slurm job rank 0
+    // submitted, --tide-satellites), or "rank 0"
+    std::string origin;
     std::string state;           // "active", "parked", "retired", "lost", "ended"
     std::uint64_t tasks = 0;     // tasks from rank 0 it ran (the driver's, and children lent to it)
     std::uint64_t executed = 0;  // task frames it ran, nested children run in place included
@@ -58,6 +60,11 @@ struct run_stats {
     std::uint64_t bursts_grown = 0;
     double burst_to_new_worker_median_seconds = 0;
     double burst_to_new_worker_max_seconds = 0;
+    // Satellites (--tide-satellites): submitted to Slurm; of those, joined the run, and failed
+    // to (sbatch refused, or the job ended before its workers joined); the median wait in
+    // Slurm's queue, and the median join once a satellite's job started.
+    std::uint64_t satellites_submitted = 0, satellites_joined = 0, satellites_failed = 0;
+    double satellite_wait_median_seconds = 0, satellite_join_median_seconds = 0;
     std::uint64_t workers_lost = 0;
     std::uint64_t batches_lost = 0;
     std::uint64_t protocol_errors = 0;

@@ -266,12 +266,13 @@ std::string own_executable() {
 // The ompi-server this job was started with (mpirun --ompi-server file:F puts "file:F" in the
 // environment of its ranks): the groups rank 0 starts on other nodes are given its contact
 // itself, so the file need not be on their node.
-std::string ompi_server_contact() {
+std::string ompi_server_contact(const std::string& for_what) {
     const char* uri = std::getenv("OMPI_MCA_pmix_server_uri");
     if (!uri || !*uri)
         throw config_error(
-            "tide: --tide-nodes needs an ompi-server, through which the groups started on the "
-            "nodes join rank 0: start the run with scripts/tide-run (it starts one), or start "
+            "tide: " + for_what +
+            " needs an ompi-server, through which groups of workers started as jobs of their "
+            "own join rank 0: start the run with scripts/tide-run (it starts one), or start "
             "ompi-server yourself and give mpirun --ompi-server file:FILE (a program started "
             "without mpirun: OMPI_MCA_pmix_server_uri=file:FILE)");
     const std::string value(uri);
@@ -282,6 +283,24 @@ std::string ompi_server_contact() {
         throw config_error("tide: cannot read the ompi-server's contact from '" + value.substr(5) +
                            "'");
     return contact;
+}
+
+// --tide-satellites: how rank 0 submits them, and where they meet it (a directory named for
+// this job, or this process, in the current directory unless --tide-satellite-dir says).
+satellite_launch_settings satellite_launch_for(const config& cfg, const launch_facts& launch) {
+    satellite_launch_settings s;
+    s.request = parse_satellite_options(cfg.satellite_sbatch);  // checked with the flags
+    s.server_uri = ompi_server_contact("--tide-satellites");
+    s.command = launch.spawn_command;
+    s.args = launch.spawn_args;
+    s.run_dir = cfg.satellite_dir;
+    if (s.run_dir.empty())
+        s.run_dir = std::filesystem::current_path().string() + "/tide-satellites-" +
+                    (launch.job.inside_slurm() ? launch.job.job_id : std::to_string(getpid()));
+    // A satellite waits this long for rank 0's answer once its job started: rank 0 answers
+    // within a scaling tick, so a silent rank 0 is gone.
+    s.answer_timeout = std::max(60.0, static_cast<double>(cfg.spawn_timeout.count()) / 1000.0);
+    return s;
 }
 
 // A worker started by rank 0 in a group on another node, as a job of its own: the group joins
@@ -427,11 +446,13 @@ int run_main(int& argc, char** argv, const std::function<int(driver&)>& body) {
                         node_launch_settings nl;
                         nl.nodes = cfg.nodes;
                         nl.agent = node_agent(cfg.node_agent);
-                        nl.server_uri = ompi_server_contact();
+                        nl.server_uri = ompi_server_contact("--tide-nodes");
                         nl.command = launch.spawn_command;
                         nl.args = launch.spawn_args;
                         launch.node_launch = std::move(nl);
                     }
+                    if (cfg.satellites > 0)
+                        launch.satellite_launch = satellite_launch_for(cfg, launch);
                 }
                 code = on_task_stack([&] {
                     return drive(cfg, net, host, std::move(launch), std::move(args), body,

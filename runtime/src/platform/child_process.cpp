@@ -1,5 +1,6 @@
 #include "platform/child_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -27,7 +28,7 @@ std::string how_it_ended(int status) {
 }  // namespace
 
 child_process::child_process(const std::vector<std::string>& argv,
-                             const std::vector<std::string>& env) {
+                             const std::vector<std::string>& env, const std::string& output) {
     std::vector<char*> args, vars;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -39,7 +40,15 @@ child_process::child_process(const std::vector<std::string>& argv,
     // rank 0 alone, which then ends its groups in order.
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attr, 0);
-    const int rc = posix_spawnp(&pid_, args[0], nullptr, &attr, args.data(), vars.data());
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    if (!output.empty()) {
+        posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, output.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+    }
+    const int rc = posix_spawnp(&pid_, args[0], &files, &attr, args.data(), vars.data());
+    posix_spawn_file_actions_destroy(&files);
     posix_spawnattr_destroy(&attr);
     if (rc != 0)
         throw error("tide: cannot start '" + argv[0] + "': " + std::string(std::strerror(rc)));
@@ -62,6 +71,12 @@ void child_process::end(int grace_ms) {
     kill(-pid_, SIGKILL);
     int status = 0;
     if (waitpid(pid_, &status, 0) == pid_) ended_ = how_it_ended(status);
+}
+
+std::string shell_word(const std::string& word) {
+    std::string out = "'";
+    for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
 }
 
 std::vector<std::string> environment_for_a_launcher() {

@@ -12,9 +12,11 @@ namespace tide::detail {
 
 class child_process {
 public:
-    // Starts `argv` (looked up in PATH) with the environment `env` ("NAME=VALUE" entries).
-    // Throws tide::error when it cannot be started.
-    child_process(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+    // Starts `argv` (looked up in PATH) with the environment `env` ("NAME=VALUE" entries), its
+    // output (stdout and stderr) into the file `output` if one is named. Throws tide::error
+    // when it cannot be started.
+    child_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                  const std::string& output = {});
     // A child still running is left running (it may outlive rank 0 only as long as its own
     // workers take to notice rank 0 is gone); call end() first to stop it.
     ~child_process() = default;
@@ -31,6 +33,10 @@ private:
     pid_t pid_ = -1;
     std::optional<std::string> ended_;
 };
+
+// One word for a POSIX shell, quoted: a command line handed to a shell (as ssh and a batch
+// script do) keeps every argument as it was.
+std::string shell_word(const std::string& word);
 
 // This process's environment without what a launcher puts there for its own ranks (OMPI_* and
 // PMIX_* settings of this job): a launcher started from a rank must not take them as its own.

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "platform/sbatch_options.hpp"
 #include "tide/error.hpp"
 
 extern char** environ;
@@ -107,6 +108,42 @@ void add_options(CLI::App& app, config& c, raw_values& s) {
                    "The command that runs a command line on a node of --tide-nodes, as "
                    "'AGENT HOST COMMAND' (default: Open MPI's plm_rsh_agent, else ssh)")
         ->envname("TIDE_NODE_AGENT");
+    app.add_option("--tide-satellites", c.satellites,
+                   "Most satellites at once: Slurm jobs of workers that rank 0 submits with "
+                   "sbatch when the backlog outlasts their queue wait, and that join the run "
+                   "(needs an ompi-server: scripts/tide-run starts one; 0: none)")
+        ->envname("TIDE_SATELLITES")
+        ->check(CLI::Range(0, 4096));
+    app.add_option("--tide-satellite-sbatch", c.satellite_sbatch,
+                   "sbatch options for each satellite (partition, -t time, -N nodes, -n tasks: "
+                   "a worker a task)")
+        ->envname("TIDE_SATELLITE_SBATCH")
+        ->check([](const std::string& v) {
+            try {
+                parse_satellite_options(v);
+            } catch (const std::invalid_argument& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        });
+    app.add_option("--tide-satellite-idle", c.satellite_idle,
+                   "Seconds all of a satellite's workers are idle before it ends and its nodes "
+                   "go back to Slurm")
+        ->envname("TIDE_SATELLITE_IDLE")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--tide-satellite-queued", c.satellite_queued,
+                   "Most satellites waiting in Slurm's queue at once")
+        ->envname("TIDE_SATELLITE_QUEUED")
+        ->check(CLI::Range(1, 4096));
+    app.add_option("--tide-satellite-nodes", c.satellite_nodes,
+                   "Most nodes over all satellites (0: no limit but --tide-satellites)")
+        ->envname("TIDE_SATELLITE_NODES")
+        ->check(CLI::Range(0, 1 << 20));
+    app.add_option("--tide-satellite-dir", c.satellite_dir,
+                   "Where satellites meet rank 0, on a file system their nodes see (default: "
+                   "tide-satellites-<job or process id> in the current directory; it keeps "
+                   "their output)")
+        ->envname("TIDE_SATELLITE_DIR");
     app.add_option("--tide-join", c.join_port,
                    "Set by rank 0 on the groups it starts on other nodes: the port to join at");
     app.add_option("--tide-start-timeout", s.start,

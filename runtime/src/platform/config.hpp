@@ -46,6 +46,17 @@ struct config {
     std::vector<sched::node_slots> nodes;
     std::string node_agent;
     std::string join_port;  // set by rank 0 on such a group: the port to connect to
+    // Satellites: Slurm jobs of workers that rank 0 submits when the backlog outlasts their
+    // queue wait, and that join the run (at most `satellites` at once, `satellite_queued` of
+    // them waiting in the queue, `satellite_nodes` nodes over all; 0: no limit); the sbatch
+    // options each is submitted with; the seconds all of a satellite's workers idle before it
+    // ends; the directory (seen by the satellites' nodes) where they meet rank 0.
+    int satellites = 0;
+    int satellite_queued = 1;
+    int satellite_nodes = 0;
+    std::string satellite_sbatch;
+    double satellite_idle = 30;
+    std::string satellite_dir;
     // Set by rank 0 on the workers it spawns where the launcher survives a process that ends
     // without MPI_Finalize: a worker not through MPI_Init by then ends itself (0: never).
     std::chrono::milliseconds spawned_deadline{0};

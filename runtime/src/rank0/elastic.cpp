@@ -136,12 +136,15 @@ bool engine_state::collect_spawns() {
         if (it == groups.end()) continue;
         spawn_group& g = it->second;
         bool keep = true;
-        if (g.abandoned)
+        if (g.abandoned) {
             keep = late_spawn_returned(g, o);
-        else if (!o.error.empty())
+        } else if (!o.error.empty()) {
             keep = spawn_failed(g, o);
-        else
+            if (g.satellite) satellite_joined(g, false);
+        } else {
             spawn_linked(g, o);
+            if (g.satellite) satellite_joined(g, true);
+        }
         if (!keep) groups.erase(it);
     }
     return !outcomes.empty();
@@ -170,6 +173,15 @@ bool engine_state::late_spawn_returned(spawn_group& g, spawn_outcome& o) {
 }
 
 bool engine_state::spawn_failed(spawn_group& g, const spawn_outcome& o) {
+    if (g.satellite) {
+        // Its own policy backs off (satellites.cpp); spawning here is not to blame.
+        log().warn("the {} worker(s) of satellite {} did not join after {:.2f} s: {}", g.count,
+                   *g.satellite, o.seconds, o.error);
+        for_members(g, [](worker_info& w) { w.enter(sched::phase_event::spawn_failed); });
+        observer.note("satellite join failed: " + o.error);
+        g.abandoned = o.hung;
+        return o.hung;
+    }
     ++counters.spawn_failures;
     if (o.hung) ++counters.spawns_hung;
     policy.spawn_failed(seconds_of(clock::now() - started));
@@ -206,11 +218,14 @@ void engine_state::spawn_linked(spawn_group& g, spawn_outcome& o) {
         retire_group(o.group);
         return;
     }
-    policy.spawn_succeeded();
-    counters.spawned += static_cast<std::uint64_t>(g.count);
-    counters.spawn_seconds.push_back(o.seconds);
-    log().info("spawned {} worker(s) (ranks {}..{}) in {:.3f} s", g.count, g.first,
-               g.first + g.count - 1, o.seconds);
+    // A satellite's join is its own (satellites.cpp): not a spawn of this allocation.
+    if (!g.satellite) {
+        policy.spawn_succeeded();
+        counters.spawned += static_cast<std::uint64_t>(g.count);
+        counters.spawn_seconds.push_back(o.seconds);
+        log().info("spawned {} worker(s) (ranks {}..{}) in {:.3f} s", g.count, g.first,
+                   g.first + g.count - 1, o.seconds);
+    }
     const auto now = clock::now();
     for_members(g, [&](worker_info& w) {
         w.enter(sched::phase_event::spawn_completed);
@@ -261,7 +276,10 @@ void engine_state::release_groups(bool force) {
 bool engine_state::scale() {
     bool changed = collect_spawns();
     if (!groups.empty()) release_groups(false);
-    if (shutting_down || (workers.empty() && !spawns)) return changed;
+    if (shutting_down || (workers.empty() && !spawns)) {
+        tend_satellites(nullptr);
+        return changed;
+    }
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
     // running it itself.
     const bool nobody = !queue.empty() && local_mode() && spawns && !spawning_off &&
@@ -273,6 +291,7 @@ bool engine_state::scale() {
     const auto now = last_pump;
     std::vector<std::size_t> index;  // view -> worker, for the workers in the pool
     const sched::scaling_input in = scaling_view(now, index);
+    tend_satellites(&in);
     const auto d = policy.tick(in);
     record_pool(in, d.reason);
     if (d.empty()) return changed;
@@ -318,7 +337,8 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
     in.queued_tasks = central.tasks;
     in.spawn_seconds = median(counters.spawn_seconds);
     in.seconds_left = seconds_left();
-    const std::size_t live = live_workers();
+    // Satellites' workers come from allocations of their own: they take no slot here.
+    const std::size_t live = live_workers() - satellite_workers();
     // No spawner (--tide-max-workers=0): a lost worker leaves a slot nobody may fill.
     in.slots_free = spawns && !spawning_off && policy.settings().max_workers > live
                         ? policy.settings().max_workers - live

@@ -45,13 +45,15 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
     estimator.resize(workers.size());
     // Also with every slot taken at the start: a lost worker is replaced by a spawn.
     // (--tide-max-workers=0 still means never: a test harness cannot be spawned.)
-    if (policy.settings().max_workers > 0 && cfg.max_workers != 0 &&
+    // Satellites join through the spawner too, also where the allocation has no slot to spare.
+    if ((policy.settings().max_workers > 0 || launch.satellite_launch) && cfg.max_workers != 0 &&
         !launch.spawn_command.empty()) {
         if (launch.node_launch)
             nodes = std::make_unique<node_groups>(std::move(*launch.node_launch));
         spawns =
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
+        if (launch.satellite_launch) start_satellites(std::move(*launch.satellite_launch));
     }
     lent.resize(workers.size());
     start_observing();
@@ -755,6 +757,9 @@ engine::ending engine_state::shutdown() {
     stop_background();
     std::lock_guard lock(mu);
     shutting_down = true;
+    // Satellites still queued are taken out of the queue, and one starting now is told to end;
+    // those running end with their workers, told below.
+    if (satellites) satellites->finish(clock::now() + cfg.shutdown_timeout);
     const auto unfinished = queue.size() + running();
     if (unfinished > 0)
         log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "rank0/node_groups.hpp"
 #include "rank0/observe/observer.hpp"
 #include "rank0/places.hpp"
+#include "rank0/satellite_jobs.hpp"
 #include "rank0/steal_broker.hpp"
 #include "rank0/worker_pool.hpp"
 #include "tide/detail/engine.hpp"
@@ -39,6 +41,7 @@
 #include "tide/scheduler/graph_placement.hpp"
 #include "tide/scheduler/load_estimator.hpp"
 #include "tide/scheduler/placement.hpp"
+#include "tide/scheduler/satellite_policy.hpp"
 #include "tide/scheduler/scaling_policy.hpp"
 #include "tide/scheduler/task_table.hpp"
 #include "tide/stats.hpp"
@@ -62,6 +65,8 @@ struct launch_facts {
     bool by_mpirun = false;
     // --tide-nodes: where and how to start groups of workers as jobs of their own.
     std::optional<node_launch_settings> node_launch;
+    // --tide-satellites: how to submit Slurm jobs of workers that join the run.
+    std::optional<satellite_launch_settings> satellite_launch;
 };
 
 // The elastic policy's settings from the flags: at least the workers the launcher started are
@@ -101,6 +106,17 @@ struct spawn_group {
     bool broken = false;              // a member died: never disconnected (that would wait for it)
     bool retiring = false;            // told to finish for good (its workers then count as retired)
     std::optional<std::size_t> node;  // started on this node of --tide-nodes, as its own job
+    std::optional<std::uint64_t> satellite;  // the workers of this satellite (a Slurm job)
+};
+
+// A satellite as rank 0 follows it, from its submission until its Slurm job has ended.
+struct satellite_record {
+    sched::satellite_state state = sched::satellite_state::queued;
+    std::string job;  // Slurm's job id, once sbatch answered
+    std::chrono::steady_clock::time_point submitted, started;
+    std::optional<std::uint64_t> group;  // its workers, once its job started
+    bool cancelled = false;              // taken out of the queue by rank 0
+    bool ran = false;                    // its workers joined
 };
 
 // Rank 0 runs tasks itself only on a single rank; nested tasks then live on this context.
@@ -147,6 +163,10 @@ struct engine_counters {
     std::uint64_t tasks_rerun = 0;         // queued again after their worker was lost
     std::uint64_t driver_tasks_rerun = 0;  // of those, the driver's (not lent nested tasks)
     std::vector<double> spawn_seconds;
+    // Satellites: submitted (sbatch answered), joined, failed; their waits in the queue and
+    // their joins (from their job's start).
+    std::uint64_t satellites_submitted = 0, satellites_joined = 0, satellites_failed = 0;
+    std::vector<double> satellite_waits, satellite_joins;
     std::vector<double> steal_round_trips_us;
     // Rank 0 running tasks itself.
     std::uint64_t local_tasks = 0, local_executed = 0;
@@ -266,6 +286,19 @@ struct engine_state {
     // messages are still in flight (the run is over).
     void release_groups(bool force);
     std::size_t live_workers() const;  // started or starting, not gone
+    // --- satellites (rank0/satellites.cpp) -----------------------------------------------------
+    // Takes in what the satellites' jobs did, and once a second asks the satellite policy
+    // whether to submit, cancel or retire one, given the pool as the scaling policy saw it.
+    void tend_satellites(const sched::scaling_input* pool);
+    // Writes the satellites' job script and asks Slurm how long a satellite would wait.
+    void start_satellites(satellite_launch_settings settings);
+    void take_satellite_event(const satellite_jobs::event& e);
+    // Satellite `id`'s job started with `count` tasks: its workers get ranks and a port to join.
+    void satellite_started(std::uint64_t id, int count);
+    // A satellite's group linked (`joined`) or failed to.
+    void satellite_joined(const spawn_group& g, bool joined);
+    // Workers of satellites, not gone (they do not count against the allocation's slots).
+    std::size_t satellite_workers() const;
     // Runs the first queued task that rank 0 may start itself; false if none may (late in a
     // job, rank 0 stands in for the workers it would spawn now: see take_from_queue).
     bool run_one_locally();
@@ -445,7 +478,12 @@ struct engine_state {
     sched::scaling_policy policy;
     std::unique_ptr<spawner> spawns;  // null when rank 0 may not spawn
     std::unordered_map<std::uint64_t, spawn_group> groups;
-    std::unique_ptr<node_groups> nodes;  // with --tide-nodes
+    std::unique_ptr<node_groups> nodes;          // with --tide-nodes
+    std::unique_ptr<satellite_jobs> satellites;  // with --tide-satellites
+    std::optional<sched::satellite_policy> satellite_policy;
+    std::map<std::uint64_t, satellite_record> satellite_records;
+    std::uint64_t next_satellite = 1;
+    std::chrono::steady_clock::time_point last_satellite_tick, last_satellite_poll;
     std::uint64_t next_group = 1;
     bool spawning_off = false;            // too many spawns never returned: no more for this run
     bool spawned_end_themselves = false;  // see launch_facts

@@ -10,14 +10,6 @@ namespace tide::detail {
 
 namespace {
 
-// One word for a POSIX shell: the agent hands the command line to the node's shell (as ssh
-// does), so every argument is quoted.
-std::string shell_word(const std::string& word) {
-    std::string out = "'";
-    for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
 // Settings the group's processes need on a node the agent may not pass them to (ssh starts a
 // clean environment): the user's Open MPI settings and tide's own, but not rank 0's exit file.
 std::vector<std::string> settings_to_forward() {

@@ -30,6 +30,7 @@ struct worker_info {
     bool being_robbed = false;    // a steal order to it is outstanding
     bool rejected = false;        // speaks another protocol version: never used
     bool spawned = false;         // started by rank 0 (may retire), not by the launcher
+    bool satellite = false;       // of a satellite (a Slurm job rank 0 submitted)
     std::uint64_t group = 0;      // the spawn that started it (0: started by the launcher)
     std::vector<int> cores;       // the cores it may use, from its topology report
     std::string machine;          // its topology summary (or why it has none)

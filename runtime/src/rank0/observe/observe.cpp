@@ -96,7 +96,7 @@ run_stats engine_state::stats() {
         worker_stats r;
         r.rank = w.rank;
         r.host = w.host;
-        r.origin = w.spawned ? "spawned" : "launcher";
+        r.origin = w.satellite ? "satellite" : w.spawned ? "spawned" : "launcher";
         r.state = w.state_name();
         r.tasks = w.results;
         // The goodbye's totals are final; until then, what the statuses said.
@@ -120,6 +120,11 @@ run_stats engine_state::stats() {
     if (!counters.burst_to_new_worker.empty())
         s.burst_to_new_worker_max_seconds = *std::max_element(counters.burst_to_new_worker.begin(),
                                                               counters.burst_to_new_worker.end());
+    s.satellites_submitted = counters.satellites_submitted;
+    s.satellites_joined = counters.satellites_joined;
+    s.satellites_failed = counters.satellites_failed;
+    s.satellite_wait_median_seconds = median(counters.satellite_waits);
+    s.satellite_join_median_seconds = median(counters.satellite_joins);
     s.workers_lost = counters.workers_lost;
     s.batches_lost = counters.batches_lost;
     s.protocol_errors = counters.protocol_errors;

@@ -63,6 +63,12 @@ std::string to_table(const run_stats& s) {
             "; {} brought a worker in, its first task after median {:.3f} s, max {:.3f} s",
             s.bursts_grown, s.burst_to_new_worker_median_seconds,
             s.burst_to_new_worker_max_seconds);
+    if (s.satellites_submitted + s.satellites_failed > 0)
+        out += fmt::format(
+            "\n[tide summary] satellites: {} submitted, {} joined (queue wait median {:.1f} s, "
+            "join median {:.3f} s), {} failed",
+            s.satellites_submitted, s.satellites_joined, s.satellite_wait_median_seconds,
+            s.satellite_join_median_seconds, s.satellites_failed);
     out += fmt::format(
         "\n[tide summary] workers lost: {}, task batches lost: {}, protocol errors: {}\n",
         s.workers_lost, s.batches_lost, s.protocol_errors);
@@ -131,6 +137,12 @@ std::string to_json(const run_stats& s) {
           {"grown", s.bursts_grown},
           {"to_new_worker_median_seconds", s.burst_to_new_worker_median_seconds},
           {"to_new_worker_max_seconds", s.burst_to_new_worker_max_seconds}}},
+        {"satellites",
+         {{"submitted", s.satellites_submitted},
+          {"joined", s.satellites_joined},
+          {"failed", s.satellites_failed},
+          {"wait_median_seconds", s.satellite_wait_median_seconds},
+          {"join_median_seconds", s.satellite_join_median_seconds}}},
         {"workers_lost", s.workers_lost},
         {"batches_lost", s.batches_lost},
         {"protocol_errors", s.protocol_errors},

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# satellite_states.sh OUTPUT: after a run with --tide-satellites, how many satellite jobs are
+# still in Slurm's queue (pending, running, completing; waiting up to 10 s for them to leave),
+# and the state Slurm gives each satellite job the run's output names ("satellite N submitted as
+# Slurm job J"), a line each. Satellite jobs still queued are then cancelled: a failing test
+# leaves no job behind for the next.
+set -uo pipefail
+out=$1
+left=0
+for _ in $(seq 20); do
+    left=$(squeue --noheader --name=tide-satellite --states=PD,R,CG,CF --format=%i | wc -l)
+    [ "$left" -eq 0 ] && break
+    sleep 0.5
+done
+echo "satellite jobs left in the queue: $left"
+sed -n 's/.*submitted as Slurm job \([0-9]*\).*/\1/p' "$out" | while read -r job; do
+    state=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+    echo "satellite job $job ${state:-unknown}"
+done
+squeue --noheader --name=tide-satellite --format=%i | xargs -r scancel
