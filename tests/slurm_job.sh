@@ -8,14 +8,16 @@
 # up --fake-cluster), with the Open MPI settings that reach its nodes. --during runs COMMAND
 # (bash, with OUT naming the job's output file) once, as soon as a line of the output matches
 # REGEX; --after runs COMMAND once the job has ended, and its output joins the job's for the
-# REGEXes.
+# REGEXes. --state STATE: the state the job must end in (default: COMPLETED for WANT_CODE 0).
+# WANT_CODE - takes any exit code (a cancelled job's depends on where the signal found it).
 set -uo pipefail
-mode=() during_regex="" during="" after=""
+mode=() during_regex="" during="" after="" want_state=""
 while [ $# -gt 0 ]; do
     case "${1:-}" in
         --fake-cluster) mode=(--fake-cluster); shift ;;
         --during) during_regex=$2 during=$3; shift 3 ;;
         --after) after=$2; shift 2 ;;
+        --state) want_state=$2; shift 2 ;;
         *) break ;;
     esac
 done
@@ -56,10 +58,11 @@ cat "$out"
 echo "job $job ended $state, Slurm recorded exit code ${recorded:-?}"
 [ -n "$recorded" ] || { echo "slurm_job.sh: the job did not end within 180 s" >&2; exit 1; }
 job=""  # ended: nothing to cancel
-[ "$recorded" -eq "$want" ] || { echo "slurm_job.sh: exit code $recorded, wanted $want" >&2; exit 1; }
+[ "$want" = - ] || [ "$recorded" -eq "$want" ] || { echo "slurm_job.sh: exit code $recorded, wanted $want" >&2; exit 1; }
 # A job killed at its time limit records exit code 0 (signal 15): only COMPLETED is a success.
-if [ "$want" -eq 0 ] && [ "$state" != COMPLETED ]; then
-    echo "slurm_job.sh: the job ended $state" >&2; exit 1
+[ -z "$want_state" ] && [ "$want" = 0 ] && want_state=COMPLETED
+if [ -n "$want_state" ] && [ "$state" != "$want_state" ]; then
+    echo "slurm_job.sh: the job ended $state, wanted $want_state" >&2; exit 1
 fi
 # The patterns are judged as expect.sh judges any command's output.
 "$here/tests/expect.sh" 0 "${patterns[@]}" -- cat "$out" >/dev/null

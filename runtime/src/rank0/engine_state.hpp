@@ -293,6 +293,9 @@ struct engine_state {
     // Writes the satellites' job script and asks Slurm how long a satellite would wait.
     void start_satellites(satellite_launch_settings settings);
     void take_satellite_event(const satellite_jobs::event& e);
+    // Whether the ompi-server satellites join through has stopped answering: if so, says so
+    // and submits no more.
+    bool server_gone();
     // Satellite `id`'s job started with `count` tasks: its workers get ranks and a port to join.
     void satellite_started(std::uint64_t id, int count);
     // A satellite's group linked (`joined`) or failed to.

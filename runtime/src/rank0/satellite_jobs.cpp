@@ -1,6 +1,11 @@
 #include "rank0/satellite_jobs.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -168,6 +173,32 @@ void satellite_jobs::answer(std::uint64_t id, int first, const std::string& port
             out << first << " " << port << "\n";
     }
     std::filesystem::rename(go + ".part", go);
+}
+
+bool satellite_jobs::server_answers(std::chrono::milliseconds timeout) const {
+    // The contact reads "JOBID.0;tcp://ADDRESS:PORT[;...]".
+    const auto at = s_.server_uri.find("tcp://");
+    if (at == std::string::npos) return true;
+    const std::string where = s_.server_uri.substr(at + 6, s_.server_uri.find(';', at) - at - 6);
+    const auto colon = where.rfind(':');
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    if (colon == std::string::npos ||
+        inet_pton(AF_INET, where.substr(0, colon).c_str(), &address.sin_addr) != 1)
+        return true;
+    address.sin_port = htons(static_cast<std::uint16_t>(std::atoi(where.c_str() + colon + 1)));
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return true;
+    bool answers = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    if (!answers && errno == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        int error = 0;
+        socklen_t size = sizeof error;
+        answers = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 &&
+                  getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0;
+    }
+    close(fd);
+    return answers;
 }
 
 void satellite_jobs::ask_wait() {

@@ -49,6 +49,10 @@ public:
     void cancel(std::uint64_t id);
     // Answers a started satellite: its workers take ranks from `first` and join at `port`.
     void answer(std::uint64_t id, int first, const std::string& port);
+    // Whether the ompi-server satellites join through takes a TCP connection (within
+    // `timeout`); true when its contact names no TCP address to try.
+    bool server_answers(std::chrono::milliseconds timeout) const;
+    const std::string& server() const { return s_.server_uri; }
     // Asks sbatch --test-only when a satellite would start (in the background; the answer
     // comes as a `wait_guess` event).
     void ask_wait();

@@ -116,7 +116,7 @@ void engine_state::tend_satellites(const sched::scaling_input* pool) {
                    cfg.satellite_idle);
         retire_group(*rec.group);
     }
-    if (d.submit) {
+    if (d.submit && !server_gone()) {
         const auto id = next_satellite++;
         satellite_record rec;
         rec.submitted = last_pump;
@@ -124,6 +124,20 @@ void engine_state::tend_satellites(const sched::scaling_input* pool) {
         satellites->submit(id);
         observer.event(trace::pool, "satellite submitted", fmt::format("satellite {}", id));
     }
+}
+
+bool engine_state::server_gone() {
+    if (satellite_policy->paused()) return true;  // said already, or no more anyway
+    // Refused at once where the server's host is up; a host gone may take the whole wait.
+    if (satellites->server_answers(std::chrono::milliseconds(200))) return false;
+    satellite_policy->pause("the ompi-server they join through (" + satellites->server() +
+                            ") does not answer");
+    log().warn(
+        "satellites: no more in this run: the ompi-server they join through ({}) does "
+        "not answer; the run goes on with the {} worker(s) it has",
+        satellites->server(), live_workers());
+    observer.note("ompi-server gone: no more satellites");
+    return true;
 }
 
 void engine_state::take_satellite_event(const satellite_jobs::event& e) {
@@ -236,9 +250,11 @@ void engine_state::satellite_joined(const spawn_group& g, bool joined) {
     if (it == satellite_records.end()) return;
     satellite_record& rec = it->second;
     if (!joined) {
-        // Its job runs on, or ends by itself: take it out of Slurm's hands now.
+        // Its job runs on, or ends by itself: take it out of Slurm's hands now. The join may
+        // have failed because the ompi-server is gone: then no other will do better.
         satellites->cancel(*g.satellite);
         rec.state = sched::satellite_state::retiring;
+        server_gone();
         return;
     }
     rec.ran = true;

@@ -101,6 +101,10 @@ public:
         if (!waits_seen_) wait_ = seconds;
     }
     double expected_wait() const { return wait_; }
+    // No more satellites in this run (what they join through is gone).
+    void pause(std::string why) {
+        if (!paused()) paused_why_ = std::move(why);
+    }
     bool paused() const { return !paused_why_.empty(); }
     const std::string& paused_why() const { return paused_why_; }
     const satellite_settings& settings() const { return s_; }
