@@ -16,9 +16,11 @@
 //                                            --tide-keep-results they stay on the workers; the
 //                                            line says how many bytes crossed rank 0 (compare a
 //                                            run with --tide-keep-results=0)
-//   spawns --rounds R                        R bursts, each growing the pool from nothing by
-//                                            spawning and waiting until it has retired again
-//                                            (scripts/bench-spawn runs it)
+//   spawns --rounds R [--burst N --task-ms M] R bursts of N tasks of M ms, each growing the
+//                                            pool from nothing (by spawning, or with
+//                                            --tide-satellites by satellites) and waiting
+//                                            until it has retired again (scripts/bench-spawn
+//                                            and scripts/bench-satellites run it)
 // Every sub-command takes --repeat R and reports the median run (with the fastest and
 // slowest), since this machine is shared and noisy.
 
@@ -249,6 +251,10 @@ int main(int argc, char** argv) {
             "R bursts that each spawn the pool anew (run with --tide-max-workers=G, a short "
             "--tide-target-backlog, --tide-idle-park=0 and --tide-idle-retire=0)");
         spawns->add_option("--rounds", rounds)->check(CLI::PositiveNumber);
+        int burst_tasks = 16, burst_task_ms = 20;
+        spawns->add_option("--burst", burst_tasks, "tasks a burst")->check(CLI::PositiveNumber);
+        spawns->add_option("--task-ms", burst_task_ms, "milliseconds a task")
+            ->check(CLI::PositiveNumber);
         auto* chains = app.add_subcommand("chains", "chains of tasks passing large results on");
         std::uint64_t chain_count = 4, links = 100, link_bytes = 1 << 20;
         chains->add_option("--chains", chain_count)->check(CLI::Range(1, 1 << 20));
@@ -466,8 +472,11 @@ int main(int argc, char** argv) {
             const auto t = measure(1, [&] {
                 const auto start = clock_type::now();
                 for (int r = 0; r < rounds; ++r) {
-                    const auto out = d.map(pid_and_start, std::vector<int>(16, 20));
-                    if (out.size() != 16) fail("wrong results");
+                    const auto out = d.map(pid_and_start, std::vector<int>(
+                                                             static_cast<std::size_t>(burst_tasks),
+                                                             burst_task_ms));
+                    if (out.size() != static_cast<std::size_t>(burst_tasks))
+                        fail("wrong results");
                     const auto deadline = clock_type::now() + std::chrono::seconds(60);
                     auto pool = d.load().pool;
                     while (pool.active + pool.parked + pool.starting > 0 &&
@@ -480,15 +489,22 @@ int main(int argc, char** argv) {
                 return since(start);
             });
             const auto scaling = d.load().scaling;
-            char extra[200];
+            const auto st = d.stats();
+            char extra[400];
             std::snprintf(extra, sizeof extra,
                           "rounds=%d spawned=%llu spawns_failed=%llu spawns_hung=%llu "
-                          "spawn_median_s=%.3f rounds_unretired=%d",
+                          "spawn_median_s=%.3f rounds_unretired=%d satellites_submitted=%llu "
+                          "satellites_joined=%llu satellites_failed=%llu "
+                          "satellite_wait_median_s=%.3f satellite_join_median_s=%.3f",
                           rounds, static_cast<unsigned long long>(scaling.spawned),
                           static_cast<unsigned long long>(scaling.spawn_failures),
                           static_cast<unsigned long long>(scaling.spawns_hung),
-                          scaling.spawn_median_seconds, unretired);
-            report("spawns", static_cast<std::uint64_t>(rounds) * 16, workers, t, extra);
+                          scaling.spawn_median_seconds, unretired,
+                          static_cast<unsigned long long>(st.satellites_submitted),
+                          static_cast<unsigned long long>(st.satellites_joined),
+                          static_cast<unsigned long long>(st.satellites_failed),
+                          st.satellite_wait_median_seconds, st.satellite_join_median_seconds);
+            report("spawns", static_cast<std::uint64_t>(rounds) * burst_tasks, workers, t, extra);
             // For scripts/bench-spawn: how long the run and its launcher take to end after this.
             std::printf(
                 "driver_returned_at=%.6f\n",
