@@ -472,11 +472,10 @@ int main(int argc, char** argv) {
             const auto t = measure(1, [&] {
                 const auto start = clock_type::now();
                 for (int r = 0; r < rounds; ++r) {
-                    const auto out = d.map(pid_and_start, std::vector<int>(
-                                                             static_cast<std::size_t>(burst_tasks),
-                                                             burst_task_ms));
-                    if (out.size() != static_cast<std::size_t>(burst_tasks))
-                        fail("wrong results");
+                    const auto out = d.map(
+                        pid_and_start,
+                        std::vector<int>(static_cast<std::size_t>(burst_tasks), burst_task_ms));
+                    if (out.size() != static_cast<std::size_t>(burst_tasks)) fail("wrong results");
                     const auto deadline = clock_type::now() + std::chrono::seconds(60);
                     auto pool = d.load().pool;
                     while (pool.active + pool.parked + pool.starting > 0 &&

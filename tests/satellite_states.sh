@@ -9,7 +9,7 @@ set -uo pipefail
 out=$1
 left=0
 for _ in $(seq 20); do
-    left=$(squeue --noheader --name=tide-satellite --states=PD,R,CG,CF --format=%i | wc -l)
+    left=$(squeue --noheader --states=PD,R,CG,CF --format='%i %j' | grep -c ' tide-satellite-')
     [ "$left" -eq 0 ] && break
     sleep 0.5
 done
@@ -23,4 +23,4 @@ if [ -n "$dir" ] && [ -d "$dir" ]; then
     grep -h '^\[[0-9:.]*\] \[tide' "$dir"/satellite-*.out 2>/dev/null | sed 's/^/satellite output: /'
     rm -rf "$dir"
 fi
-squeue --noheader --name=tide-satellite --format=%i | xargs -r scancel
+squeue --noheader --format='%i %j' | awk '$2 ~ /^tide-satellite-/ {print $1}' | xargs -r scancel

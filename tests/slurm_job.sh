@@ -34,7 +34,14 @@ eval "$("$here/scripts/slurm-local" env "${mode[@]}")"
 if ((${#mode[@]})); then eval "$("$here/scripts/fake-cluster" env)"; fi
 out=$(mktemp)
 job=""
-trap 'rm -f "$out"; [ -n "$job" ] && scancel "$job" 2>/dev/null' EXIT
+# A job still there at the end is cancelled, and so are satellites (--tide-satellites) left.
+cleanup() {
+    rm -f "$out"
+    [ -n "$job" ] && scancel "$job" 2>/dev/null
+    squeue --noheader --format='%i %j' 2>/dev/null | awk '$2 ~ /^tide-satellite-/ {print $1}' |
+        xargs -r scancel
+}
+trap cleanup EXIT
 job=$(timeout 30 "$here/scripts/tide-sbatch" -o "$out" "$@") || { echo "slurm_job.sh: submitting failed" >&2; exit 1; }
 echo "job $job submitted"
 # Poll the job's state (sbatch --wait polls at growing intervals, seconds late) until it ends,

@@ -10,6 +10,7 @@ namespace {
 
 struct census {
     std::size_t queued = 0, started = 0;  // started: joining or running
+    std::size_t retiring = 0;             // ending: their nodes are not given back yet
     std::vector<std::uint64_t> queued_ids;
 };
 
@@ -21,6 +22,7 @@ census count(const satellite_input& in) {
             c.queued_ids.push_back(s.id);
         }
         if (s.state == satellite_state::joining || s.state == satellite_state::running) ++c.started;
+        if (s.state == satellite_state::retiring) ++c.retiring;
     }
     return c;
 }
@@ -42,6 +44,7 @@ void satellite_policy::back_off(double now) {
 void satellite_policy::submitted(double now, bool ok) {
     if (ok) {
         failed_submissions_ = 0;
+        backoff_ = -1;
         return;
     }
     back_off(now);
@@ -63,7 +66,9 @@ void satellite_policy::start_failed(double now) {
 satellite_decision satellite_policy::tick(const satellite_input& in) {
     satellite_decision d;
     const census c = count(in);
-    const double lead = wait_ + in.join_seconds;  // from submitting to a satellite's first task
+    // From submitting to a satellite's first task; a second at least (a batch system does not
+    // start a job faster), also before any wait is known.
+    const double lead = std::max(wait_ + in.join_seconds, 1.0);
     const double per_worker =
         in.backlog_seconds / static_cast<double>(std::max<std::size_t>(in.active_workers, 1));
     const std::string numbers = format(
@@ -78,8 +83,7 @@ satellite_decision satellite_policy::tick(const satellite_input& in) {
             d.retire.push_back(s.id);
 
     // Cancel: queued satellites the backlog no longer calls for.
-    const bool unwanted =
-        in.queued_tasks == 0 || per_worker < s_.cancel_ratio * std::max(lead, 1.0);
+    const bool unwanted = in.queued_tasks == 0 || per_worker < s_.cancel_ratio * lead;
     if (c.queued > 0 && unwanted) {
         if (++cancel_ticks_ >= s_.hold_ticks) {
             d.cancel = c.queued_ids;
@@ -94,7 +98,8 @@ satellite_decision satellite_policy::tick(const satellite_input& in) {
     submit_ticks_ = wanted ? submit_ticks_ + 1 : 0;
     std::string blocked;
     if (wanted) {
-        const std::size_t in_all = c.queued + c.started;
+        // A satellite still ending holds its nodes: it counts against the limits.
+        const std::size_t in_all = c.queued + c.started + c.retiring;
         if (paused())
             blocked = "paused: " + paused_why_;
         else if (in.parked_workers > 0)

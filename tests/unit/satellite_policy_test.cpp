@@ -34,6 +34,13 @@ struct simulation {
         now += 1;
         backlog += arriving;
         std::size_t satellite_workers = 0;
+        // A satellite told to end (retired, cancelled) leaves the queue two ticks later.
+        sats.erase(std::remove_if(sats.begin(), sats.end(),
+                                  [](const satellite& s) {
+                                      return s.state == satellite_state::retiring &&
+                                             s.ticks_in_state >= 2;
+                                  }),
+                   sats.end());
         for (auto& s : sats) {
             ++s.ticks_in_state;
             if (s.state == satellite_state::queued && s.ticks_in_state >= queue_ticks) {
@@ -88,7 +95,9 @@ struct simulation {
                 auto it = std::find_if(sats.begin(), sats.end(),
                                        [&](const satellite& s) { return s.id == id; });
                 ASSERT_NE(it, sats.end());
-                sats.erase(it);
+                ASSERT_NE(it->state, satellite_state::retiring);
+                it->state = satellite_state::retiring;
+                it->ticks_in_state = 0;
                 ++counter;
             }
         };
@@ -298,6 +307,76 @@ TEST(SatellitePolicy, ThreeFailedStartsPause) {
     p.start_failed(3);
     EXPECT_TRUE(p.paused());
     EXPECT_EQ(p.paused_why(), "3 satellites in a row failed to start");
+}
+
+TEST(SatellitePolicy, ASatelliteStillEndingCountsAgainstTheLimits) {
+    satellite_policy p(settings(1));
+    satellite_input in;
+    in.backlog_seconds = 1000;
+    in.queued_tasks = 100;
+    in.active_workers = 1;
+    in.satellites.push_back({7, satellite_state::retiring, false, 0});
+    std::string said;
+    for (int k = 0; k < 5; ++k) {
+        const auto d = p.tick(in);
+        EXPECT_FALSE(d.submit);
+        said += d.reason;
+    }
+    EXPECT_NE(said.find("1 satellite(s) already, the limit"), std::string::npos);
+    in.satellites.clear();  // its job has ended
+    bool submitted = false;
+    for (int k = 0; k < 5 && !submitted; ++k) submitted = p.tick(in).submit;
+    EXPECT_TRUE(submitted);
+}
+
+TEST(SatellitePolicy, CancelAndSubmitThresholdsLeaveAGap) {
+    // Expected wait 10 s + join 0: submit above 10 s of backlog a worker, cancel below 5 s.
+    auto s = settings(2, 2);
+    s.hold_ticks = 1;
+    satellite_policy p(s);
+    p.guess_wait(10);
+    satellite_input in;
+    in.active_workers = 2;
+    in.queued_tasks = 50;
+    in.satellites.push_back({1, satellite_state::queued, false, 0});
+    for (const double backlog : {19.0, 12.0, 10.5}) {  // 5.25 .. 9.5 s a worker: neither
+        in.backlog_seconds = backlog;
+        const auto d = p.tick(in);
+        EXPECT_FALSE(d.submit) << backlog;
+        EXPECT_TRUE(d.cancel.empty()) << backlog;
+    }
+    in.backlog_seconds = 9;  // 4.5 s a worker: cancel
+    EXPECT_EQ(p.tick(in).cancel, std::vector<std::uint64_t>{1});
+    in.backlog_seconds = 22;  // 11 s a worker: submit (another may queue)
+    EXPECT_TRUE(p.tick(in).submit);
+}
+
+TEST(SatellitePolicy, BackOffStartsAgainAfterASuccess) {
+    auto s = settings(1);
+    s.backoff = 2;
+    satellite_policy p(s);
+    satellite_input in;
+    in.backlog_seconds = 1000;
+    in.queued_tasks = 100;
+    in.active_workers = 0;  // no hold: a wish is acted on at once
+    const auto submits_at = [&](double from, double to) {
+        std::vector<double> at;
+        for (double t = from; t < to; t += 1) {
+            in.now = t;
+            if (p.tick(in).submit) at.push_back(t);
+        }
+        return at;
+    };
+    EXPECT_EQ(submits_at(0, 1), std::vector<double>{0});
+    p.submitted(0, false);  // back off 2 s
+    EXPECT_EQ(submits_at(1, 3), std::vector<double>{2});
+    p.submitted(2, false);  // 4 s
+    EXPECT_EQ(submits_at(3, 7), std::vector<double>{6});
+    p.submitted(6, true);
+    p.joined();
+    in.satellites.clear();
+    p.start_failed(7);  // back to 2 s, not 8
+    EXPECT_EQ(submits_at(8, 10), std::vector<double>{9});
 }
 
 TEST(SatellitePolicy, OffWithoutSatellites) {

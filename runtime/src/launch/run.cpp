@@ -293,10 +293,12 @@ satellite_launch_settings satellite_launch_for(const config& cfg, const launch_f
     s.server_uri = ompi_server_contact("--tide-satellites");
     s.command = launch.spawn_command;
     s.args = launch.spawn_args;
+    const std::string run =
+        launch.job.inside_slurm() ? launch.job.job_id : std::to_string(getpid());
     s.run_dir = cfg.satellite_dir;
     if (s.run_dir.empty())
-        s.run_dir = std::filesystem::current_path().string() + "/tide-satellites-" +
-                    (launch.job.inside_slurm() ? launch.job.job_id : std::to_string(getpid()));
+        s.run_dir = std::filesystem::current_path().string() + "/tide-satellites-" + run;
+    s.job_name = "tide-satellite-" + run;
     // A satellite waits this long for rank 0's answer once its job started: rank 0 answers
     // within a scaling tick, so a silent rank 0 is gone.
     s.answer_timeout = std::max(60.0, static_cast<double>(cfg.spawn_timeout.count()) / 1000.0);

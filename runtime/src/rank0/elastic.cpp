@@ -62,21 +62,9 @@ void engine_state::start_spawn(std::size_t count) {
         if (!where) return;  // every node is full or lost
         count = static_cast<std::size_t>(where->count);
     }
-    const auto id = next_group++;
-    spawn_group g;
-    g.first = static_cast<int>(workers.size()) + 1;
-    g.count = static_cast<int>(count);
-    g.requested = clock::now();
+    const auto id = add_group(static_cast<int>(count));
+    spawn_group& g = groups.at(id);
     if (where) g.node = where->node;
-    for (int k = 0; k < g.count; ++k) {
-        worker_info& w = workers.add();
-        w.phase = sched::worker_phase::starting;
-        w.spawned = true;
-        w.group = id;
-        w.load.accepting = false;
-    }
-    estimator.resize(workers.size());
-    lent.resize(workers.size());
     const std::string on = g.node ? " on " + nodes->host(*g.node) : std::string();
     observer.event(trace::pool, "spawn",
                    fmt::format("ranks {}..{}{}", g.first, g.first + g.count - 1, on));
@@ -86,25 +74,49 @@ void engine_state::start_spawn(std::size_t count) {
         launch_on_node(id, g);
     else
         spawns->spawn(id, g.count, g.first);
+}
+
+std::uint64_t engine_state::add_group(int count, std::optional<std::uint64_t> satellite) {
+    const auto id = next_group++;
+    spawn_group g;
+    g.first = static_cast<int>(workers.size()) + 1;
+    g.count = count;
+    g.requested = clock::now();
+    g.satellite = satellite;
+    for (int k = 0; k < g.count; ++k) {
+        worker_info& w = workers.add();
+        w.phase = sched::worker_phase::starting;
+        w.spawned = true;
+        w.satellite = satellite.has_value();
+        w.group = id;
+        w.load.accepting = false;
+    }
+    estimator.resize(workers.size());
+    lent.resize(workers.size());
     groups.emplace(id, std::move(g));
+    return id;
+}
+
+std::optional<std::string> engine_state::open_port(std::uint64_t id) {
+    char port[MPI_MAX_PORT_NAME] = {};
+    if (MPI_Open_port(MPI_INFO_NULL, port) == MPI_SUCCESS) return std::string(port);
+    spawns->give_up(id, "MPI_Open_port failed");
+    return std::nullopt;
 }
 
 void engine_state::launch_on_node(std::uint64_t id, const spawn_group& g) {
     // A failure is reported as a failed spawn by collect_spawns (give_up).
-    char port[MPI_MAX_PORT_NAME] = {};
-    if (MPI_Open_port(MPI_INFO_NULL, port) != MPI_SUCCESS) {
-        spawns->give_up(id, "MPI_Open_port failed");
-        return;
-    }
+    const auto port = open_port(id);
+    if (!port) return;
     try {
-        nodes->launch(id, *g.node, g.count, g.first, port);
+        nodes->launch(id, *g.node, g.count, g.first, *port);
     } catch (const error& e) {
-        MPI_Close_port(port);
+        MPI_Close_port(port->c_str());
         lose_node(*g.node, e.what());
         spawns->give_up(id, e.what());
         return;
     }
-    spawns->accept(id, g.count, port);
+    spawns->accept(id, g.count, *port);
 }
 
 std::vector<int> engine_state::workers_per_node() const {
@@ -232,7 +244,11 @@ void engine_state::spawn_linked(spawn_group& g, spawn_outcome& o) {
         w.load.accepting = true;
         w.idle_since = w.last_result = w.joined = w.last_heard = now;
         enter_pool(workers.index_of(w), now);
-        observer.event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
+        if (g.satellite)
+            observer.event(w.rank, "satellite joined",
+                           fmt::format("join took {:.3f} s", o.seconds));
+        else
+            observer.event(w.rank, "spawned", fmt::format("spawn took {:.3f} s", o.seconds));
     });
 }
 
@@ -276,10 +292,8 @@ void engine_state::release_groups(bool force) {
 bool engine_state::scale() {
     bool changed = collect_spawns();
     if (!groups.empty()) release_groups(false);
-    if (shutting_down || (workers.empty() && !spawns)) {
-        tend_satellites(nullptr);
-        return changed;
-    }
+    take_satellite_news();
+    if (shutting_down || (workers.empty() && !spawns)) return changed;
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
     // running it itself.
     const bool nobody = !queue.empty() && local_mode() && spawns && !spawning_off &&
@@ -291,7 +305,7 @@ bool engine_state::scale() {
     const auto now = last_pump;
     std::vector<std::size_t> index;  // view -> worker, for the workers in the pool
     const sched::scaling_input in = scaling_view(now, index);
-    tend_satellites(&in);
+    tend_satellites(in);
     const auto d = policy.tick(in);
     record_pool(in, d.reason);
     if (d.empty()) return changed;
@@ -348,7 +362,8 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
         const worker_info& w = workers[i];
         if (!w.in_pool()) continue;
         sched::worker_view v;
-        v.spawned = w.spawned;
+        // A satellite's workers retire with it, as the satellite policy says (satellites.cpp).
+        v.spawned = w.spawned && !w.satellite;
         v.phase = w.phase;
         index.push_back(i);
         if (v.phase == sched::worker_phase::starting) {

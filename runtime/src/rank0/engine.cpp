@@ -54,6 +54,10 @@ engine_state::engine_state(const config& c, transport& n, std::string h, launch_
             std::make_unique<spawner>(std::move(launch.spawn_command), std::move(launch.spawn_args),
                                       cfg.spawn_info, cfg.spawn_timeout);
         if (launch.satellite_launch) start_satellites(std::move(*launch.satellite_launch));
+    } else if (launch.satellite_launch) {
+        log().warn(
+            "--tide-satellites: no satellites in this run: --tide-max-workers=0 says rank "
+            "0 starts no workers");
     }
     lent.resize(workers.size());
     start_observing();
@@ -759,7 +763,7 @@ engine::ending engine_state::shutdown() {
     shutting_down = true;
     // Satellites still queued are taken out of the queue, and one starting now is told to end;
     // those running end with their workers, told below.
-    if (satellites) satellites->finish(clock::now() + cfg.shutdown_timeout);
+    stop_satellites();
     const auto unfinished = queue.size() + running();
     if (unfinished > 0)
         log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);
@@ -794,6 +798,7 @@ engine::ending engine_state::shutdown() {
     }
     // After the disconnects, which the groups' workers wait for before they end.
     if (nodes) nodes->finish(deadline);
+    finish_satellites(deadline);
     // Every result that came back is in: make them durable. A writer stuck in a file system
     // that does not answer still uses the journal: it is left alive for the process's end.
     if (journal && !journal->close(cfg.shutdown_timeout)) (void)journal.release();

@@ -117,6 +117,7 @@ struct satellite_record {
     std::optional<std::uint64_t> group;  // its workers, once its job started
     bool cancelled = false;              // taken out of the queue by rank 0
     bool ran = false;                    // its workers joined
+    bool failed = false;                 // its workers did not join (counted then)
 };
 
 // Rank 0 runs tasks itself only on a single rank; nested tasks then live on this context.
@@ -267,6 +268,11 @@ struct engine_state {
     void spawn_linked(spawn_group& g, spawn_outcome& o);
     void for_members(const spawn_group& g, const std::function<void(worker_info&)>& fn);
     void start_spawn(std::size_t count);
+    // A new group of `count` workers, starting (of satellite `satellite`, if given); its id.
+    std::uint64_t add_group(int count, std::optional<std::uint64_t> satellite = {});
+    // A port for group `id` to join at; none if MPI cannot open one (the group is then given
+    // up on, and collect_spawns reports it failed).
+    std::optional<std::string> open_port(std::uint64_t id);
     // Starts group `id` on a node of --tide-nodes (its launcher, then the accept it joins by).
     void launch_on_node(std::uint64_t id, const spawn_group& g);
     // Workers started or starting on each node of --tide-nodes, and the slots left there.
@@ -287,9 +293,15 @@ struct engine_state {
     void release_groups(bool force);
     std::size_t live_workers() const;  // started or starting, not gone
     // --- satellites (rank0/satellites.cpp) -----------------------------------------------------
-    // Takes in what the satellites' jobs did, and once a second asks the satellite policy
-    // whether to submit, cancel or retire one, given the pool as the scaling policy saw it.
-    void tend_satellites(const sched::scaling_input* pool);
+    // Takes in what the satellites' jobs did (at most every scaling tick).
+    void take_satellite_news();
+    // Once a second, asks the satellite policy whether to submit, cancel or retire one, given
+    // the pool as the scaling policy saw it.
+    void tend_satellites(const sched::scaling_input& pool);
+    // As the run ends: satellites not started are cancelled (never waits). At its very end:
+    // those whose workers did not all end too, within `deadline`.
+    void stop_satellites();
+    void finish_satellites(std::chrono::steady_clock::time_point deadline);
     // Writes the satellites' job script and asks Slurm how long a satellite would wait.
     void start_satellites(satellite_launch_settings settings);
     void take_satellite_event(const satellite_jobs::event& e);

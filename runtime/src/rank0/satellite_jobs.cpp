@@ -28,6 +28,11 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 constexpr auto squeue_every = std::chrono::seconds(2);
+// How long sbatch and squeue may take (a controller that does not answer): sbatch is then
+// stopped and the submission counts as failed (had the job been created after all, it starts,
+// hears nothing from rank 0 and ends); squeue is stopped and asked again later.
+constexpr auto sbatch_deadline = std::chrono::seconds(60);
+constexpr auto squeue_deadline = std::chrono::seconds(30);
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
@@ -65,13 +70,22 @@ satellite_jobs::satellite_jobs(satellite_launch_settings settings) : s_(std::mov
     if (ec)
         throw error("tide: cannot make the satellites' run directory '" + s_.run_dir +
                     "': " + ec.message());
+    // A run before this one in the same directory left its rendezvous files: they would pass
+    // for this run's satellites starting, or answer them with an old port.
+    for (const auto& entry : std::filesystem::directory_iterator(s_.run_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        const bool rendezvous = name.rfind("satellite-", 0) == 0 &&
+                                (name.ends_with(".started") || name.ends_with(".go") ||
+                                 name.ends_with(".part") || name.ends_with(".sbatch"));
+        if (rendezvous) std::filesystem::remove(entry.path(), ec);
+    }
     write_script();
 }
 
 satellite_jobs::~satellite_jobs() {
+    // scancel helpers still running are left to finish: a cancel must not be cut short.
     for (auto* p : {&squeue_, &test_only_})
         if (*p) (*p)->end(100);
-    for (auto& h : helpers_) h->end(1000);
     for (auto& [id, j] : jobs_)
         if (j.sbatch) j.sbatch->end(1000);
 }
@@ -95,7 +109,7 @@ void satellite_jobs::write_script() const {
         << shell_word(s_.run_dir)
         << "\n"
            "id=$1\n"
-           "tasks=${SLURM_NTASKS:-1}\n"
+           "tasks=${SLURM_NTASKS:-${SLURM_JOB_NUM_NODES:-1}}\n"
            "printf '%s %s\\n' \"$SLURM_JOB_ID\" \"$tasks\" >\"$dir/satellite-$id.started.part\"\n"
            "mv \"$dir/satellite-$id.started.part\" \"$dir/satellite-$id.started\"\n"
            "# Rank 0 answers with the ranks the workers take and the port they join at (or\n"
@@ -124,15 +138,19 @@ void satellite_jobs::write_script() const {
 }
 
 void satellite_jobs::submit(std::uint64_t id) {
+    // sbatch reads '%' in --output as a pattern: a directory's own is doubled.
+    std::string dir;
+    for (char c : s_.run_dir) dir += c == '%' ? std::string("%%") : std::string(1, c);
     std::vector<std::string> argv = {
-        "sbatch", "--parsable", "--job-name=tide-satellite",
-        "--output=" + s_.run_dir + "/satellite-" + std::to_string(id) + "-%j.out"};
+        "sbatch", "--parsable", "--job-name=" + s_.job_name,
+        "--output=" + dir + "/satellite-" + std::to_string(id) + "-%j.out"};
     argv.insert(argv.end(), s_.request.options.begin(), s_.request.options.end());
     argv.push_back(s_.run_dir + "/satellite.sh");
     argv.push_back(std::to_string(id));
     try {
         jobs_[id].sbatch =
             std::make_unique<child_process>(argv, environment_for_sbatch(), path(id, "sbatch"));
+        jobs_[id].submitted = clock::now();
     } catch (const error& e) {
         jobs_.erase(id);
         pending_.push_back({event::submit_failed, id, {}, 0, e.what(), 0});
@@ -157,7 +175,7 @@ void satellite_jobs::cancel(std::uint64_t id) {
         answer(id, -1, {});
         return;
     }
-    if (!j.id.empty() && !j.started) run_in_background({"scancel", j.id});
+    if (!j.id.empty()) run_in_background({"scancel", j.id});
 }
 
 void satellite_jobs::answer(std::uint64_t id, int first, const std::string& port) {
@@ -172,24 +190,37 @@ void satellite_jobs::answer(std::uint64_t id, int first, const std::string& port
         else
             out << first << " " << port << "\n";
     }
-    std::filesystem::rename(go + ".part", go);
+    std::error_code ec;
+    std::filesystem::rename(go + ".part", go, ec);
+    if (ec) log().warn("satellites: cannot write {}: {}", go, ec.message());
 }
 
 bool satellite_jobs::server_answers(std::chrono::milliseconds timeout) const {
-    // The contact reads "JOBID.0;tcp://ADDRESS:PORT[;...]".
+    // The contact reads "JOBID.0;tcp://ADDRESS[,ADDRESS...]:PORT[;...]": it answers if any of
+    // its addresses takes a connection. One that names no IPv4 address cannot be tried.
     const auto at = s_.server_uri.find("tcp://");
     if (at == std::string::npos) return true;
     const std::string where = s_.server_uri.substr(at + 6, s_.server_uri.find(';', at) - at - 6);
     const auto colon = where.rfind(':');
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    if (colon == std::string::npos ||
-        inet_pton(AF_INET, where.substr(0, colon).c_str(), &address.sin_addr) != 1)
-        return true;
-    address.sin_port = htons(static_cast<std::uint16_t>(std::atoi(where.c_str() + colon + 1)));
+    if (colon == std::string::npos) return true;
+    const auto port = static_cast<std::uint16_t>(std::atoi(where.c_str() + colon + 1));
+    std::istringstream addresses(where.substr(0, colon));
+    bool tried = false;
+    for (std::string a; std::getline(addresses, a, ',');) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        if (inet_pton(AF_INET, a.c_str(), &address.sin_addr) != 1) continue;
+        tried = true;
+        if (connects(address, timeout)) return true;
+    }
+    return !tried;
+}
+
+bool satellite_jobs::connects(const sockaddr_in& address, std::chrono::milliseconds timeout) {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return true;
-    bool answers = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    bool answers = connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
     if (!answers && errno == EINPROGRESS) {
         pollfd p{fd, POLLOUT, 0};
         int error = 0;
@@ -223,11 +254,11 @@ void satellite_jobs::take_squeue(std::vector<event>& out) {
         // Only the jobs squeue was asked about (one submitted since is not in its answer).
         if (j.ended || !squeue_asked_.count(j.id)) continue;
         auto it = state.find(j.id);
-        const bool over =
-            it == state.end() ||
-            (it->second != "PENDING" && it->second != "RUNNING" && it->second != "CONFIGURING" &&
-             it->second != "COMPLETING" && it->second != "SUSPENDED" && it->second != "REQUEUED" &&
-             it->second != "RESIZING");
+        // Slurm's final states; any other (pending, running, held, completing, ...) lives on.
+        static const std::set<std::string> final_states = {
+            "COMPLETED", "CANCELLED", "FAILED",        "TIMEOUT",  "NODE_FAIL",
+            "PREEMPTED", "BOOT_FAIL", "OUT_OF_MEMORY", "DEADLINE", "REVOKED"};
+        const bool over = it == state.end() || final_states.count(it->second) > 0;
         if (!over) continue;
         j.ended = true;
         out.push_back(
@@ -240,7 +271,11 @@ std::vector<satellite_jobs::event> satellite_jobs::poll(clock::time_point now) {
     out.swap(pending_);
     for (auto& [id, j] : jobs_) {
         if (j.sbatch) {
-            const auto how = j.sbatch->ended();
+            auto how = j.sbatch->ended();
+            if (!how && now - j.submitted > sbatch_deadline) {
+                j.sbatch->end(1000);
+                how = "did not answer within " + std::to_string(sbatch_deadline.count()) + " s";
+            }
             if (!how) continue;
             j.sbatch.reset();
             const std::string said = trimmed(read_file(path(id, "sbatch")));
@@ -263,6 +298,8 @@ std::vector<satellite_jobs::event> satellite_jobs::poll(clock::time_point now) {
                 std::string job_id;
                 int tasks = 0;
                 in >> job_id >> tasks;
+                // Another job's (a submission whose answer was lost, with the same number).
+                if (job_id != j.id) continue;
                 j.started = true;
                 if (j.cancel_wanted)
                     answer(id, -1, {});
@@ -279,11 +316,20 @@ std::vector<satellite_jobs::event> satellite_jobs::poll(clock::time_point now) {
             if (seconds) out.push_back({event::wait_guess, 0, {}, 0, {}, *seconds});
         }
     }
+    if (squeue_ && !squeue_->ended() && now - last_squeue_ > squeue_deadline) {
+        log().warn("satellites: squeue did not answer within {} s; asking again later",
+                   squeue_deadline.count());
+        squeue_->end(1000);
+        squeue_.reset();
+    }
     if (squeue_) {
         if (squeue_->ended()) {
-            const bool ok = *squeue_->ended() == "exited with 0";
+            // A failed squeue (the controller busy or down) says nothing about the jobs; but
+            // asked about one job Slurm has forgotten, it fails saying so: that job has left.
+            const bool ok =
+                *squeue_->ended() == "exited with 0" ||
+                read_file(s_.run_dir + "/squeue.out").find("Invalid job id") != std::string::npos;
             squeue_.reset();
-            // A failed squeue (the controller busy or down) says nothing about the jobs.
             if (ok) take_squeue(out);
         }
     } else if (now - last_squeue_ >= squeue_every) {
@@ -315,27 +361,36 @@ std::vector<satellite_jobs::event> satellite_jobs::poll(clock::time_point now) {
     return out;
 }
 
-void satellite_jobs::finish(clock::time_point deadline) {
+void satellite_jobs::stop_queued() {
     for (auto& [id, j] : jobs_) {
         if (j.ended) continue;
-        if (j.sbatch) {
-            // Still submitting: wait for its answer, so that the job can be cancelled.
-            while (!j.sbatch->ended() && clock::now() < deadline)
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            const std::string said = trimmed(read_file(path(id, "sbatch")));
-            j.sbatch->end(100);
-            j.sbatch.reset();
-            j.id = said.substr(0, said.find_first_of(";\n"));
-            if (!a_job_id(j.id)) continue;
-        }
-        if (!j.started) {
-            // It may start meanwhile: the answer tells it to end then.
+        j.cancel_wanted = true;  // a start seen from now on is answered "cancel"
+        if (j.started && !j.answered)
             answer(id, -1, {});
+        else if (!j.started && !j.id.empty())
             run_in_background({"scancel", j.id});
-        } else if (!j.answered) {
-            answer(id, -1, {});
-        }
     }
+}
+
+void satellite_jobs::finish(clock::time_point deadline, const std::vector<std::uint64_t>& stuck) {
+    for (const auto id : stuck) cancel(id);
+    for (auto& [id, j] : jobs_) {
+        if (j.ended || !j.sbatch) continue;
+        // Still submitting: its answer names the job to cancel.
+        while (!j.sbatch->ended() && clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        j.sbatch->end(100);
+        j.sbatch.reset();
+        const std::string said = trimmed(read_file(path(id, "sbatch")));
+        const std::string job_id = said.substr(0, said.find_first_of(";\n"));
+        if (!a_job_id(job_id)) continue;
+        j.id = job_id;
+        answer(id, -1, {});  // should it start meanwhile
+        run_in_background({"scancel", j.id});
+    }
+    // A job of this run still pending whose submission never answered (sbatch stopped at its
+    // deadline) is known only by its name.
+    run_in_background({"scancel", "--state=PENDING", "--name=" + s_.job_name});
     while (!helpers_.empty() && clock::now() < deadline) {
         helpers_.erase(std::remove_if(helpers_.begin(), helpers_.end(),
                                       [](auto& h) { return h->ended().has_value(); }),

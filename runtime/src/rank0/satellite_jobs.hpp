@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <netinet/in.h>
+
 #include "platform/child_process.hpp"
 #include "platform/sbatch_options.hpp"
 
@@ -25,6 +27,7 @@ namespace tide::detail {
 struct satellite_launch_settings {
     satellite_request request;
     std::string run_dir;     // shared with the satellites' nodes
+    std::string job_name;    // of every satellite's job: names this run's jobs in Slurm
     std::string server_uri;  // the ompi-server's contact
     std::string command;     // what workers run (this program) and its arguments
     std::vector<std::string> args;
@@ -44,8 +47,8 @@ public:
 
     // Submits satellite `id` (sbatch, in the background).
     void submit(std::uint64_t id);
-    // Takes a satellite that has not started out of the queue (scancel; once sbatch has
-    // answered if it has not yet), or tells one that started and was not answered to end.
+    // Ends a satellite: one that started and was not answered is told to end; any other is
+    // cancelled (scancel; once sbatch has answered if it has not yet).
     void cancel(std::uint64_t id);
     // Answers a started satellite: its workers take ranks from `first` and join at `port`.
     void answer(std::uint64_t id, int first, const std::string& port);
@@ -68,17 +71,25 @@ public:
     // What happened since the last call. Never waits; asks squeue at most every 2 s.
     std::vector<event> poll(std::chrono::steady_clock::time_point now);
 
-    // At the run's end: every satellite not started is taken out of the queue, every one
-    // started and not answered is told to end; waits until `deadline` for scancel.
-    void finish(std::chrono::steady_clock::time_point deadline);
+    // As the run ends: every satellite not started is cancelled, every one started and not
+    // answered is told to end. Never waits.
+    void stop_queued();
+    // At the run's very end: the satellites in `stuck` (their workers did not all end) are
+    // cancelled, and so are those whose sbatch answers only now and any of this run's jobs
+    // still pending (a submission whose answer was lost); waits until `deadline` for sbatch
+    // and scancel.
+    void finish(std::chrono::steady_clock::time_point deadline,
+                const std::vector<std::uint64_t>& stuck);
 
 private:
     struct job {
         std::string id;  // Slurm's, once sbatch answered
         std::unique_ptr<child_process> sbatch;
+        std::chrono::steady_clock::time_point submitted;  // when sbatch was started
         bool started = false, answered = false, cancel_wanted = false, ended = false;
     };
     std::string path(std::uint64_t id, const char* what) const;
+    static bool connects(const sockaddr_in& address, std::chrono::milliseconds timeout);
     void run_in_background(std::vector<std::string> argv);  // scancel
     void take_squeue(std::vector<event>& out);
     void write_script() const;

@@ -38,6 +38,24 @@ void engine_state::start_satellites(satellite_launch_settings settings) {
         fmt::join(satellites->request().options, " "), satellites->run_dir());
 }
 
+void engine_state::stop_satellites() {
+    if (satellites) satellites->stop_queued();
+}
+
+void engine_state::finish_satellites(clock::time_point deadline) {
+    if (!satellites) return;
+    // Those whose workers did not all end (a join that hung, a worker stuck): cancelled.
+    std::vector<std::uint64_t> stuck;
+    for (const auto& [id, rec] : satellite_records) {
+        auto g = rec.group ? groups.find(*rec.group) : groups.end();
+        bool all_gone = g != groups.end() && g->second.linked;
+        if (all_gone)
+            for_members(g->second, [&](worker_info& w) { all_gone = all_gone && w.gone(); });
+        if (rec.group && g != groups.end() && !all_gone) stuck.push_back(id);
+    }
+    satellites->finish(deadline, stuck);
+}
+
 std::size_t engine_state::satellite_workers() const {
     std::size_t n = 0;
     for (const auto& [id, g] : groups)
@@ -46,26 +64,27 @@ std::size_t engine_state::satellite_workers() const {
     return n;
 }
 
-void engine_state::tend_satellites(const sched::scaling_input* pool) {
-    if (!satellites) return;
-    // The jobs' news at the scaling policy's pace (a file to look at per queued satellite).
-    if (last_pump - last_satellite_poll >= scaling_tick) {
-        last_satellite_poll = last_pump;
-        for (const auto& e : satellites->poll(last_pump)) take_satellite_event(e);
-    }
-    if (!pool || shutting_down || last_pump - last_satellite_tick < satellite_tick) return;
+void engine_state::take_satellite_news() {
+    // At the scaling policy's pace (a file to look at per queued satellite).
+    if (!satellites || last_pump - last_satellite_poll < scaling_tick) return;
+    last_satellite_poll = last_pump;
+    for (const auto& e : satellites->poll(last_pump)) take_satellite_event(e);
+}
+
+void engine_state::tend_satellites(const sched::scaling_input& pool) {
+    if (!satellites || shutting_down || last_pump - last_satellite_tick < satellite_tick) return;
     last_satellite_tick = last_pump;
     const double now = seconds_of(last_pump - started);
 
     sched::satellite_input in;
     in.now = now;
-    in.backlog_seconds = pool->backlog_seconds;
-    in.queued_tasks = pool->queued_tasks;
-    for (const auto& v : pool->workers) {
+    in.backlog_seconds = pool.backlog_seconds;
+    in.queued_tasks = pool.queued_tasks;
+    for (const auto& v : pool.workers) {
         in.active_workers += v.phase == sched::worker_phase::active;
         in.parked_workers += v.phase == sched::worker_phase::parked;
     }
-    in.slots_free = pool->slots_free;
+    in.slots_free = pool.slots_free;
     // A spawn into this allocation on its way (a satellite joining is not one).
     in.spawn_in_flight = std::any_of(groups.begin(), groups.end(), [](const auto& entry) {
         const spawn_group& g = entry.second;
@@ -73,12 +92,15 @@ void engine_state::tend_satellites(const sched::scaling_input* pool) {
     });
     in.longest_task = estimator.longest_queued_mean();
     in.join_seconds = median(counters.satellite_joins);
-    in.seconds_left = pool->seconds_left;
-    for (const auto& [id, rec] : satellite_records) {
+    in.seconds_left = pool.seconds_left;
+    for (auto& [id, rec] : satellite_records) {
+        // Its workers all gone (lost, or retired by the scaling policy) and released: its job
+        // is ending.
+        if (rec.group && !groups.count(*rec.group)) rec.state = sched::satellite_state::retiring;
         sched::satellite_view v;
         v.id = id;
         v.state = rec.state;
-        if (rec.state == sched::satellite_state::running && rec.group) {
+        if (rec.state == sched::satellite_state::running) {
             // Idle: every worker still there is idle or parked; since the latest ran dry
             // (parking comes later, and does not restart the count).
             v.idle = true;
@@ -111,9 +133,17 @@ void engine_state::tend_satellites(const sched::scaling_input* pool) {
     }
     for (const auto id : d.retire) {
         satellite_record& rec = satellite_records.at(id);
+        // Results kept on its workers would be lost with them: it stays until they are not.
+        bool keeps = false;
+        for_members(groups.at(*rec.group), [&](worker_info& w) {
+            keeps = keeps || (!w.gone() && keeps_results(workers.index_of(w)));
+        });
+        if (keeps) continue;
         rec.state = sched::satellite_state::retiring;
-        log().info("satellite {} (Slurm job {}) idle for {:.0f} s: retiring it", id, rec.job,
-                   cfg.satellite_idle);
+        const auto view = std::find_if(in.satellites.begin(), in.satellites.end(),
+                                       [&](const sched::satellite_view& v) { return v.id == id; });
+        log().info("satellite {} (Slurm job {}) idle for {:.1f} s: retiring it", id, rec.job,
+                   view->idle_for);
         retire_group(*rec.group);
     }
     if (d.submit && !server_gone()) {
@@ -188,7 +218,7 @@ void engine_state::take_satellite_event(const satellite_jobs::event& e) {
                     }
                 }
             }
-            if (!rec.ran && !rec.cancelled && !shutting_down) {
+            if (!rec.ran && !rec.cancelled && !rec.failed && !shutting_down) {
                 ++counters.satellites_failed;
                 satellite_policy->start_failed(now);
                 log().warn("satellite {}: {} before its workers joined", e.id, why);
@@ -209,22 +239,8 @@ void engine_state::satellite_started(std::uint64_t id, int count) {
     satellite_record& rec = satellite_records.at(id);
     rec.state = sched::satellite_state::joining;
     rec.started = last_pump;
-    const auto group = next_group++;
-    spawn_group g;
-    g.first = static_cast<int>(workers.size()) + 1;
-    g.count = count;
-    g.requested = last_pump;
-    g.satellite = id;
-    for (int k = 0; k < g.count; ++k) {
-        worker_info& w = workers.add();
-        w.phase = sched::worker_phase::starting;
-        w.spawned = true;
-        w.satellite = true;
-        w.group = group;
-        w.load.accepting = false;
-    }
-    estimator.resize(workers.size());
-    lent.resize(workers.size());
+    const auto group = add_group(count, id);
+    const spawn_group& g = groups.at(group);
     rec.group = group;
     log().info(
         "satellite {} (Slurm job {}) started after {:.1f} s in the queue: {} worker(s) "
@@ -233,16 +249,11 @@ void engine_state::satellite_started(std::uint64_t id, int count) {
         g.first + g.count - 1);
     observer.event(trace::pool, "satellite started",
                    fmt::format("satellite {}: ranks {}..{}", id, g.first, g.first + g.count - 1));
-    char port[MPI_MAX_PORT_NAME] = {};
-    const bool open = MPI_Open_port(MPI_INFO_NULL, port) == MPI_SUCCESS;
-    groups.emplace(group, std::move(g));
-    if (!open) {
-        satellites->cancel(id);
-        spawns->give_up(group, "MPI_Open_port failed");
-        return;
-    }
-    satellites->answer(id, groups.at(group).first, port);
-    spawns->accept(group, groups.at(group).count, port);
+    // A failure is reported as a failed join by collect_spawns (satellite_joined).
+    const auto port = open_port(group);
+    if (!port) return;
+    satellites->answer(id, g.first, *port);
+    spawns->accept(group, g.count, *port);
 }
 
 void engine_state::satellite_joined(const spawn_group& g, bool joined) {
@@ -254,6 +265,9 @@ void engine_state::satellite_joined(const spawn_group& g, bool joined) {
         // have failed because the ompi-server is gone: then no other will do better.
         satellites->cancel(*g.satellite);
         rec.state = sched::satellite_state::retiring;
+        rec.failed = true;
+        ++counters.satellites_failed;
+        satellite_policy->start_failed(seconds_of(last_pump - started));
         server_gone();
         return;
     }

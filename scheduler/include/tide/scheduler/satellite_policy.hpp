@@ -10,12 +10,13 @@
 //   allocation and no spawn in flight. Never a satellite that would start after the job's end,
 //   nor one whose time limit cannot fit the longest queued task.
 // - At most `max_queued` waiting in the batch queue at once, `max_satellites` in all, and
-//   `max_nodes` nodes over all of them.
+//   `max_nodes` nodes over all of them (one still ending counts: it holds its nodes).
 // - Cancel queued satellites once the backlog no longer calls for them (with hysteresis).
 // - Retire a running satellite whose workers have all been idle for `idle_retire` seconds: its
 //   job ends and its nodes go back to the batch system.
-// - Failures back off, doubling; 10 failed submissions or 3 failed starts in a row pause the
-//   policy for the rest of the run (as HyperQueue's autoalloc does).
+// - Failures back off, doubling (from the start again after a success); 10 failed submissions
+//   or 3 failed starts in a row pause the policy for the rest of the run (as HyperQueue's
+//   autoalloc does).
 // Every decision, and every wish that a rule blocks, comes with its reason.
 
 #include <cstddef>
@@ -91,7 +92,10 @@ public:
     // What the runtime saw happen.
     void submitted(double now, bool ok);
     void started(double waited);  // a satellite's job started after `waited` seconds queued
-    void joined() { failed_starts_ = 0; }
+    void joined() {
+        failed_starts_ = 0;
+        backoff_ = -1;
+    }
     // A satellite's job ended, or its workers could not join, before it ever ran a task.
     void start_failed(double now);
 
