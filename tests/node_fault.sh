@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # node_fault.sh kill|cut NODE DELAY WITHIN -- COMMAND...: runs COMMAND (a tide run across the
-# fake cluster) and, DELAY seconds after a tide worker first runs on NODE, kills every process
-# there at once (kill: the node dies, its Open MPI daemon too) or takes its link down (cut: the
-# node runs on, unreachable). After a cut, every process on NODE must have ended within WITHIN
+# fake cluster, with --tide-report-bindings) and, DELAY seconds after a tide worker on NODE has
+# joined the run (rank 0 prints where it is bound: "[tide bindings] rank R on NODE"), kills
+# every process there at once (kill: the node dies, its Open MPI daemon too) or takes its link
+# down (cut: the node runs on, unreachable). (Waiting for a worker process to exist is not
+# enough: on a loaded machine its group may take seconds more to join, and a fault before that
+# is a failed start, not a lost worker.) After a cut, every process on NODE must have ended within WITHIN
 # seconds (its workers notice rank 0's silence and end themselves); the link comes back up after.
 # Passes COMMAND's exit code through; fails if no worker ever ran on NODE, or if COMMAND has not
 # ended WITHIN seconds after the fault.
@@ -10,22 +13,20 @@ set -uo pipefail
 fault=$1 node=$2 delay=$3 within=$4
 shift 5  # FAULT NODE DELAY WITHIN --
 cluster="$(dirname "$0")/../scripts/fake-cluster"
-workers_on_node() {
-    for pid in $("$cluster" pids "$node"); do
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--tide-join" && echo "$pid"
-    done
-}
-"$@" &
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+"$@" > >(tee "$log") 2>&1 &
 cmd=$!
 mended() { [ "$fault" != cut ] || "$cluster" mend "$node"; }
+joined() { grep -q "^\[tide bindings\] rank [1-9][0-9]* on $node:" "$log"; }
 # A loaded machine may take seconds to start the workers there: wait for them first.
 for _ in $(seq 600); do
-    [ -n "$(workers_on_node)" ] && break
+    joined && break
     kill -0 "$cmd" 2>/dev/null || break
     sleep 0.1
 done
-if [ -z "$(workers_on_node)" ]; then
-    echo "node_fault.sh: no tide worker ever ran on $node" >&2
+if ! joined; then
+    echo "node_fault.sh: no tide worker on $node ever joined the run" >&2
     wait "$cmd"
     exit 1
 fi
