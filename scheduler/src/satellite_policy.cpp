@@ -43,8 +43,8 @@ void satellite_policy::back_off(double now) {
 
 void satellite_policy::submitted(double now, bool ok) {
     if (ok) {
+        // Its start may still fail: the back-off starts again only once one has joined.
         failed_submissions_ = 0;
-        backoff_ = -1;
         return;
     }
     back_off(now);

@@ -372,11 +372,13 @@ TEST(SatellitePolicy, BackOffStartsAgainAfterASuccess) {
     EXPECT_EQ(submits_at(1, 3), std::vector<double>{2});
     p.submitted(2, false);  // 4 s
     EXPECT_EQ(submits_at(3, 7), std::vector<double>{6});
-    p.submitted(6, true);
+    p.submitted(6, true);  // accepted, but it fails to start: 8 s
+    p.start_failed(7);
+    EXPECT_EQ(submits_at(8, 16), std::vector<double>{15});
+    p.submitted(15, true);
     p.joined();
-    in.satellites.clear();
-    p.start_failed(7);  // back to 2 s, not 8
-    EXPECT_EQ(submits_at(8, 10), std::vector<double>{9});
+    p.start_failed(16);  // back to 2 s, not 16
+    EXPECT_EQ(submits_at(17, 19), std::vector<double>{18});
 }
 
 TEST(SatellitePolicy, OffWithoutSatellites) {

@@ -14,7 +14,8 @@
 // - Cancel queued satellites once the backlog no longer calls for them (with hysteresis).
 // - Retire a running satellite whose workers have all been idle for `idle_retire` seconds: its
 //   job ends and its nodes go back to the batch system.
-// - Failures back off, doubling (from the start again after a success); 10 failed submissions
+// - Failures back off, doubling (from the start again once a satellite joined); 10 failed
+// submissions
 //   or 3 failed starts in a row pause the policy for the rest of the run (as HyperQueue's
 //   autoalloc does).
 // Every decision, and every wish that a rule blocks, comes with its reason.
