@@ -1,5 +1,7 @@
 #include "platform/allocation.hpp"
 
+#include "platform/sbatch_options.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,11 +24,6 @@ std::string env_or_empty(const char* name) {
 int env_int(const char* name) {
     const std::string v = env_or_empty(name);
     return v.empty() ? 0 : std::atoi(v.c_str());
-}
-
-bool all_digits(const std::string& s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
 // The steady-clock moment of a wall-clock epoch second: the run measures time left on the

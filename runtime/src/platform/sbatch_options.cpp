@@ -16,9 +16,7 @@ std::optional<std::vector<long>> numbers(const std::string& text, char sep) {
     std::string part;
     std::istringstream in(text);
     while (std::getline(in, part, sep)) {
-        if (part.empty() || part.size() > 9 ||
-            !std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c); }))
-            return std::nullopt;
+        if (part.size() > 9 || !all_digits(part)) return std::nullopt;
         out.push_back(std::stol(part));
     }
     if (out.empty() || text.back() == sep) return std::nullopt;
@@ -26,6 +24,11 @@ std::optional<std::vector<long>> numbers(const std::string& text, char sep) {
 }
 
 }  // namespace
+
+bool all_digits(const std::string& s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
 
 std::optional<double> parse_slurm_time(const std::string& text) {
     if (text == "UNLIMITED" || text == "INFINITE" || text == "infinite")

@@ -10,6 +10,9 @@
 
 namespace tide::detail {
 
+// Whether `s` is a non-empty run of decimal digits (a job id, a time stamp, a count).
+bool all_digits(const std::string& s);
+
 // What the user's sbatch options ask of each satellite, as far as the policy needs it.
 struct satellite_request {
     std::vector<std::string> options;  // the words, for sbatch

@@ -186,29 +186,27 @@ bool engine_state::late_spawn_returned(spawn_group& g, spawn_outcome& o) {
 
 bool engine_state::spawn_failed(spawn_group& g, const spawn_outcome& o) {
     if (g.satellite) {
-        // Its own policy backs off (satellites.cpp); spawning here is not to blame.
+        // Its own policy backs off (satellite_joined); spawning here is not to blame.
         log().warn("the {} worker(s) of satellite {} did not join after {:.2f} s: {}", g.count,
                    *g.satellite, o.seconds, o.error);
-        for_members(g, [](worker_info& w) { w.enter(sched::phase_event::spawn_failed); });
-        observer.note("satellite join failed: " + o.error);
-        g.abandoned = o.hung;
-        return o.hung;
+    } else {
+        ++counters.spawn_failures;
+        if (o.hung) ++counters.spawns_hung;
+        policy.spawn_failed(seconds_of(clock::now() - started));
+        log().warn(
+            "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} "
+            "worker(s){}",
+            g.count, o.seconds, o.error, live_workers() - g.count,
+            !o.hung ? ""
+            : spawned_end_themselves
+                ? " (a spawned process still inside MPI_Init ends itself at the spawn timeout)"
+                : " (a spawned process stuck inside MPI_Init lasts until the run ends: rank 0 "
+                  "then ends the job with MPI_Abort and the run's exit code)");
     }
-    ++counters.spawn_failures;
-    if (o.hung) ++counters.spawns_hung;
-    policy.spawn_failed(seconds_of(clock::now() - started));
-    log().warn(
-        "spawning {} worker(s) failed after {:.2f} s: {}; the run goes on with {} worker(s){}",
-        g.count, o.seconds, o.error, live_workers() - g.count,
-        !o.hung ? ""
-        : spawned_end_themselves
-            ? " (a spawned process still inside MPI_Init ends itself at the spawn timeout)"
-            : " (a spawned process stuck inside MPI_Init lasts until the run ends: rank 0 then "
-              "ends the job with MPI_Abort and the run's exit code)");
     for_members(g, [](worker_info& w) { w.enter(sched::phase_event::spawn_failed); });
-    observer.note("spawn failed: " + o.error);
-    observer.event(trace::pool, "spawn failed", o.error);
-    if (spawns->abandoned() >= max_hung_spawns) {
+    observer.note((g.satellite ? "satellite join failed: " : "spawn failed: ") + o.error);
+    observer.event(trace::pool, g.satellite ? "satellite join failed" : "spawn failed", o.error);
+    if (!g.satellite && spawns->abandoned() >= max_hung_spawns) {
         spawning_off = true;
         log().error(
             "{} spawns never returned: no more spawning in this run (Open MPI's spawn is "
@@ -375,9 +373,9 @@ sched::scaling_input engine_state::scaling_view(clock::time_point now,
         in.queued_tasks += load.workers[i].queued + (w.load.in_hand > 1 ? w.load.in_hand - 1 : 0);
         // Idle: asked for work, holds none, and no steal on its behalf is on the way.
         const bool parked = w.phase == sched::worker_phase::parked;
-        v.idle = !parked && w.hungry && w.holding() == 0 && !w.stealing;
+        v.idle = !parked && w.idle();
         v.idle_for = parked   ? seconds_of(now - *w.parked_since)
-                     : v.idle ? seconds_of(now - std::max(w.idle_since, w.last_result))
+                     : v.idle ? seconds_of(now - w.idle_from())
                               : 0;
         in.workers.push_back(v);
     }

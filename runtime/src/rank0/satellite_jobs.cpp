@@ -8,15 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <thread>
 
 #include "platform/log.hpp"
@@ -45,12 +43,6 @@ std::string trimmed(std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
     const auto first = s.find_first_not_of(" \t\r\n");
     return first == std::string::npos ? std::string() : s.substr(first);
-}
-
-// What sbatch --parsable prints first: the job's number.
-bool a_job_id(const std::string& s) {
-    return !s.empty() && s.size() < 20 &&
-           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
 // The environment for sbatch: the launcher's, without the SLURM_* variables of this run's own
@@ -92,6 +84,22 @@ satellite_jobs::~satellite_jobs() {
 
 std::string satellite_jobs::path(std::uint64_t id, const char* what) const {
     return s_.run_dir + "/satellite-" + std::to_string(id) + "." + what;
+}
+
+std::string satellite_jobs::sbatch_said(std::uint64_t id) const {
+    return trimmed(read_file(path(id, "sbatch")));
+}
+
+std::string satellite_jobs::job_id_in(const std::string& said) {
+    // --parsable: "JOBID" or "JOBID;CLUSTER".
+    const std::string first = said.substr(0, said.find_first_of(";\n"));
+    return all_digits(first) && first.size() < 20 ? first : std::string();
+}
+
+void satellite_jobs::reap_helpers() {
+    helpers_.erase(std::remove_if(helpers_.begin(), helpers_.end(),
+                                  [](auto& h) { return h->ended().has_value(); }),
+                   helpers_.end());
 }
 
 void satellite_jobs::write_script() const {
@@ -278,16 +286,15 @@ std::vector<satellite_jobs::event> satellite_jobs::poll(clock::time_point now) {
             }
             if (!how) continue;
             j.sbatch.reset();
-            const std::string said = trimmed(read_file(path(id, "sbatch")));
-            // --parsable: "JOBID" or "JOBID;CLUSTER".
-            const std::string first = said.substr(0, said.find_first_of(";\n"));
-            if (*how != "exited with 0" || !a_job_id(first)) {
+            const std::string said = sbatch_said(id);
+            const std::string job_id = job_id_in(said);
+            if (*how != "exited with 0" || job_id.empty()) {
                 j.ended = true;
                 out.push_back(
                     {event::submit_failed, id, {}, 0, said.empty() ? "sbatch " + *how : said, 0});
                 continue;
             }
-            j.id = first;
+            j.id = job_id;
             out.push_back({event::submitted, id, j.id, 0, {}, 0});
             if (j.cancel_wanted) run_in_background({"scancel", j.id});
         }
@@ -352,24 +359,16 @@ std::vector<satellite_jobs::event> satellite_jobs::poll(clock::time_point now) {
             }
         }
     }
-    // Helpers that ended are done with.
-    helpers_.erase(std::remove_if(helpers_.begin(), helpers_.end(),
-                                  [](auto& h) { return h->ended().has_value(); }),
-                   helpers_.end());
+    reap_helpers();
     for (auto it = jobs_.begin(); it != jobs_.end();)
         it = it->second.ended ? jobs_.erase(it) : std::next(it);
     return out;
 }
 
 void satellite_jobs::stop_queued() {
-    for (auto& [id, j] : jobs_) {
-        if (j.ended) continue;
-        j.cancel_wanted = true;  // a start seen from now on is answered "cancel"
-        if (j.started && !j.answered)
-            answer(id, -1, {});
-        else if (!j.started && !j.id.empty())
-            run_in_background({"scancel", j.id});
-    }
+    // Those answered run workers, which end with the run.
+    for (auto& [id, j] : jobs_)
+        if (!j.answered) cancel(id);
 }
 
 void satellite_jobs::finish(clock::time_point deadline, const std::vector<std::uint64_t>& stuck) {
@@ -381,22 +380,16 @@ void satellite_jobs::finish(clock::time_point deadline, const std::vector<std::u
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         j.sbatch->end(100);
         j.sbatch.reset();
-        const std::string said = trimmed(read_file(path(id, "sbatch")));
-        const std::string job_id = said.substr(0, said.find_first_of(";\n"));
-        if (!a_job_id(job_id)) continue;
-        j.id = job_id;
+        j.id = job_id_in(sbatch_said(id));
+        if (j.id.empty()) continue;
         answer(id, -1, {});  // should it start meanwhile
         run_in_background({"scancel", j.id});
     }
     // A job of this run still pending whose submission never answered (sbatch stopped at its
     // deadline) is known only by its name.
     run_in_background({"scancel", "--state=PENDING", "--name=" + s_.job_name});
-    while (!helpers_.empty() && clock::now() < deadline) {
-        helpers_.erase(std::remove_if(helpers_.begin(), helpers_.end(),
-                                      [](auto& h) { return h->ended().has_value(); }),
-                       helpers_.end());
+    for (reap_helpers(); !helpers_.empty() && clock::now() < deadline; reap_helpers())
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
 }
 
 }  // namespace tide::detail

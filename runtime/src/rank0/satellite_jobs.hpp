@@ -91,6 +91,9 @@ private:
     std::string path(std::uint64_t id, const char* what) const;
     static bool connects(const sockaddr_in& address, std::chrono::milliseconds timeout);
     void run_in_background(std::vector<std::string> argv);  // scancel
+    void reap_helpers();                                    // forgets those that ended
+    std::string sbatch_said(std::uint64_t id) const;        // sbatch's output for `id`
+    static std::string job_id_in(const std::string& said);  // its job id, or empty
     void take_squeue(std::vector<event>& out);
     void write_script() const;
     satellite_launch_settings s_;

@@ -47,11 +47,11 @@ void engine_state::finish_satellites(clock::time_point deadline) {
     // Those whose workers did not all end (a join that hung, a worker stuck): cancelled.
     std::vector<std::uint64_t> stuck;
     for (const auto& [id, rec] : satellite_records) {
-        auto g = rec.group ? groups.find(*rec.group) : groups.end();
-        bool all_gone = g != groups.end() && g->second.linked;
-        if (all_gone)
-            for_members(g->second, [&](worker_info& w) { all_gone = all_gone && w.gone(); });
-        if (rec.group && g != groups.end() && !all_gone) stuck.push_back(id);
+        const auto g = rec.group ? groups.find(*rec.group) : groups.end();
+        if (g == groups.end()) continue;  // not started, or its workers released
+        bool all_gone = g->second.linked;
+        for_members(g->second, [&](worker_info& w) { all_gone = all_gone && w.gone(); });
+        if (!all_gone) stuck.push_back(id);
     }
     satellites->finish(deadline, stuck);
 }
@@ -108,11 +108,9 @@ void engine_state::tend_satellites(const sched::scaling_input& pool) {
             for_members(groups.at(*rec.group), [&](worker_info& w) {
                 if (w.gone()) return;
                 const bool parked = w.phase == sched::worker_phase::parked;
-                const bool idle = parked || (w.hungry && w.holding() == 0 && !w.stealing);
+                const bool idle = parked || w.idle();
                 v.idle = v.idle && idle;
-                if (idle)
-                    idle_for = std::min(
-                        idle_for, seconds_of(last_pump - std::max(w.idle_since, w.last_result)));
+                if (idle) idle_for = std::min(idle_for, seconds_of(last_pump - w.idle_from()));
             });
             v.idle_for = v.idle && idle_for < 1e300 ? idle_for : 0;
         }

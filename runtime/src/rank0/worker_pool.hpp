@@ -43,6 +43,12 @@ struct worker_info {
     std::size_t ahead = 0;        // graph tasks sent ahead to wait there for inputs, or running
     // Tasks rank 0 sent it that have not come back: in hand, or sent ahead.
     std::size_t holding() const { return load.in_hand + ahead; }
+    // Idle: asked for work, holds none, and no steal on its behalf is on the way; since when
+    // (it last ran dry).
+    bool idle() const { return hungry && holding() == 0 && !stealing; }
+    std::chrono::steady_clock::time_point idle_from() const {
+        return std::max(idle_since, last_result);
+    }
     std::chrono::steady_clock::time_point last_heard;  // its last message of any kind
     // When it joined the pool: the start for a rank the launcher started, else when its spawn
     // completed or it was last woken. Late in a job it starts no task that could no longer
