@@ -22,7 +22,7 @@ def parse(path):
 def label(r):
     name = r["name"]
     if name == "throughput":
-        return f"tide throughput (payload {r.get('payload', '0')} B)"
+        return f"tide {r.get('via', 'map')} (payload {r.get('payload', '0')} B)"
     if name == "latency":
         return "tide latency (submit + get)"
     if name == "granularity":
@@ -75,7 +75,8 @@ def main(path):
     checks = []
     for w in sorted(by_workers):
         group = [r for r in by_workers[w] if r["name"] not in WAITS]
-        tide = next((r for r in group if r["name"] == "throughput" and r.get("payload") == "0"), None)
+        tide = next((r for r in group if r["name"] == "throughput" and r.get("payload") == "0"
+                     and r.get("via", "map") == "map"), None)
         floor = next((r for r in group if r["name"] == "baseline_farm"), None)
         tide_rate = float(tide["rate"]) if tide else None
         floor_rate = float(floor["rate"]) if floor else None

@@ -1,7 +1,9 @@
 // tide-bench: dispatch overhead of tide, one result line per run:
 //   name=<bench> tasks=<N> workers=<W> seconds=<S> rate=<tasks/s> <extra k=v ...>
 // Sub-commands (after any --tide-* flags):
-//   throughput --tasks N [--payload BYTES]   N no-op tasks through submit_all, results checked
+//   throughput --tasks N [--payload BYTES] [--via map|submit_all|submit]
+//                                            N no-op tasks in one map (or submit_all and a
+//                                            get() each, or one submit each), results checked
 //   latency --tasks N                        one task at a time: submit, then get()
 //   latency --task-us L1,L2,... [--idle S]   one task in flight spinning L us, submit then
 //                                            get(): overhead (round trip - L) per length (with
@@ -230,6 +232,9 @@ int main(int argc, char** argv) {
         auto* throughput = app.add_subcommand("throughput", "N no-op tasks in one bulk submission");
         throughput->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
         throughput->add_option("--payload", payload, "argument bytes per task");
+        std::string via = "map";
+        throughput->add_option("--via", via, "how the tasks are submitted")
+            ->check(CLI::IsMember({"map", "submit_all", "submit"}));
         auto* latency = app.add_subcommand("latency", "one task at a time, submit then get()");
         latency->add_option("--tasks", tasks)->check(CLI::PositiveNumber);
         std::vector<std::uint64_t> lengths_us;
@@ -290,7 +295,20 @@ int main(int argc, char** argv) {
             const auto t = measure(repeat, [&] {
                 const auto start = clock_type::now();
                 if (payload == 0) {
-                    const auto out = d.map(noop, ids);
+                    std::vector<std::uint64_t> out;
+                    if (via == "map") {
+                        out = d.map(noop, ids);
+                    } else {
+                        std::vector<tide::future<std::uint64_t>> fs;
+                        if (via == "submit_all") {
+                            fs = d.submit_all(noop, ids);
+                        } else {
+                            fs.reserve(ids.size());
+                            for (const auto id : ids) fs.push_back(d.submit(noop, id));
+                        }
+                        out.reserve(fs.size());
+                        for (auto& f : fs) out.push_back(f.get());
+                    }
                     const double s = since(start);
                     if (out != ids) fail("wrong results");
                     return s;
@@ -301,7 +319,8 @@ int main(int argc, char** argv) {
                     if (n != payload) fail("wrong results");
                 return s;
             });
-            report("throughput", tasks, workers, t, "payload=" + std::to_string(payload));
+            report("throughput", tasks, workers, t,
+                   "payload=" + std::to_string(payload) + " via=" + via);
         } else if (latency->parsed() && !lengths_us.empty()) {
             if (workers < 1) fail("latency --task-us needs a worker");
             const auto pids = worker_pids(d, workers);

@@ -40,7 +40,7 @@ struct CentralQueue : ::testing::Test {
 
 TEST_F(CentralQueue, TakesFromTheHeadInSubmissionOrder) {
     const auto a = add(short_task), b = add(long_task), c = add(short_task);
-    for (auto id : {a, b, c}) queue.push(id);
+    for (auto id : {a, b, c}) queue.push(id, 1);
     EXPECT_EQ(take(2, no_end), (std::vector<task_id>{a, b}));
     EXPECT_FALSE(passed);
     EXPECT_EQ(take(5, no_end), (std::vector<task_id>{c}));
@@ -49,7 +49,7 @@ TEST_F(CentralQueue, TakesFromTheHeadInSubmissionOrder) {
 
 TEST_F(CentralQueue, AWorkerThatJoinedLatePassesOverTasksThatCouldNotFinish) {
     const auto a = add(long_task), b = add(short_task), c = add(long_task);
-    for (auto id : {a, b, c}) queue.push(id);
+    for (auto id : {a, b, c}) queue.push(id, 1);
     // Joined with 10 s left: the 100 s tasks stay, in their places, for others.
     EXPECT_EQ(take(3, 10.0), (std::vector<task_id>{b}));
     EXPECT_TRUE(passed);
@@ -57,7 +57,7 @@ TEST_F(CentralQueue, AWorkerThatJoinedLatePassesOverTasksThatCouldNotFinish) {
 }
 
 TEST_F(CentralQueue, NothingFitsAndNothingIsTaken) {
-    queue.push(add(long_task));
+    queue.push(add(long_task), 1);
     EXPECT_TRUE(take(1, 10.0).empty());
     EXPECT_TRUE(passed);
     EXPECT_EQ(queue.size(), 1u);
@@ -65,7 +65,7 @@ TEST_F(CentralQueue, NothingFitsAndNothingIsTaken) {
 
 TEST_F(CentralQueue, ASuspectGoesAloneAndOnlyToAWorkerWithNothingInHand) {
     const auto a = add(short_task), s = add(short_task, 1), b = add(short_task);
-    queue.push(b);
+    queue.push(b, 1);
     const std::vector<task_id> back{a, s};  // a suspect comes back only with put_back
     queue.put_back(back, tasks);
     EXPECT_EQ(take(3, no_end), (std::vector<task_id>{a}));  // stops before the suspect
@@ -76,7 +76,7 @@ TEST_F(CentralQueue, ASuspectGoesAloneAndOnlyToAWorkerWithNothingInHand) {
 
 TEST_F(CentralQueue, TasksPutBackKeepTheirOrderAheadOfTheRest) {
     const auto a = add(short_task), b = add(short_task), c = add(short_task);
-    queue.push(c);
+    queue.push(c, 1);
     const std::vector<task_id> back{a, b};
     queue.put_back(back, tasks);
     EXPECT_EQ(take(3, no_end), (std::vector<task_id>{a, b, c}));
@@ -84,7 +84,7 @@ TEST_F(CentralQueue, TasksPutBackKeepTheirOrderAheadOfTheRest) {
 
 TEST_F(CentralQueue, ASuspectPutBackIsHeldBackAndCanBeTakenOut) {
     const auto s = add(short_task, 2), a = add(short_task);
-    queue.push(a);
+    queue.push(a, 1);
     const std::vector<task_id> back{s};
     queue.put_back(back, tasks);
     EXPECT_TRUE(take(1, no_end, false).empty());

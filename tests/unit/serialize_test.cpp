@@ -12,6 +12,7 @@
 #include <new>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -198,4 +199,40 @@ TEST(Serialize, BoolOtherThanZeroOrOneIsRefused) {
     b[0] = std::byte{1};
     b[1] = std::byte{2};  // the optional's flag
     EXPECT_THROW((read_value<std::tuple<bool, std::optional<int>>>(b)), decode_failure);
+}
+
+// Numbers and tuples of numbers are encoded without cereal (an archive costs more than a no-op
+// task): the bytes must be exactly cereal's, which the other side may still read with an
+// archive (a type mixing numbers and strings, an older peer).
+TEST(Serialize, NumbersEncodeExactlyAsCerealDoes) {
+    const auto cereal_bytes = [](const auto& value) {
+        std::ostringstream os;
+        {
+            cereal::BinaryOutputArchive archive(os);
+            archive(value);
+        }
+        const std::string s = os.str();
+        const auto* p = reinterpret_cast<const std::byte*>(s.data());
+        return bytes(p, p + s.size());
+    };
+    const auto ours = [](const auto& value) {
+        bytes out;
+        append_values(out, value);
+        return out;
+    };
+    using mixed_t = std::tuple<std::uint64_t, int, double, float, char, std::int16_t>;
+    const mixed_t mixed{0x0102030405060708ULL, -7, 2.5, -0.25f, 'x', -300};
+    static_assert(tide::detail::plain_bytes<mixed_t>::value);
+    EXPECT_EQ(ours(mixed), cereal_bytes(mixed));
+    EXPECT_EQ(ours(std::uint64_t{42}), cereal_bytes(std::uint64_t{42}));
+    EXPECT_EQ(ours(-1.0), cereal_bytes(-1.0));
+    EXPECT_EQ(read_value<mixed_t>(ours(mixed)), mixed);
+    // Wrong lengths are refused, as the archive refuses them.
+    auto longer = ours(std::uint64_t{42});
+    longer.push_back(std::byte{0});
+    EXPECT_THROW(read_value<std::uint64_t>(longer), decode_failure);
+    EXPECT_THROW(read_value<std::uint64_t>(bytes(4)), decode_failure);
+    // bool is not among them: its byte must be 0 or 1, which the archive path checks.
+    static_assert(!tide::detail::plain_bytes<bool>::value);
+    static_assert(!tide::detail::plain_bytes<std::tuple<int, bool>>::value);
 }

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "tide/detail/bulk.hpp"
 #include "tide/detail/call.hpp"
 #include "tide/detail/engine.hpp"
 #include "tide/future.hpp"
@@ -72,29 +73,35 @@ public:
     }
 
     // Submits fn once per element of `range` in one step and returns the futures in order. An
-    // element that is a std::tuple is unpacked into the parameters.
+    // element that is a std::tuple is unpacked into the parameters. The tasks travel in ranges
+    // (many tasks in one record and one message, see README "Bulk submissions").
     //   auto fs = d.submit_all(square, std::vector{1, 2, 3});
     template <class R, class... P, std::ranges::input_range Range>
     std::vector<future<R>> submit_all(R (*fn)(P...), const Range& range) {
-        const auto& entry = detail::registered_entry(fn);
-        std::vector<detail::bytes> encoded;
-        if constexpr (std::ranges::sized_range<Range>) encoded.reserve(std::ranges::size(range));
-        for (const auto& element : range)
-            encoded.push_back(detail::encode_element<P...>(entry, element));
-        auto ids = engine_->submit_many(entry, std::move(encoded));
+        const auto ids = detail::submit_bulk<P...>(*engine_, detail::registered_entry(fn), range);
         std::vector<future<R>> futures;
-        futures.reserve(ids.size());
-        for (auto id : ids) futures.emplace_back(engine_, id);
+        futures.reserve(ids.count);
+        for (std::size_t i = 0; i < ids.count; ++i) futures.emplace_back(engine_, ids.at(i));
         return futures;
     }
 
     // Like submit_all, then waits and returns the results in order (nothing for a void task);
-    // throws the first task_error once all tasks have finished.
+    // throws the first task_error once all tasks have finished. Makes no future: rank 0 keeps
+    // nothing per task but its arguments and result, packed.
     //   std::vector<int> squares = d.map(square, std::vector{1, 2, 3});
     template <class R, class... P, std::ranges::input_range Range>
     auto map(R (*fn)(P...), const Range& range) {
-        auto futures = submit_all(fn, range);
-        return get_all(futures);
+        const auto ids = detail::submit_bulk<P...>(*engine_, detail::registered_entry(fn), range);
+        if constexpr (std::is_void_v<R>) {
+            engine_->take_bulk(ids, [](std::size_t, std::span<const std::byte>) {});
+        } else {
+            std::vector<R> out;
+            out.reserve(ids.count);
+            engine_->take_bulk(ids, [&](std::size_t i, std::span<const std::byte> result) {
+                out.push_back(detail::read_result<R>(result, ids.at(i)));
+            });
+            return out;
+        }
     }
 
     // What rank 0 estimates about the load right now, and what stealing has done so far.

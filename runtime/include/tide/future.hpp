@@ -26,6 +26,19 @@ class shared_future;
 namespace detail {
 // Reaches the task behind a future, for passing it as another task's input.
 struct input_access;
+
+// A task's result bytes as the R its future (or map) expects.
+template <class R>
+R read_result(std::span<const std::byte> result, task_id id) {
+    if constexpr (!std::is_void_v<R>) {
+        try {
+            return read_value<R>(result);
+        } catch (const decode_failure&) {
+            throw protocol_error("tide: the result of task " + std::to_string(id) +
+                                 " does not decode as the type the future expects");
+        }
+    }
+}
 }  // namespace detail
 
 template <class R>
@@ -108,16 +121,7 @@ private:
         if (nested_) return static_cast<detail::nested_result<R>*>(nested_)->peek();
         return decode(checked().peek(id_));
     }
-    R decode(const detail::bytes& result) const {
-        if constexpr (!std::is_void_v<R>) {
-            try {
-                return detail::read_value<R>(result);
-            } catch (const detail::decode_failure&) {
-                throw protocol_error("tide: the result of task " + std::to_string(id_) +
-                                     " does not decode as the type the future expects");
-            }
-        }
-    }
+    R decode(const detail::bytes& result) const { return detail::read_result<R>(result, id_); }
     bool wait_until(std::chrono::steady_clock::time_point deadline) const {
         if (nested_) return detail::wait_nested(*nested_, deadline);
         return checked().wait_until(id_, deadline);

@@ -19,8 +19,12 @@ sched::outcome fail(bytes& out, std::size_t mark, sched::outcome status, const s
 
 sched::outcome execute(std::uint64_t name_hash, std::uint64_t signature,
                        std::span<const std::byte> args, bytes& out) {
+    return execute(registry::instance().by_hash(name_hash), signature, args, out);
+}
+
+sched::outcome execute(const task_entry* entry, std::uint64_t signature,
+                       std::span<const std::byte> args, bytes& out) {
     const auto mark = out.size();
-    const task_entry* entry = registry::instance().by_hash(name_hash);
     if (!entry)
         return fail(out, mark, sched::outcome::unknown_task,
                     "this binary registers no task with that name");

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "protocol/wire.hpp"
+#include "tide/detail/registry.hpp"
 #include "tide/detail/serialize.hpp"
 
 namespace tide::detail {
@@ -14,6 +15,10 @@ namespace tide::detail {
 // Appends the result, or on failure the error text, to `out` (for child_failed, the child's
 // task_error encoded).
 sched::outcome execute(std::uint64_t name_hash, std::uint64_t signature,
+                       std::span<const std::byte> args, bytes& out);
+// The same with the task already looked up (nullptr: no task has that name), as for every task
+// of a range.
+sched::outcome execute(const task_entry* entry, std::uint64_t signature,
                        std::span<const std::byte> args, bytes& out);
 
 // A task_error that a task let through (a child's failure) travels whole, so the driver learns

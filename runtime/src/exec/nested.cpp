@@ -59,17 +59,18 @@ bool task_context::stack_has_room() const {
     return stack_left() > static_cast<std::ptrdiff_t>(stack_size_ / 2);
 }
 
-void task_context::record(std::uint64_t name, double seconds) {
-    ++executed_;
+void task_context::record(std::uint64_t name, double seconds, std::uint64_t tasks) {
+    executed_ += tasks;
     busy_seconds_ += seconds;
+    const double each = seconds / static_cast<double>(tasks);
     for (auto& d : durations_)
         if (d.name == name) {
-            ++d.count;
+            d.count += tasks;
             d.sum += seconds;
-            d.sum_of_squares += seconds * seconds;
+            d.sum_of_squares += seconds * each;
             return;
         }
-    durations_.push_back({name, 1, seconds, seconds * seconds});
+    durations_.push_back({name, tasks, seconds, seconds * each});
 }
 
 task_context::clock::time_point task_context::run_nested(nested_task* t) {

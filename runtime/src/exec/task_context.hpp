@@ -69,9 +69,12 @@ protected:
     // Runs `body` as a task frame named `name`: its children sit above `mark` in the deque, and
     // its duration, less that of tasks run inside its waits, is added to the statistics.
     // `start` may be given when the caller already knows it (the end of the task before).
+    // `tasks`: the body runs that many tasks one after another (of a range), each counted with
+    // an equal share of the time.
     template <class F>
     clock::time_point timed_frame(std::uint64_t name, F&& body,
-                                  clock::time_point start = clock::time_point{});
+                                  clock::time_point start = clock::time_point{},
+                                  std::uint64_t tasks = 1);
 
     // Whether a waiting task may start unrelated work on top of itself: only while less than
     // half of this thread's stack is in use, so that helping cannot overflow it.
@@ -101,7 +104,7 @@ private:
     std::vector<nested_task*> ready_;  // made ready by another thread, not yet on the deque
     std::atomic<bool> any_ready_{false};
     bool closing_ = false;  // being destroyed: waits fail at once
-    void record(std::uint64_t name, double seconds);
+    void record(std::uint64_t name, double seconds, std::uint64_t tasks);
     int rank_;
     std::string host_;
     std::int64_t frame_mark_ = 0;
@@ -113,7 +116,8 @@ private:
 
 template <class F>
 task_context::clock::time_point task_context::timed_frame(std::uint64_t name, F&& body,
-                                                          clock::time_point start) {
+                                                          clock::time_point start,
+                                                          std::uint64_t tasks) {
     const auto saved_mark = frame_mark_;
     const double saved_child = child_seconds_;
     frame_mark_ = deque_.bottom();
@@ -124,7 +128,7 @@ task_context::clock::time_point task_context::timed_frame(std::uint64_t name, F&
     const auto end = clock::now();
     --depth_;
     const double elapsed = std::chrono::duration<double>(end - start).count();
-    record(name, elapsed - child_seconds_);
+    record(name, elapsed - child_seconds_, tasks);
     child_seconds_ = saved_child + elapsed;
     frame_mark_ = saved_mark;
     return end;

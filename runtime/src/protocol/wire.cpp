@@ -1,5 +1,7 @@
 #include "protocol/wire.hpp"
 
+#include "tide/detail/packed_range.hpp"
+
 #include <cstring>
 #include <limits>
 
@@ -82,11 +84,11 @@ task_batch_writer::task_batch_writer(bytes& out, std::uint64_t seq) : w_(out) {
 }
 
 void task_batch_writer::add(std::uint64_t id, std::uint64_t name_hash, std::uint64_t signature,
-                            std::span<const std::byte> args, bool keep) {
+                            std::span<const std::byte> args, bool keep, bool range) {
     w_.u64(id);
     w_.u64(name_hash);
     w_.u64(signature);
-    w_.u8(keep ? 1 : 0);
+    w_.u8(static_cast<std::uint8_t>((keep ? task_keep : 0) | (range ? task_range : 0)));
     w_.blob(args);
     w_.patch_u32(count_at_, ++count_);
 }
@@ -107,10 +109,13 @@ task_batch_header decode_task_batch(std::span<const std::byte> body, std::vector
         t.id = r.u64();
         t.name_hash = r.u64();
         t.signature = r.u64();
-        const auto keep = r.u8();
-        if (keep > 1) throw protocol_error("tide: task_batch has keep " + std::to_string(keep));
-        t.keep = keep == 1;
+        const auto flags = r.u8();
+        if (flags > (task_keep | task_range))
+            throw protocol_error("tide: task_batch has flags " + std::to_string(flags));
+        t.keep = (flags & task_keep) != 0;
+        t.range = (flags & task_range) != 0;
         t.args = r.blob();
+        if (t.range) detail::packed_view{t.args};  // throws for a malformed range
         out.push_back(t);
     }
     r.expect_done("task_batch");

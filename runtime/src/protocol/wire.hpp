@@ -8,11 +8,12 @@
 // | type           | from -> to  | body                                                     | effect on the receiver                          |
 // |----------------|-------------|----------------------------------------------------------|-------------------------------------------------|
 // | hello          | worker -> 0 | u32 version, u32 pid, str host                           | worker's host known (errors, later binding)     |
-// | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, u8 keep, | tasks join the worker's local queue; a large    |
-// |                |             | blob}                                                    | result of a `keep` task stays on the worker     |
+// | task_batch     | 0 -> worker | u64 seq, u32 n, n x {u64 id, u64 name, u64 sig, u8 flags,| tasks join the worker's local queue; a large    |
+// |                |             | blob}; flags: 1 keep, 2 range (blob: a packed range of   | result of a `keep` task stays on the worker; a  |
+// |                |             | many tasks' arguments, tide/detail/packed_range.hpp)     | range runs its tasks one after another          |
 // | result_batch   | worker -> 0 | u32 in_hand, u32 n, n x {u64 id, u8 status, blob}; a     | tasks done/failed, worker's in-hand count drops;|
-// |                |             | status with kept_flag set: blob = u64 size of a result   | a kept result is recorded as held there         |
-// |                |             | the worker keeps                                         |                                                 |
+// |                |             | status with kept_flag set: blob = u64 size of a result   | a kept result is recorded as held there; a      |
+// |                |             | the worker keeps; a range's blob: its packed results     | range's results come in one entry               |
 // | batch_rejected | worker -> 0 | u64 seq, str reason                                      | every task of batch `seq` fails (protocol)      |
 // | shutdown       | 0 -> worker | u32 without_finalize                                     | worker drops its queue, answers goodbye, exits  |
 // |                |             |                                                          | (without MPI_Finalize after a worker died)      |
@@ -91,7 +92,7 @@
 namespace tide::wire {
 
 using detail::bytes;
-inline constexpr std::uint32_t protocol_version = 8;
+inline constexpr std::uint32_t protocol_version = 9;
 
 enum class msg : int {
     hello = 1,
@@ -246,9 +247,12 @@ struct task_view {
     std::uint64_t name_hash;
     std::uint64_t signature;
     std::span<const std::byte> args;
-    bool keep = false;  // a large result may stay on the worker (see kept_results)
+    bool keep = false;   // a large result may stay on the worker (see kept_results)
+    bool range = false;  // args is a packed range of tasks (validated on decoding)
 };
-// Bytes of framing around each entry: a task is u64 id, u64 name, u64 signature, u8 keep, u32
+// A task_batch entry's flags.
+inline constexpr std::uint8_t task_keep = 1, task_range = 2;
+// Bytes of framing around each entry: a task is u64 id, u64 name, u64 signature, u8 flags, u32
 // length; a result is u64 id, u8 status, u32 length. A count larger than a frame could hold is
 // a lie.
 inline constexpr std::size_t task_entry_framing = 29;
@@ -264,7 +268,7 @@ public:
     static constexpr msg tag = msg::task_batch;  // of the body it builds
     task_batch_writer(bytes& out, std::uint64_t seq);
     void add(std::uint64_t id, std::uint64_t name_hash, std::uint64_t signature,
-             std::span<const std::byte> args, bool keep);
+             std::span<const std::byte> args, bool keep, bool range = false);
     std::uint32_t count() const { return count_; }
 
 private:

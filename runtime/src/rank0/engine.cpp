@@ -6,6 +6,7 @@
 #include "platform/polling.hpp"
 #include "protocol/messaging.hpp"
 #include "rank0/engine_state.hpp"
+#include "tide/detail/packed_range.hpp"
 #include "tide/error.hpp"
 
 namespace tide::detail {
@@ -222,7 +223,8 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
                 send_message(net, worker.rank, wire::release_results{{r.id}});
             continue;
         }
-        ++worker.results;
+        if (rec->range && !range_results_fit(r.id, *rec, r.payload, w)) continue;
+        worker.results += sched::tasks_in(*rec);
         if (r.kept) {
             keep_result(r.id, *rec, w, *r.kept);
         } else if (!forward_if_lent(r.id, r.status, r.payload, w)) {
@@ -400,7 +402,7 @@ void engine_state::count_end(sched::task_id id, sched::task_record& rec, sched::
     // The driver's tasks only: a lent task whose lender died ends here too, unreported; a
     // join runs nothing.
     if (!rec.lent && !rec.join) {
-        ++(why == sched::outcome::ok ? counters.completed : counters.failed);
+        (why == sched::outcome::ok ? counters.completed : counters.failed) += sched::tasks_in(rec);
         last_finish = last_pump;
     }
 }
@@ -418,6 +420,14 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
         return;
     }
     count_end(id, rec, why, worker);
+    if (rec.range && why == sched::outcome::ok && !rec.lent) {
+        // Counted as done above: those of its tasks that failed move over.
+        const packed_view results(payload);
+        std::uint64_t failed = 0;
+        for (std::uint32_t i = 0; i < results.size(); ++i) failed += results.status(i) != 0;
+        counters.completed -= failed;
+        counters.failed += failed;
+    }
     // It ran while rank 0 still missed inputs kept where it ran: it needs none of them now.
     if (!graph.empty() && graph.holds(id))
         for (const auto in : graph.drop(id)) maybe_unneeded.push_back(in);
@@ -426,7 +436,9 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
         journal->append(journal_format::key_of(rec.name_hash, rec.payload, journal->salt_hash()),
                         payload);
     if (!graph.empty()) feed_consumers(id, why, payload, worker);
+    if (!stand_ins.empty()) finish_stand_ins(id, rec, why, payload);
     if (rec.abandoned) {
+        if (!names_of_unknown.empty()) names_of_unknown.erase(id);
         tasks.erase(id);
         return;
     }
@@ -442,7 +454,10 @@ void engine_state::complete(sched::task_id id, sched::task_record& rec, sched::o
 
 void engine_state::let_go(sched::task_record& rec, std::size_t worker) {
     auto& w = workers[worker];
-    --(rec.ahead ? w.ahead : w.load.in_hand);
+    if (rec.ahead)
+        --w.ahead;
+    else
+        w.load.in_hand -= sched::tasks_in(rec);
     rec.ahead = false;
 }
 
@@ -507,7 +522,7 @@ bool engine_state::dispatch() {
     // Late in a job a worker may pass tasks over (take_from_queue): a second round shares what
     // it left among the others.
     for (int round = 0; round < 2 && !queue.empty(); ++round) {
-        const auto plan = sched::plan_dispatch(queue.size(), loads_scratch, cfg.prefetch);
+        const auto plan = sched::plan_dispatch(queue.tasks(), loads_scratch, cfg.prefetch);
         bool passed_any = false;
         for (std::size_t i = 0; i < workers.size(); ++i) {
             if (plan[i] == 0 || queue.empty()) continue;
@@ -554,7 +569,8 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
         while (at < ids.size() && batch.count() < cfg.batch_max &&
                (batch.count() == 0 || buf.size() < cfg.batch_bytes)) {
             sched::task_record* rec = tasks.find(ids[at]);
-            batch.add(ids[at], rec->name_hash, rec->signature, rec->payload, keep && !rec->lent);
+            batch.add(ids[at], rec->name_hash, rec->signature, rec->payload,
+                      keep && !rec->lent && !rec->range, rec->range);
             batch_records.push_back(rec);
             ++at;
         }
@@ -563,9 +579,11 @@ void engine_state::send_tasks(std::size_t worker, std::span<const sched::task_id
             rec->state = task_state::running;
             rec->owner = static_cast<int>(worker);
             rec->batch = seq;
-            if (from_queue) estimator.queued_centrally(rec->name_hash, -1);
+            const auto n = sched::tasks_in(*rec);
+            if (from_queue)
+                estimator.queued_centrally(rec->name_hash, -static_cast<std::int64_t>(n));
+            w.load.in_hand += n;
         }
-        w.load.in_hand += batch_records.size();
         w.batches.sent(seq, net.sent_to(w.rank));
         w.last_batch = {batch_records.back()->name_hash, batch_records.size(), clock::now(),
                         batch_records.back()->lent};
@@ -601,20 +619,25 @@ bool engine_state::run_one_locally() {
     }
     const auto id = batch_ids.front();
     sched::task_record* rec = tasks.find(id);
-    estimator.queued_centrally(rec->name_hash, -1);
+    const auto n = sched::tasks_in(*rec);
+    estimator.queued_centrally(rec->name_hash, -static_cast<std::int64_t>(n));
     if (!local_tasks) local_tasks = std::make_unique<rank0_context>(host);
     context_scope scope(*local_tasks);
     bytes out;
     sched::outcome status{};
     const auto start = clock::now();
-    local_tasks->run_framed(rec->name_hash, [&] {
-        status = execute(rec->name_hash, rec->signature, rec->payload, out);
-    });
-    local_tasks->drain();  // children whose futures were dropped still run
+    if (rec->range) {
+        status = run_range_locally(*rec, out);
+    } else {
+        local_tasks->run_framed(rec->name_hash, [&] {
+            status = execute(rec->name_hash, rec->signature, rec->payload, out);
+        });
+        local_tasks->drain();  // children whose futures were dropped still run
+    }
     observer.own_span(
         {id, rec->name_hash, seconds_of(start - started), seconds_of(clock::now() - start)});
     local_tasks->report_to(estimator, counters.local_executed, counters.local_busy_seconds);
-    ++counters.local_tasks;
+    counters.local_tasks += n;
     complete(id, *tasks.find(id), status, out, -1);
     last_finish = clock::now();
     return true;
@@ -764,7 +787,7 @@ engine::ending engine_state::shutdown() {
     // Satellites still queued are taken out of the queue, and one starting now is told to end;
     // those running end with their workers, told below.
     stop_satellites();
-    const auto unfinished = queue.size() + running();
+    const auto unfinished = queue.tasks() + running();
     if (unfinished > 0)
         log().warn("the driver finished with {} task(s) not done; they are discarded", unfinished);
     for (auto& w : workers)
@@ -864,13 +887,14 @@ std::optional<std::span<const std::byte>> engine_state::journaled(std::uint64_t 
     return journal->find(journal_format::key_of(name_hash, args, journal->salt_hash()));
 }
 
-sched::task_id engine_state::enqueue(const task_entry& entry, bytes args) {
+sched::task_id engine_state::enqueue(const task_entry& entry, bytes args, bool range) {
     check_journalable(entry);
     sched::task_record rec;
     rec.name_hash = entry.name_hash;
     rec.signature = entry.sig->hash;
+    rec.range = range;
     const auto id = tasks.insert(std::move(rec));
-    ++counters.submitted;
+    counters.submitted += range ? packed_count(args) : 1;
     start(id, *tasks.find(id), std::move(args));
     return id;
 }
@@ -895,8 +919,9 @@ void engine_state::start(sched::task_id id, sched::task_record& rec, bytes args)
     }
     rec.payload = std::move(args);
     rec.state = task_state::queued;
-    queue.push(id);
-    estimator.queued_centrally(rec.name_hash, 1);
+    const auto n = sched::tasks_in(rec);
+    queue.push(id, n);
+    estimator.queued_centrally(rec.name_hash, static_cast<std::int64_t>(n));
 }
 
 task_id engine::submit(const task_entry& entry, bytes args) {
@@ -912,21 +937,6 @@ task_id engine::submit(const task_entry& entry, bytes args) {
         s.pump();
     s.wake_dozing_background();
     return id;
-}
-
-std::vector<task_id> engine::submit_many(const task_entry& entry, std::vector<bytes> args) {
-    auto& s = *state_;
-    std::lock_guard lock(s.mu);
-    s.check_open();
-    std::vector<task_id> ids;
-    ids.reserve(args.size());
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        ids.push_back(s.enqueue(entry, std::move(args[i])));
-        if (i % 1024 == 1023) s.stay_responsive();
-    }
-    s.pump();
-    s.wake_dozing_background();
-    return ids;
 }
 
 task_id engine::submit_after(const task_entry& entry, bytes literal,
@@ -969,6 +979,7 @@ bool engine::ready(task_id id) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
     s.check_open();
+    id = s.record_of(id);
     if (!s.finished(id)) {
         s.pump();
         if (s.local_mode() && !s.queue.empty()) s.run_one_locally();
@@ -988,9 +999,10 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
         {
             std::lock_guard lock(s.mu);
             s.check_open();
-            if (s.result_here(id)) return true;
+            // A bulk task's range may be split meanwhile (lost with its worker): look again.
+            if (s.result_here(s.record_of(id))) return true;
             const bool progressed = s.pump();
-            if (s.result_here(id)) return true;
+            if (s.result_here(s.record_of(id))) return true;
             if (s.local_mode() && !s.queue.empty()) {
                 if (clock::now() >= deadline) return false;
                 if (s.run_one_locally()) continue;
@@ -1008,21 +1020,19 @@ bool engine::wait_until(task_id id, clock::time_point deadline) {
     }
 }
 
-namespace {
-// The task_error of a failed task (a tide::worker_lost for one lost with its workers).
-std::exception_ptr failure_of(engine_state& s, task_id id, const sched::task_record& rec) {
-    const std::string name = s.name_of(id, rec);
+std::exception_ptr engine_state::failure_of(task_id id, const sched::task_record& rec) {
+    const std::string name = name_of(id, rec);
     if (rec.why == sched::outcome::worker_lost)
         return std::make_exception_ptr(worker_lost(
-            task_error::kind::worker_lost, name, s.rank_of(rec.owner), s.host_of(rec.owner),
+            task_error::kind::worker_lost, name, rank_of(rec.owner), host_of(rec.owner),
             std::string(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size())));
     return std::make_exception_ptr(
-        error_of(rec.why, rec.payload, name, s.rank_of(rec.owner), s.host_of(rec.owner)));
+        error_of(rec.why, rec.payload, name, rank_of(rec.owner), host_of(rec.owner)));
 }
 
-sched::task_record& finished_record(engine_state& s, task_id id) {
-    s.check_open();
-    sched::task_record* rec = s.tasks.find(id);
+sched::task_record& engine_state::finished_record(task_id id) {
+    check_open();
+    sched::task_record* rec = tasks.find(id);
     if (!rec) throw error("tide: task " + std::to_string(id) + " is not known to rank 0");
     if ((rec->state != task_state::done && rec->state != task_state::failed) || rec->kept)
         throw error("tide: task " + std::to_string(id) +
@@ -1030,14 +1040,14 @@ sched::task_record& finished_record(engine_state& s, task_id id) {
                     "not on rank 0 (wait for it first)");
     return *rec;
 }
-}  // namespace
 
 bytes engine::take(task_id id) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
-    sched::task_record& rec = finished_record(s, id);
+    if (bulk_groups::is_bulk(id)) return s.bulk_result(id, true);
+    sched::task_record& rec = s.finished_record(id);
     if (rec.state == task_state::failed) {
-        const auto failure = failure_of(s, id, rec);
+        const auto failure = s.failure_of(id, rec);
         s.names_of_unknown.erase(id);
         s.tasks.erase(id);
         std::rethrow_exception(failure);
@@ -1050,9 +1060,10 @@ bytes engine::take(task_id id) {
 bytes engine::peek(task_id id) {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
-    sched::task_record& rec = finished_record(s, id);
+    if (bulk_groups::is_bulk(id)) return s.bulk_result(id, false);
+    sched::task_record& rec = s.finished_record(id);
     // Every copy of a shared future throws the same error: the record stays for them.
-    if (rec.state == task_state::failed) std::rethrow_exception(failure_of(s, id, rec));
+    if (rec.state == task_state::failed) std::rethrow_exception(s.failure_of(id, rec));
     return rec.payload;
 }
 
@@ -1060,16 +1071,24 @@ void engine::release(task_id id) noexcept {
     auto& s = *state_;
     std::lock_guard lock(s.mu);
     if (s.closed) return;
-    sched::task_record* rec = s.tasks.find(id);
+    if (bulk_groups::is_bulk(id)) {
+        s.release_bulk_task(id);
+        return;
+    }
+    s.release_record(id);
+}
+
+void engine_state::release_record(sched::task_id id) {
+    sched::task_record* rec = tasks.find(id);
     if (!rec) return;
     if (rec->kept) {
         // Its worker frees it once no task still to run takes it.
         rec->abandoned = true;
-        s.maybe_unneeded.push_back(id);
-        s.release_unneeded();
-    } else if (s.finished(id)) {
-        s.names_of_unknown.erase(id);
-        s.tasks.erase(id);
+        maybe_unneeded.push_back(id);
+        release_unneeded();
+    } else if (finished(id)) {
+        names_of_unknown.erase(id);
+        tasks.erase(id);
     } else {
         rec->abandoned = true;
     }

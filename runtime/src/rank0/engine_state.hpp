@@ -26,6 +26,7 @@
 #include "platform/config.hpp"
 #include "protocol/router.hpp"
 #include "protocol/wire.hpp"
+#include "rank0/bulk_groups.hpp"
 #include "rank0/lent_tasks.hpp"
 #include "rank0/node_groups.hpp"
 #include "rank0/observe/observer.hpp"
@@ -125,8 +126,9 @@ class rank0_context final : public task_context {
 public:
     explicit rank0_context(std::string host) : task_context(0, std::move(host)) {}
     template <class F>
-    void run_framed(std::uint64_t name, F&& body) {
-        timed_frame(name, std::forward<F>(body));
+    clock::time_point run_framed(std::uint64_t name, F&& body, clock::time_point start = {},
+                                 std::uint64_t tasks = 1) {
+        return timed_frame(name, std::forward<F>(body), start, tasks);
     }
     // Feeds what ran since the last call into the estimator, and adds it to the run's counts.
     void report_to(sched::load_estimator& estimator, std::uint64_t& executed, double& busy);
@@ -330,7 +332,8 @@ struct engine_state {
     sched::load_estimator::queued_work work_for_new_workers() const;
     // Says once that the job is about to reach its limit, with what is left undone.
     void warn_near_end();
-    sched::task_id enqueue(const task_entry& entry, bytes args);
+    // A new task, or with `range` a range of a bulk submission (args packed).
+    sched::task_id enqueue(const task_entry& entry, bytes args, bool range = false);
     // A task whose arguments are all known starts: answered from the journal if it has the
     // result (never run), else queued.
     void start(sched::task_id id, sched::task_record& rec, bytes args);
@@ -370,6 +373,43 @@ struct engine_state {
     // Tasks sent ahead that the worker could not take (an input had finished there before
     // they came): held here again, or started if all their inputs are here.
     void accept_bounced(std::size_t worker, const wire::pending_bounced& b);
+    // --- bulk submissions (rank0/bulk.cpp) -------------------------------------------------
+    // The record to look at for a task: itself, or for a bulk submission's task the record of
+    // its range (or its own, once split). Throws for a bulk task whose group has ended.
+    sched::task_id record_of(task_id id);
+    // A range lost with its worker becomes one record per task, each lost once more (they run
+    // alone, as suspects), appended to `out`; the range's record goes.
+    void split_range(sched::task_id id, sched::task_record& rec, std::vector<sched::task_id>& out);
+    // Checks a range's packed results from `worker` against the range: false (and the range
+    // fails) for results that do not fit it.
+    bool range_results_fit(sched::task_id id, sched::task_record& rec,
+                           std::span<const std::byte> results, std::size_t worker);
+    // A task of a finished range: its result bytes, or throws its error.
+    bytes range_element(sched::task_id id, const sched::task_record& rec, std::uint32_t index);
+    // A bulk task's future (or map) is done with it: the group ends with its last one.
+    void drop_handle(const bulk_ids& ids, bulk_group& g);
+    // A bulk task as another task's input: its record if it has one of its own; for a task of
+    // a range, a stand-in record (added to `stand_ins`) that runs nothing and finishes with that
+    // task's result when its range finishes (at once if it has).
+    sched::task_id input_record(task_id id, std::vector<sched::task_id>& stand_ins);
+    // Record `id` finished: the stand-ins waiting for its tasks finish with their results.
+    void finish_stand_ins(sched::task_id id, const sched::task_record& rec, sched::outcome why,
+                          std::span<const std::byte> payload);
+    // Runs a range on rank 0 itself (a single rank): its packed results into `out`.
+    sched::outcome run_range_locally(const sched::task_record& rec, bytes& out);
+    // A bulk task's result for its future: taken (the future is done with it) or peeked.
+    bytes bulk_result(task_id id, bool take);
+    void release_bulk_task(task_id id);
+    // Forgets every record of a bulk submission still here (erased if finished, dropped when
+    // they finish otherwise) and ends its group.
+    void release_group(const bulk_ids& ids);
+    // A future is gone: forget its task once it finishes.
+    void release_record(sched::task_id id);
+    // The task_error of a failed task (a tide::worker_lost for one lost with its workers).
+    std::exception_ptr failure_of(task_id id, const sched::task_record& rec);
+    // The record of a finished task whose result is on rank 0; throws tide::error otherwise.
+    sched::task_record& finished_record(task_id id);
+
     // --- results kept on workers (rank0/kept.cpp) ------------------------------------------
     // Whether workers may keep large results (--tide-keep-results; never with a journal,
     // which records every result here).
@@ -459,6 +499,11 @@ struct engine_state {
     std::mutex mu;
     message_router<std::size_t> router;  // by the sending worker
     sched::task_table tasks;
+    bulk_groups bulk;  // bulk submissions in use (map, submit_all)
+    // Stand-ins for tasks of ranges taken as inputs, by the record they wait for: the task's
+    // index there and the stand-in.
+    std::unordered_map<sched::task_id, std::vector<std::pair<std::uint32_t, sched::task_id>>>
+        stand_ins;
     sched::task_graph graph;  // tasks held for their inputs
     // Tasks that ended while feed_consumers was passing a result on: theirs is passed on next.
     struct ended_in_graph {

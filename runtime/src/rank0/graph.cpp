@@ -26,10 +26,21 @@ sched::task_id engine_state::enqueue_after(const task_entry* entry, bytes litera
                                            std::vector<sched::task_graph::input> inputs) {
     if (entry) check_journalable(*entry);
     for (const auto& in : inputs)
-        if (!tasks.find(in.from))
+        if (!bulk_groups::is_bulk(in.from) && !tasks.find(in.from))
             throw error(
                 "tide: a future passed as a task's input has no task on rank 0 (it was "
                 "collected with get(), or belongs to another run)");
+    // A task of a bulk submission is the input through its record, or a stand-in for it.
+    std::vector<sched::task_id> made;
+    struct forget_stand_ins {  // once the task is held, or if it could not be
+        engine_state& s;
+        const std::vector<sched::task_id>& ids;
+        ~forget_stand_ins() {
+            for (const auto id : ids) s.release_record(id);
+        }
+    } stand_ins_go{*this, made};
+    for (auto& in : inputs)
+        if (bulk_groups::is_bulk(in.from)) in.from = input_record(in.from, made);
     sched::task_record rec;
     if (entry) {
         rec.name_hash = entry->name_hash;

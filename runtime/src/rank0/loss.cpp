@@ -217,8 +217,13 @@ std::vector<sched::task_id> engine_state::retry_held_by(std::size_t i, double at
                 continue;
             }
         }
-        again.push_back(id);
-        if (!rec.lent) ++counters.driver_tasks_rerun;
+        if (!rec.lent) counters.driver_tasks_rerun += sched::tasks_in(rec);
+        // A range blamed for its worker's death comes back as a record per task, each of
+        // them a suspect that runs alone: the one that kills again is found, and only it fails.
+        if (rec.range && w.heard)
+            split_range(id, rec, again);
+        else
+            again.push_back(id);
     }
     return again;
 }

@@ -42,19 +42,19 @@ void engine_state::warn_near_end() {
     if (left > end_warning_seconds) return;
     end_warned = true;
     if (journal) journal->sync_soon();  // what is done so far survives the end
-    const std::size_t undone = queue.size() + running();
+    const std::size_t undone = queue.tasks() + running();
     if (undone == 0) {
         log().warn("the job ends in {:.0f} s ({}); no task is outstanding", std::max(left, 0.0),
                    job.end_source);
         return;
     }
-    const std::size_t fitting = std::min(queue.size(), estimator.central_fitting(left).tasks);
+    const std::size_t fitting = std::min(queue.tasks(), estimator.central_fitting(left).tasks);
     log().warn(
         "the job ends in {:.0f} s ({}): {} task(s) queued and {} running, about {:.0f} s of "
         "work; {} queued task(s) are not expected to finish in time, and workers that join "
         "now do not start them. Results not back by the end are lost.",
-        std::max(left, 0.0), job.end_source, queue.size(), running(),
-        estimator.snapshot().total_backlog_seconds, queue.size() - fitting);
+        std::max(left, 0.0), job.end_source, queue.tasks(), running(),
+        estimator.snapshot().total_backlog_seconds, queue.tasks() - fitting);
 }
 
 }  // namespace tide::detail

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "exec/executor.hpp"
+#include "exec/run_range.hpp"
 #include "exec/task_context.hpp"
 #include "platform/binding.hpp"
 #include "platform/log.hpp"
@@ -281,8 +282,11 @@ private:
         auto start = since_poll_ > 0 ? last_task_end_ : clock::time_point{};
         if (traced && start == clock::time_point{}) start = clock::now();
         const auto outer = std::exchange(current_task_, t.id);
-        const auto end = timed_frame(
-            t.name_hash, [&] { status = execute(t.name_hash, t.signature, t.args, out); }, start);
+        const auto end =
+            t.range ? run_range_here(t, out, start)
+                    : timed_frame(
+                          t.name_hash,
+                          [&] { status = execute(t.name_hash, t.signature, t.args, out); }, start);
         current_task_ = outer;
         lock.lock();
         --received_depth_;
@@ -290,12 +294,12 @@ private:
         count_task(end);
         if (traced) outbox_.add_span(t.id, t.name_hash, start, end);
         const bool ok = status == sched::outcome::ok;
-        const bool keep = ok && kept_.keeps(t.keep, out.size());
+        const bool keep = ok && !t.range && kept_.keeps(t.keep, out.size());
         if (keep) {
             outbox_.add_kept(t.id, out.size(), end, in_hand_);
         } else {
             outbox_.add_result(t.id, status, out, end, in_hand_);
-            if (ok) pending_.remember(t.id, out);
+            if (ok && !t.range) pending_.remember(t.id, out);
         }
         if (pending_.awaited(t.id)) {
             in_hand_ += pending_.finished(t.id, t.name_hash, status, out, failed_scratch_);
@@ -307,6 +311,21 @@ private:
             release_finished_batches();
         }
         if (outbox_.due(end, in_hand_)) outbox_.flush(in_hand_);
+    }
+
+    // Runs the tasks of a range (a piece of a bulk submission) in timed blocks (the durations
+    // rank 0 learns are per task), polling between blocks as between any tasks; their results
+    // go back packed, as the range's one result. Called without the lock.
+    clock::time_point run_range_here(const wire::task_view& t, bytes& out,
+                                     clock::time_point start) {
+        auto at = start;
+        out = run_range(
+            t.name_hash, t.signature, t.args, at,
+            [&](auto&& body, clock::time_point from, std::uint32_t tasks) {
+                return timed_frame(t.name_hash, body, from, tasks);
+            },
+            [&](clock::time_point end) { after_task(end); });
+        return at;
     }
 
     // Graph tasks waiting here whose input failed: they fail with its error, and are done.

@@ -45,10 +45,14 @@ using named_argument_t = std::conditional_t<std::is_same_v<std::decay_t<A>, cons
 // worker reads back exactly what the function takes. (A tuple of references encodes exactly as
 // the tuple of values it refers to.)
 template <class... P, class... A>
-bytes encode_call(A&&... args) {
+void append_call(bytes& out, A&&... args) {
     static_assert(sizeof...(P) == sizeof...(A), "wrong number of arguments for this task");
-    bytes out;
     append_values(out, std::forward_as_tuple(as_parameter<P>(std::forward<A>(args))...));
+}
+template <class... P, class... A>
+bytes encode_call(A&&... args) {
+    bytes out;
+    append_call<P...>(out, std::forward<A>(args)...);
     return out;
 }
 
@@ -64,14 +68,18 @@ bytes encode_for(const task_entry& entry, A&&... args) {
     }
 }
 
-// One element of a bulk submission: a tuple is unpacked into the parameters, anything else is
-// the single argument.
+// Appends one element of a bulk submission to `out`: a tuple is unpacked into the parameters,
+// anything else is the single argument.
 template <class... P, class E>
-bytes encode_element(const task_entry& entry, const E& element) {
-    if constexpr (is_tuple<std::decay_t<E>>::value && sizeof...(P) != 1) {
-        return std::apply([&](const auto&... a) { return encode_for<P...>(entry, a...); }, element);
-    } else {
-        return encode_for<P...>(entry, element);
+void append_element(const task_entry& entry, bytes& out, const E& element) {
+    try {
+        if constexpr (is_tuple<std::decay_t<E>>::value && sizeof...(P) != 1) {
+            std::apply([&](const auto&... a) { append_call<P...>(out, a...); }, element);
+        } else {
+            append_call<P...>(out, element);
+        }
+    } catch (const payload_too_large&) {
+        throw_arguments_too_large(entry);
     }
 }
 

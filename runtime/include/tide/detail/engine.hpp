@@ -3,9 +3,12 @@
 // behind it, MPI included, lives in runtime/src/rank0/engine.cpp.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,22 @@ using task_id = std::uint64_t;
 using task_input = sched::task_graph::input;
 struct engine_state;
 
+// The tasks of one bulk submission (driver::map, driver::submit_all): their ids are
+// first, first + 1, ... in order.
+struct bulk_ids {
+    task_id first = 0;
+    std::size_t count = 0;
+    task_id at(std::size_t i) const { return first + i; }
+};
+// How a bulk submission's arguments come to the engine: in ranges of `range_size` tasks (the
+// last one shorter), each a packed range (tide/detail/packed_range.hpp), a range closed early
+// once its arguments reach `range_bytes`.
+struct bulk_start {
+    bulk_ids ids;
+    std::size_t range_size = 1;
+    std::size_t range_bytes = 0;
+};
+
 class engine {
 public:
     explicit engine(std::unique_ptr<engine_state> state);
@@ -30,8 +49,20 @@ public:
 
     // Queues one task whose arguments are already encoded for `entry`.
     task_id submit(const task_entry& entry, bytes args);
-    // Queues many tasks of one function in one step; ids come back in order.
-    std::vector<task_id> submit_many(const task_entry& entry, std::vector<bytes> args);
+    // A bulk submission of `count` tasks of `entry`: begin, add the ranges in order, end. With
+    // a range size of 1 every task is its own record, as with submit (tasks of known long
+    // duration, a journal, few tasks).
+    bulk_start begin_bulk(const task_entry& entry, std::size_t count);
+    void add_range(const bulk_start& bulk, bytes packed_args);
+    void end_bulk(const bulk_start& bulk);
+    // A bulk submission stopped before all its ranges came (an argument did not encode): its
+    // tasks queued so far run, and their results are dropped.
+    void drop_bulk(const bulk_start& bulk) noexcept;
+    // Waits for every task of a bulk submission, then hands their results over in order,
+    // `each(i, bytes)` for every task that succeeded, and forgets them; throws the error of the
+    // first one that failed (map).
+    void take_bulk(const bulk_ids& bulk,
+                   const std::function<void(std::size_t, std::span<const std::byte>)>& each);
     // Queues a task whose arguments take other tasks' results: `literal` is their encoding
     // without those results, `inputs` says where each goes. It waits on rank 0 until the last
     // input has finished, and fails (with the input's error) if one fails.

@@ -1,5 +1,6 @@
 #pragma once
-// Rank 0's central queue: task ids in submission order, tasks put back (from a lost worker, a
+// Rank 0's central queue: task ids (a record each: one task, or a range of a bulk submission) in
+// submission order, tasks put back (from a lost worker, a
 // lost batch, a steal whose thief was fed meanwhile) at its head. Two rules decide what a
 // worker may take from the head:
 // - Late in a job, a worker that joined the pool when a task could no longer finish before the
@@ -23,14 +24,21 @@ namespace tide::sched {
 class central_queue {
 public:
     bool empty() const { return ids_.empty(); }
+    // Records queued.
     std::size_t size() const { return ids_.size(); }
+    // Tasks queued: a range counts its tasks.
+    std::size_t tasks() const { return tasks_; }
 
-    // A new task, at the tail.
-    void push(task_id id) { ids_.push_back(id); }
+    // A new record of `tasks` tasks, at the tail.
+    void push(task_id id, std::size_t tasks) {
+        ids_.push_back(id);
+        tasks_ += tasks;
+    }
     // Tasks back at the head, in the order given (their losses are read from `tasks`).
     void put_back(std::span<const task_id> ids, const task_table& tasks);
 
-    // Takes up to `count` tasks from the head into `out`, for a worker that had `window`
+    // Takes records holding up to `count` tasks from the head into `out` (a range larger than
+    // `count` goes whole when it comes first), for a worker that had `window`
     // seconds before the job's end when it joined (infinite: no end known, or it has passed),
     // and that holds nothing (`alone_ok`: it may take a suspect). Returns whether any task was
     // passed over for the late-job rule.
@@ -41,6 +49,7 @@ public:
 
 private:
     std::deque<task_id> ids_;
+    std::size_t tasks_ = 0;             // in ids_ (tasks_in of each record)
     std::size_t suspects_ = 0;          // tasks lost before, in the queue
     std::vector<task_id> passed_over_;  // scratch of take()
 };

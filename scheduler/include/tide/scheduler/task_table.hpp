@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -45,10 +46,21 @@ struct task_record {
     bool join : 1 = false;       // runs nothing: tide::when_all's gathering of its inputs
     bool ahead : 1 = false;      // sent ahead to the worker where its inputs are made
     bool kept : 1 = false;       // done, its result kept on a worker (engine_state::kept)
+    bool range : 1 = false;      // a range of a bulk submission: many tasks in one record
     // Times it was on a worker that died. A task lost before runs alone on a worker (no other
     // task in hand there), so that a second loss can be blamed on it.
     std::uint8_t losses = 0;
 };
+
+// The tasks a record stands for: 1, or a range's count. A range's payload, its packed arguments
+// while queued or running and its packed results once done, begins with the count as a u32
+// (tide/detail/packed_range.hpp).
+inline std::size_t tasks_in(const task_record& rec) {
+    if (!rec.range || rec.payload.size() < sizeof(std::uint32_t)) return 1;
+    std::uint32_t count;
+    std::memcpy(&count, rec.payload.data(), sizeof count);
+    return count;
+}
 
 class task_table {
 public:
