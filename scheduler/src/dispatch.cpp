@@ -53,4 +53,18 @@ std::vector<std::size_t> plan_dispatch(std::size_t queued, std::span<const worke
     return give;
 }
 
+void fill_order::update(std::size_t worker, const worker_load& load) {
+    if (worker >= loads_.size()) loads_.resize(worker + 1, worker_load{0, false, 0});
+    if (loads_[worker].accepting) accepting_.erase(key_of(worker, loads_[worker]));
+    loads_[worker] = load;
+    if (load.accepting) accepting_.insert(key_of(worker, load));
+}
+
+std::optional<std::size_t> fill_order::next(std::size_t prefetch) const {
+    if (accepting_.empty()) return std::nullopt;
+    const auto& [in_hand, active, worker] = *accepting_.begin();
+    if (in_hand >= prefetch) return std::nullopt;
+    return worker;
+}
+
 }  // namespace tide::sched

@@ -277,3 +277,40 @@ TEST(IdleBackoff, OvershootIsABoundedFractionOfTheGap) {
             << duration_cast<microseconds>(gap).count();
     }
 }
+
+// fill_order, the incremental twin of plan_dispatch (for pools of thousands of workers): giving
+// tasks one at a time to next() ends with exactly the counts plan_dispatch gives, on random
+// loads, prefetch caps and queue lengths.
+TEST(FillOrder, EndsWithTheCountsPlanDispatchGives) {
+    std::mt19937 rng(7);
+    for (int round = 0; round < 500; ++round) {
+        const std::size_t n = 1 + rng() % 12, prefetch = 1 + rng() % 8, queued = rng() % 40;
+        std::vector<worker_load> w(n);
+        fill_order order;
+        for (std::size_t i = 0; i < n; ++i) {
+            w[i] = {rng() % (prefetch + 2), rng() % 5 != 0, static_cast<std::int64_t>(rng() % 4)};
+            order.update(i, w[i]);
+        }
+        const auto plan = plan_dispatch(queued, w, prefetch);
+        std::vector<std::size_t> given(n, 0);
+        for (std::size_t t = 0; t < queued; ++t) {
+            const auto next = order.next(prefetch);
+            if (!next) break;
+            ++given[*next];
+            auto load = order.load(*next);
+            ++load.in_hand;
+            order.update(*next, load);
+        }
+        ASSERT_EQ(given, plan) << "round " << round;
+    }
+}
+
+TEST(FillOrder, NothingWhenEveryWorkerIsFullOrClosed) {
+    fill_order order;
+    order.update(0, {4, true, 0});
+    order.update(1, {0, false, 0});
+    EXPECT_FALSE(order.next(4).has_value());
+    EXPECT_EQ(order.next(5), std::optional<std::size_t>(0));
+    order.update(1, {0, true, 9});
+    EXPECT_EQ(order.next(5), std::optional<std::size_t>(1));
+}

@@ -217,10 +217,12 @@ bulk_start engine::begin_bulk(const task_entry& entry, std::size_t count) {
     in.prefetch = s.cfg.prefetch;
     if (const auto* d = s.estimator.duration_of(entry.name_hash); d && d->samples > 0)
         in.mean_seconds = d->mean;
-    // With a journal every task is looked up and recorded by its own arguments: one record
-    // each, as with submit.
-    b.range_size = s.journal ? 1 : sched::range_size(in);
+    // With a journal every task is looked up and recorded by its own arguments, and a traced
+    // run shows every task: one record each, as with submit.
+    b.range_size = s.journal || !s.cfg.trace_path.empty() ? 1 : sched::range_size(in);
     b.ids = s.bulk.open(entry, count);
+    s.bulk.group_of(b.ids)->opened = clock::now();
+    s.bulk_arriving = s.bulk.group_of(b.ids)->opened;
     return b;
 }
 
@@ -240,8 +242,9 @@ void engine::add_range(const bulk_start& b, bytes packed_args) {
         s.bulk.add_range(*g, b.ids, s.enqueue(*g->entry, std::move(packed_args), true), n, true);
     }
     // A large submission starts going out while it is still being encoded (a pump each
-    // millisecond); a small one goes at end_bulk, shared out evenly in one step.
-    s.stay_responsive();
+    // millisecond); a small one goes at end_bulk, shared out evenly in one step, and the
+    // elastic policy sees it whole.
+    if (clock::now() - g->opened >= responsive_within) s.stay_responsive();
 }
 
 void engine::end_bulk(const bulk_start& b) {
@@ -250,6 +253,7 @@ void engine::end_bulk(const bulk_start& b) {
     std::lock_guard lock(s.mu);
     s.check_open();
     s.bulk.group_of(b.ids)->complete = true;
+    s.bulk_arriving.reset();
     s.pump();
     s.wake_dozing_background();
 }
@@ -258,6 +262,7 @@ void engine::drop_bulk(const bulk_start& b) noexcept {
     if (b.ids.count == 0) return;
     auto& s = *state_;
     std::lock_guard lock(s.mu);
+    s.bulk_arriving.reset();
     if (!s.closed) s.release_group(b.ids);
 }
 

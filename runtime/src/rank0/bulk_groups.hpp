@@ -6,6 +6,7 @@
 // results. A range lost with its worker comes back as one record per task (split), so that the
 // task that killed the worker is found alone, as any task lost with a worker is.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,7 @@ struct bulk_group {
     std::unordered_map<std::size_t, std::vector<sched::task_id>> split;
     // Tasks whose future (or map) has not taken or dropped them yet: the group ends at 0.
     std::size_t handles = 0;
+    std::chrono::steady_clock::time_point opened;  // when its submission began
 };
 
 // Where one task of a bulk submission is: the record holding it, and its index there if that

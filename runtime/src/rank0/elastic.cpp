@@ -292,6 +292,10 @@ bool engine_state::scale() {
     if (!groups.empty()) release_groups(false);
     take_satellite_news();
     if (shutting_down || (workers.empty() && !spawns)) return changed;
+    // A bulk submission still coming in (its ranges are queued as they are encoded, and the
+    // background thread pumps in between): the policy waits for the whole of it, up to a
+    // second, rather than size the pool for its first range.
+    if (bulk_arriving && last_pump - *bulk_arriving < std::chrono::seconds(1)) return changed;
     // Work waiting with no worker to take it cannot wait for the next tick: rank 0 would start
     // running it itself.
     const bool nobody = !queue.empty() && local_mode() && spawns && !spawning_off &&

@@ -500,6 +500,8 @@ struct engine_state {
     message_router<std::size_t> router;  // by the sending worker
     sched::task_table tasks;
     bulk_groups bulk;  // bulk submissions in use (map, submit_all)
+    // Since when the driver has been adding a bulk submission's ranges (none: not now).
+    std::optional<std::chrono::steady_clock::time_point> bulk_arriving;
     // Stand-ins for tasks of ranges taken as inputs, by the record they wait for: the task's
     // index there and the stand-in.
     std::unordered_map<sched::task_id, std::vector<std::pair<std::uint32_t, sched::task_id>>>
