@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
     app.add_option("--q", c.service.q, "Tree: probability that a node has children");
     app.add_option("--prefetch", c.prefetch, "Tasks a worker holds (--tide-prefetch)");
     app.add_flag("--per-task", per_task, "A record per task (no bulk ranges)");
+    app.add_flag("--known", c.durations_known,
+                 "Task lengths known (a run's later maps): ranges of about 2 ms");
     app.add_flag("--incremental", c.incremental_dispatch,
                  "fill_order instead of plan_dispatch's scan of every worker");
     app.add_option("--per-leader", c.per_leader, "Workers per node leader (0: none)");

@@ -132,10 +132,19 @@ private:
             nodes_made_ = 1;
             queue_up(0, {1, true});
         } else {
+            const auto mean = c_.durations_known ? std::optional(c_.service.mean) : std::nullopt;
+            const std::size_t pool = std::max(c_.workers, c_.max_workers);
+            leaf_size_ = c_.ranges ? sched::range_size({c_.tasks, pool, c_.prefetch, mean}) : 1;
+            // With leaders, rank 0 cuts ranges for its leaders, each a node that runs per_leader
+            // tasks at once, and each leader cuts what it gets into ranges for its workers.
+            const auto node_mean =
+                mean ? std::optional(*mean / static_cast<double>(c_.per_leader)) : std::nullopt;
             const std::size_t size =
-                c_.ranges ? sched::range_size({c_.tasks, std::max(c_.workers, c_.max_workers),
-                                               c_.prefetch, std::nullopt})
-                          : 1;
+                c_.ranges && c_.per_leader
+                    ? sched::range_size(
+                          {c_.tasks, leaders(), c_.per_leader * c_.prefetch, node_mean})
+                    : leaf_size_;
+            root_size_ = size;
             for (std::uint64_t left = c_.tasks; left > 0;) {
                 const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, left));
                 queue_up(0, {n, false});
@@ -248,7 +257,12 @@ private:
             n.up.tasks += got.tasks;
             n.up.records += got.records;
         }
-        return c_.cost.rank0_per_record * static_cast<double>(got.records) +
+        // Rank 0 handles its own records: a leader's results count as the root ranges they
+        // complete.
+        const double records = s == 0 && c_.per_leader ? static_cast<double>(got.tasks) /
+                                                             static_cast<double>(root_size_)
+                                                       : static_cast<double>(got.records);
+        return c_.cost.rank0_per_record * records +
                (s == 0 ? c_.cost.rank0_per_task * static_cast<double>(got.tasks) : 0);
     }
 
@@ -257,13 +271,14 @@ private:
         double cost = 0;
         if (!n.queue.empty()) {
             std::vector<std::size_t> plan;
+            const std::size_t hold = sched::hold_for(n.prefetch, n.queue.front().tasks);
             if (c_.incremental_dispatch) {
                 // A record at a time to the least loaded child: O(log P) each.
                 plan.assign(n.children.size(), 0);
                 std::uint64_t left = n.queue_tasks;
                 auto front = n.queue.begin();
                 while (left > 0 && front != n.queue.end()) {
-                    const auto next = n.order.next(n.prefetch);
+                    const auto next = n.order.next(hold);
                     if (!next) break;
                     plan[*next] += front->tasks;
                     auto load = n.order.load(*next);
@@ -275,7 +290,7 @@ private:
                             std::log2(2.0 + static_cast<double>(n.children.size()));
                 }
             } else {
-                plan = sched::plan_dispatch(n.queue_tasks, n.loads, n.prefetch);
+                plan = sched::plan_dispatch(n.queue_tasks, n.loads, hold);
                 cost += c_.cost.rank0_per_worker_scan * static_cast<double>(n.children.size());
             }
             for (std::size_t i = 0; i < plan.size() && !n.queue.empty(); ++i) {
@@ -314,8 +329,13 @@ private:
             at(t + transfer(tasks * c_.cost.task_bytes), [this, child, to_leader, batch] {
                 if (to_leader) {
                     deliver(child, [this, child, batch] {
-                        for (const auto& r : batch) queue_up(child, r);
-                        return 0.0;
+                        std::size_t pieces = 0;
+                        for (const auto& r : batch)
+                            for (std::uint32_t at = 0; at < r.tasks; at += leaf_size_, ++pieces)
+                                queue_up(child, {static_cast<std::uint32_t>(std::min<std::size_t>(
+                                                     leaf_size_, r.tasks - at)),
+                                                 false});
+                        return c_.cost.rank0_per_record * static_cast<double>(pieces);
                     });
                 } else {
                     receive(child, batch);
@@ -637,6 +657,7 @@ private:
     std::size_t alive_ = 0, starting_ = 0;
     bool spawned_once_ = false;
     std::uint64_t nodes_made_ = 0, nodes_done_ = 0;
+    std::size_t leaf_size_ = 1, root_size_ = 1;  // ranges for workers; rank 0's
     sim_result r_;
 };
 

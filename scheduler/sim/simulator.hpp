@@ -54,9 +54,10 @@ struct sim_config {
     std::size_t tasks = 1000;     // one bulk map (a tree makes its own)
     service_model service;
     cost_model cost;
-    std::size_t prefetch = 256;   // --tide-prefetch
-    std::size_t batch_max = 256;  // --tide-batch: results a worker sends at most in one message
-    bool ranges = true;           // bulk ranges (sched::range_size), or a record per task
+    std::size_t prefetch = 256;    // --tide-prefetch
+    std::size_t batch_max = 256;   // --tide-batch: results a worker sends at most in one message
+    bool ranges = true;            // bulk ranges (sched::range_size), or a record per task
+    bool durations_known = false;  // as in a run's later maps: ranges sized by the mean
     bool incremental_dispatch = false;  // sched::fill_order rather than plan_dispatch's scan
     std::size_t per_leader = 0;         // workers per node leader (0: every worker on rank 0)
     double spawn_seconds = 1.0;         // from a spawn decision to the worker's first task

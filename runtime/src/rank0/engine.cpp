@@ -8,6 +8,7 @@
 #include "rank0/engine_state.hpp"
 #include "tide/detail/packed_range.hpp"
 #include "tide/error.hpp"
+#include "tide/scheduler/bulk_ranges.hpp"
 
 namespace tide::detail {
 
@@ -522,7 +523,10 @@ bool engine_state::dispatch() {
     // Late in a job a worker may pass tasks over (take_from_queue): a second round shares what
     // it left among the others.
     for (int round = 0; round < 2 && !queue.empty(); ++round) {
-        const auto plan = sched::plan_dispatch(queue.tasks(), loads_scratch, cfg.prefetch);
+        // A worker may hold two ranges of a bulk submission beyond the prefetch.
+        const auto hold =
+            sched::hold_for(cfg.prefetch, sched::tasks_in(*tasks.find(queue.front())));
+        const auto plan = sched::plan_dispatch(queue.tasks(), loads_scratch, hold);
         bool passed_any = false;
         for (std::size_t i = 0; i < workers.size(); ++i) {
             if (plan[i] == 0 || queue.empty()) continue;

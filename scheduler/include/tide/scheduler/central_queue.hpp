@@ -28,6 +28,8 @@ public:
     std::size_t size() const { return ids_.size(); }
     // Tasks queued: a range counts its tasks.
     std::size_t tasks() const { return tasks_; }
+    // The record at the head (the queue must not be empty).
+    task_id front() const { return ids_.front(); }
 
     // A new record of `tasks` tasks, at the tail.
     void push(task_id id, std::size_t tasks) {
