@@ -11,6 +11,7 @@
 
 #include "journal/format.hpp"
 #include "protocol/wire.hpp"
+#include "tide/detail/packed_range.hpp"
 #include "tide/detail/serialize.hpp"
 #include "tide/error.hpp"
 
@@ -26,6 +27,7 @@ using args_a = std::tuple<std::vector<std::string>, std::map<int, double>>;
 using args_b = std::tuple<std::vector<std::vector<std::int64_t>>, std::string, bool>;
 constexpr std::uint8_t args_a_selector = 100;
 constexpr std::uint8_t args_b_selector = 101;
+constexpr std::uint8_t packed_selector = 103;  // a packed range (bulk submissions)
 constexpr std::uint8_t journal_selector =
     102;  // a journal file (--tide-journal) as rank 0 loads it
 
@@ -49,8 +51,28 @@ void task_batch(std::span<const std::byte> body) {
     if (h.count != tasks.size()) finding("task_batch count differs from its tasks");
     bytes again;
     wire::task_batch_writer w(again, h.seq);
-    for (const auto& t : tasks) w.add(t.id, t.name_hash, t.signature, t.args, t.keep);
+    for (const auto& t : tasks) w.add(t.id, t.name_hash, t.signature, t.args, t.keep, t.range);
     if (as_vector(body) != again) finding("a task_batch re-encodes differently");
+}
+
+// A packed range (a bulk submission's arguments or results): every element inside the buffer,
+// and written again element by element, it reads back the same.
+void packed_range(std::span<const std::byte> body) {
+    const detail::packed_view view(body);
+    detail::packed_writer again;
+    for (std::uint32_t i = 0; i < view.size(); ++i) {
+        const auto e = view.at(i);
+        if (e.data() < body.data() || e.data() + e.size() > body.data() + body.size())
+            finding("a packed range's element outside its buffer");
+        again.data().insert(again.data().end(), e.begin(), e.end());
+        again.end_element(view.status(i));
+    }
+    const bytes packed = again.finish(true);
+    const detail::packed_view reread(packed);
+    if (reread.size() != view.size()) finding("a packed range re-packs to another count");
+    for (std::uint32_t i = 0; i < view.size(); ++i)
+        if (as_vector(reread.at(i)) != as_vector(view.at(i)) || reread.status(i) != view.status(i))
+            finding("a packed range's element re-packs differently");
 }
 
 void results(std::span<const std::byte> body, bool child) {
@@ -215,6 +237,9 @@ bool decode_one(std::uint8_t selector, std::span<const std::byte> body) {
             case args_b_selector:
                 arguments<args_b>(body);
                 break;
+            case packed_selector:
+                packed_range(body);
+                break;
             case journal_selector:
                 return journal(body);
             default:
@@ -240,7 +265,15 @@ std::vector<std::pair<std::uint8_t, std::vector<std::byte>>> seed_messages() {
         wire::task_batch_writer w(b, 7);
         w.add(1, 0x1111, 0x2222, args, true);
         w.add(2, 0x1111, 0x2222, {}, false);
+        detail::packed_writer range;
+        for (int i = 0; i < 3; ++i) {
+            range.data().insert(range.data().end(), args.begin(), args.begin() + i);
+            range.end_element(static_cast<std::uint8_t>(i % 2));
+        }
+        const bytes packed = range.finish(true);
+        w.add(3, 0x1111, 0x2222, packed, false, true);
         add(wire::msg::task_batch, std::move(b));
+        seeds.emplace_back(packed_selector, packed);
     }
     {
         bytes b;

@@ -9,9 +9,7 @@
 // 3. checks the run's counts: every task counted once as done, none failed.
 // Prints one line per step.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <tide/tide.hpp>
 
@@ -20,6 +18,8 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "try_count.hpp"
 
 namespace {
 
@@ -30,16 +30,6 @@ std::uint64_t spin(std::uint64_t i, std::uint64_t ns) {
     return 3 * i + 1;
 }
 TIDE_TASK(spin);
-
-// Tries are counted in a file (each try may be a new process): one byte per try.
-int count_try(const std::string& file) {
-    const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd < 0 || write(fd, "x", 1) != 1) std::abort();
-    close(fd);
-    struct stat st {};
-    stat(file.c_str(), &st);
-    return static_cast<int>(st.st_size);
-}
 
 std::uint64_t poisoned(std::uint64_t i, std::uint64_t target, std::string file) {
     if (i == target && count_try(file) == 1) raise(SIGSEGV);

@@ -6,9 +6,7 @@
 // 3. doomed: segfaults every time: its future throws tide::worker_lost after the retries;
 // and 100 ordinary tasks around them, each checked. Prints one line per outcome.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <tide/tide.hpp>
 
@@ -18,17 +16,9 @@
 #include <string>
 #include <thread>
 
-namespace {
+#include "try_count.hpp"
 
-// Counts this try in `file` (one byte appended per try) and returns the count.
-int count_try(const std::string& file) {
-    const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd < 0 || write(fd, "x", 1) != 1) std::abort();
-    close(fd);
-    struct stat st {};
-    stat(file.c_str(), &st);
-    return static_cast<int>(st.st_size);
-}
+namespace {
 
 int flaky(std::string file, int fail_tries) {
     const int tries = count_try(file);

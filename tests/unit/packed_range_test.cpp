@@ -85,6 +85,10 @@ TEST(PackedRange, MalformedRangesAreRefused) {
     const std::uint32_t huge = 0x40000000;
     std::memcpy(lying.data(), &huge, 4);
     refused(lying);  // a count the buffer cannot hold
+    // Billions of empty elements in a few bytes: more than any range holds.
+    bytes empties(tide::detail::packed_header_size, std::byte{0});
+    std::memcpy(empties.data(), &huge, 4);
+    refused(empties);
     bytes backwards = good;
     const std::uint32_t past = 100;
     std::memcpy(backwards.data() + tide::detail::packed_header_size, &past, 4);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tide/error.hpp"
+#include "tide/scheduler/bulk_ranges.hpp"
 
 namespace tide::detail {
 
@@ -68,6 +69,11 @@ packed_view::packed_view(std::span<const std::byte> packed) {
     if (packed.size() < packed_header_size) malformed("shorter than its header");
     count_ = get<std::uint32_t>(packed, 0);
     stride_ = get<std::uint32_t>(packed, 4);
+    // No range holds more (rank 0 cuts them): a claim of billions of empty elements in a few
+    // bytes would have a worker run, and pack results for, all of them (found by the fuzzer).
+    if (count_ > sched::max_range)
+        malformed(std::to_string(count_) + " elements, more than a range holds (" +
+                  std::to_string(sched::max_range) + ")");
     const auto with_statuses = get<std::uint8_t>(packed, 8);
     if (with_statuses > 1) malformed("status flag " + std::to_string(with_statuses));
     std::size_t at = packed_header_size;

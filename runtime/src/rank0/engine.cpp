@@ -214,11 +214,11 @@ void engine_state::accept_results(std::size_t w, std::span<const std::byte> body
         sched::task_record* rec = tasks.find(r.id);
         const bool held =
             rec && rec->state == task_state::running && rec->owner == static_cast<int>(w);
-        if (!held || (r.kept && rec->lent)) {
-            protocol_fault(worker.rank, held
-                                            ? "kept the result of lent task " + std::to_string(r.id)
-                                            : "result for task " + std::to_string(r.id) +
-                                                  " which that worker does not hold");
+        if (!held || (r.kept && (rec->lent || rec->range))) {
+            protocol_fault(worker.rank,
+                           held ? "kept the result of lent task or range " + std::to_string(r.id)
+                                : "result for task " + std::to_string(r.id) +
+                                      " which that worker does not hold");
             // A result it keeps for nothing: it may free it.
             if (r.kept && !shutting_down)
                 send_message(net, worker.rank, wire::release_results{{r.id}});

@@ -45,7 +45,8 @@ void engine_state::requeue(std::span<const sched::task_id> ids) {
             continue;
         }
         rec->state = task_state::queued;
-        estimator.queued_centrally(rec->name_hash, 1);
+        estimator.queued_centrally(rec->name_hash,
+                                   static_cast<std::int64_t>(sched::tasks_in(*rec)));
         queued.push_back(id);
     }
     queue.put_back(queued, tasks);

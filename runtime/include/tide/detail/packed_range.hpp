@@ -4,7 +4,7 @@
 // rank 0 to worker and back, so that rank 0 handles one record, one entry in a message and one
 // result per piece rather than per task. Layout (integers little-endian, as on the wire):
 //
-//   u32 count            elements in the range
+//   u32 count            elements in the range (at most sched::max_range)
 //   u32 stride           bytes of every element, or varying_stride
 //   u8  with_statuses    1 for results: a status byte per element follows
 //   count x u32 end      only with varying_stride: where each element's bytes end in `data`
