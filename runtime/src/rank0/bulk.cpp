@@ -221,8 +221,7 @@ bulk_start engine::begin_bulk(const task_entry& entry, std::size_t count) {
     // run shows every task: one record each, as with submit.
     b.range_size = s.journal || !s.cfg.trace_path.empty() ? 1 : sched::range_size(in);
     b.ids = s.bulk.open(entry, count);
-    s.bulk.group_of(b.ids)->opened = clock::now();
-    s.bulk_arriving = s.bulk.group_of(b.ids)->opened;
+    s.bulk_arriving = clock::now();
     return b;
 }
 
@@ -244,7 +243,7 @@ void engine::add_range(const bulk_start& b, bytes packed_args) {
     // A large submission starts going out while it is still being encoded (a pump each
     // millisecond); a small one goes at end_bulk, shared out evenly in one step, and the
     // elastic policy sees it whole.
-    if (clock::now() - g->opened >= responsive_within) s.stay_responsive();
+    if (clock::now() - *s.bulk_arriving >= responsive_within) s.stay_responsive();
 }
 
 void engine::end_bulk(const bulk_start& b) {
@@ -287,11 +286,7 @@ void engine::take_bulk(const bulk_ids& ids,
                     s.check_open();
                     const bulk_group* g = s.bulk.group_of(ids);
                     if (r >= g->records.size()) break;
-                    const auto split = g->split.find(r);
-                    const auto one = g->records[r];
-                    const std::span<const sched::task_id> records =
-                        split != g->split.end() ? std::span(split->second) : std::span(&one, 1);
-                    for (const auto id : records)
+                    for (const auto id : bulk_groups::records_of(*g, r))
                         if (!s.result_here(id)) {
                             pending = id;
                             break;
@@ -305,12 +300,8 @@ void engine::take_bulk(const bulk_ids& ids,
                 std::lock_guard lock(s.mu);
                 bulk_group* g = s.bulk.group_of(ids);
                 if (r >= g->records.size()) break;
-                const auto split = g->split.find(r);
-                const auto one = g->records[r];
-                const std::span<const sched::task_id> records =
-                    split != g->split.end() ? std::span(split->second) : std::span(&one, 1);
                 std::size_t first = g->firsts[r];
-                for (const auto id : records) {
+                for (const auto id : bulk_groups::records_of(*g, r)) {
                     sched::task_record& rec = s.finished_record(id);
                     if (rec.state == task_state::failed) {
                         if (!first_failure) first_failure = s.failure_of(id, rec);

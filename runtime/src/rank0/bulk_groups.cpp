@@ -25,7 +25,6 @@ bulk_ids bulk_groups::open(const task_entry& entry, std::size_t count) {
     g.entry = &entry;
     g.count = count;
     g.handles = count;
-    ++live_;
     return {(std::uint64_t{1} << 63) | (static_cast<std::uint64_t>(slot) << index_bits), count};
 }
 
@@ -62,6 +61,11 @@ bulk_place bulk_groups::place(const bulk_group& g, std::size_t index) const {
     return {g.records[range], static_cast<std::uint32_t>(offset)};
 }
 
+std::span<const sched::task_id> bulk_groups::records_of(const bulk_group& g, std::size_t range) {
+    if (const auto s = g.split.find(range); s != g.split.end()) return s->second;
+    return {&g.records[range], 1};
+}
+
 std::optional<bulk_groups::range_owner> bulk_groups::owner_of(sched::task_id range_record) {
     const auto it = owners_.find(range_record);
     if (it == owners_.end()) return std::nullopt;
@@ -80,7 +84,6 @@ void bulk_groups::close(const bulk_ids& ids) {
         owners_.erase(slots_[slot]->records[r]);
     slots_[slot].reset();
     free_.push_back(slot);
-    --live_;
 }
 
 }  // namespace tide::detail

@@ -6,10 +6,10 @@
 // results. A range lost with its worker comes back as one record per task (split), so that the
 // task that killed the worker is found alone, as any task lost with a worker is.
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -31,7 +31,6 @@ struct bulk_group {
     std::unordered_map<std::size_t, std::vector<sched::task_id>> split;
     // Tasks whose future (or map) has not taken or dropped them yet: the group ends at 0.
     std::size_t handles = 0;
-    std::chrono::steady_clock::time_point opened;  // when its submission began
 };
 
 // Where one task of a bulk submission is: the record holding it, and its index there if that
@@ -56,6 +55,8 @@ public:
     void add_range(bulk_group& g, const bulk_ids& ids, sched::task_id id, std::size_t tasks,
                    bool range_record);
     bulk_place place(const bulk_group& g, std::size_t index) const;
+    // The records of range `range`: its own, or one per task once it was split.
+    static std::span<const sched::task_id> records_of(const bulk_group& g, std::size_t range);
     // The group and range index of a range record (nullopt once its group has ended).
     struct range_owner {
         bulk_group* group;
@@ -68,7 +69,6 @@ public:
     void forget_range(sched::task_id range_record) { owners_.erase(range_record); }
     // Ends the group of `ids`.
     void close(const bulk_ids& ids);
-    bool empty() const { return live_ == 0; }
 
 private:
     static constexpr unsigned index_bits = 40;
@@ -77,7 +77,6 @@ private:
     }
     std::vector<std::optional<bulk_group>> slots_;
     std::vector<std::size_t> free_;
-    std::size_t live_ = 0;
     struct owner_key {
         std::size_t slot, range;
     };

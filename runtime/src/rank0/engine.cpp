@@ -524,8 +524,7 @@ bool engine_state::dispatch() {
     // it left among the others.
     for (int round = 0; round < 2 && !queue.empty(); ++round) {
         // A worker may hold two ranges of a bulk submission beyond the prefetch.
-        const auto hold =
-            sched::hold_for(cfg.prefetch, sched::tasks_in(*tasks.find(queue.front())));
+        const auto hold = sched::hold_for(cfg.prefetch, queue.front_tasks());
         const auto plan = sched::plan_dispatch(queue.tasks(), loads_scratch, hold);
         bool passed_any = false;
         for (std::size_t i = 0; i < workers.size(); ++i) {

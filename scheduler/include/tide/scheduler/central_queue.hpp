@@ -23,17 +23,17 @@ namespace tide::sched {
 
 class central_queue {
 public:
-    bool empty() const { return ids_.empty(); }
+    bool empty() const { return queued_.empty(); }
     // Records queued.
-    std::size_t size() const { return ids_.size(); }
+    std::size_t size() const { return queued_.size(); }
     // Tasks queued: a range counts its tasks.
     std::size_t tasks() const { return tasks_; }
-    // The record at the head (the queue must not be empty).
-    task_id front() const { return ids_.front(); }
+    // The tasks of the record at the head (the queue must not be empty).
+    std::size_t front_tasks() const { return queued_.front().tasks; }
 
     // A new record of `tasks` tasks, at the tail.
     void push(task_id id, std::size_t tasks) {
-        ids_.push_back(id);
+        queued_.push_back({id, tasks});
         tasks_ += tasks;
     }
     // Tasks back at the head, in the order given (their losses are read from `tasks`).
@@ -50,10 +50,16 @@ public:
     std::optional<task_id> take_suspect(const task_table& tasks);
 
 private:
-    std::deque<task_id> ids_;
-    std::size_t tasks_ = 0;             // in ids_ (tasks_in of each record)
-    std::size_t suspects_ = 0;          // tasks lost before, in the queue
-    std::vector<task_id> passed_over_;  // scratch of take()
+    // A record and its tasks, kept here so that taking needs no look at the record in the
+    // common case (no end near, no suspect queued).
+    struct entry {
+        task_id id;
+        std::size_t tasks;
+    };
+    std::deque<entry> queued_;
+    std::size_t tasks_ = 0;           // in queued_
+    std::size_t suspects_ = 0;        // tasks lost before, in the queue
+    std::vector<entry> passed_over_;  // scratch of take()
 };
 
 }  // namespace tide::sched
